@@ -1,0 +1,10 @@
+/* Benchmarks behind `vidbench bench NAME`: each prints a table and its ratios measured
+ * side by side in the same run. Uses only the public API. */
+#ifndef VIDBENCH_BENCH_H
+#define VIDBENCH_BENCH_H
+int bench_video(int argc, char **argv);
+int bench_i3d(int argc, char **argv);
+int bench_movinet(int argc, char **argv);
+int bench_evaluate(int argc, char **argv);
+int bench_report(int argc, char **argv);
+#endif

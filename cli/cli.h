@@ -1,0 +1,33 @@
+/* The vidbench command-line tool: one function per verb (cli/cmd_<verb>.c), each taking the
+ * arguments after the verb and returning the process exit code. Uses only the public API. */
+#ifndef VIDBENCH_CLI_H
+#define VIDBENCH_CLI_H
+
+#include "vidbench/error.h"
+
+/* Exit codes: 0 success, 1 the work failed (bad input, failed download...), 2 usage error. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
+
+int cmd_probe(int argc, char **argv);
+int cmd_frames(int argc, char **argv);
+int cmd_gif(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* Global verbosity from -v/-q before the verb: 0 quiet, 1 normal, 2 verbose. */
+extern int cli_verbosity;
+
+/* Prints "vidbench: <message>" (or the code's text) to stderr and returns CLI_EXIT_FAILURE. */
+int cli_fail(const vb_error *err);
+/* Prints a usage complaint and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Strict integer/float parsing for option values; 0 on success, -1 if not a number in range. */
+int cli_parse_int(const char *text, long min, long max, long *value);
+int cli_parse_double(const char *text, double min, double max, double *value);
+
+#endif

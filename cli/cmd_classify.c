@@ -1,0 +1,13 @@
+/* vidbench classify: placeholder until its issue lands; refuses with exit 2 so nothing
+ * mistakes it for a working verb. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cmd_classify(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "vidbench classify: not implemented yet\n");
+    return CLI_EXIT_USAGE;
+}

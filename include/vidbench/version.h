@@ -1,0 +1,4 @@
+#ifndef VIDBENCH_VERSION_H
+#define VIDBENCH_VERSION_H
+#define VB_VERSION_STRING "0.1.0"
+#endif

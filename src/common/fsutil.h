@@ -1,0 +1,31 @@
+/* File-system helpers used across the library: atomic writes (temporary name, fsync,
+ * rename) so that no reader ever sees a half-written file, and mkdir -p. Internal. */
+#ifndef VB_COMMON_FSUTIL_H
+#define VB_COMMON_FSUTIL_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "vidbench/error.h"
+
+typedef struct vb_atomic_file {
+    FILE *fp;              /* write here */
+    char *final_path;
+    char *temp_path;       /* final_path + ".tmp.<pid>.<n>" in the same directory */
+} vb_atomic_file;
+
+/* Opens a temporary file beside path for writing. */
+int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err);
+/* Flushes, fsyncs, closes and renames into place. On failure the temporary is removed. */
+int vb_atomic_commit(vb_atomic_file *file, vb_error *err);
+/* Closes and removes the temporary; safe to call after commit or on a zeroed struct. */
+void vb_atomic_abort(vb_atomic_file *file);
+
+int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, vb_error *err);
+/* Reads a whole file (max_bytes guards against hostile sizes). *data is NUL-terminated. */
+int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err);
+/* Creates path and its parents (mode 0755); existing directories are fine. */
+int vb_mkdir_p(const char *path, vb_error *err);
+/* Returns 1 if path exists (any type), 0 otherwise. */
+int vb_path_exists(const char *path);
+
+#endif
