@@ -188,8 +188,12 @@ int table_for_each(const uint8_t *table, size_t size, const char *name, table_en
     block_handle metaindex, index;
     if (decode_handle(&r, &metaindex) || decode_handle(&r, &index))
         return vb_error_set(err, VB_EFORMAT, "%s: malformed block handles in the table footer", name);
-    const uint8_t *index_contents;
-    int rc = read_block(table, size, name, "index", index, &index_contents, err);
+    /* The metaindex (filter blocks) is not used, but its crc is checked like LevelDB does. */
+    const uint8_t *index_contents, *metaindex_contents;
+    int rc = read_block(table, size, name, "metaindex", metaindex, &metaindex_contents, err);
+    if (rc)
+        return rc;
+    rc = read_block(table, size, name, "index", index, &index_contents, err);
     if (rc)
         return rc;
     data_walk walk = {.table = table, .size = size, .name = name, .fn = fn, .user = user};
