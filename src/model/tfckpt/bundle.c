@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "vidbench/tfckpt.h"
 #include "common/fsutil.h"
+#include "model/tfckpt/internal.h"
 #include "model/tfckpt/table.h"
 #include "model/tfckpt/wire.h"
 
@@ -268,6 +269,12 @@ static int visit_key(void *user, const uint8_t *key, size_t key_size, const uint
 int vb_tfckpt_parse_index(const void *index_bytes, size_t index_size, const char *prefix,
                           vb_tfckpt **out, vb_error *err)
 {
+    return tfckpt_parse_index_flags(index_bytes, index_size, prefix, 0, out, err);
+}
+
+int tfckpt_parse_index_flags(const void *index_bytes, size_t index_size, const char *prefix, int table_flags,
+                             vb_tfckpt **out, vb_error *err)
+{
     *out = NULL;
     vb_tfckpt *ckpt = calloc(1, sizeof *ckpt);
     if (!ckpt)
@@ -279,7 +286,7 @@ int vb_tfckpt_parse_index(const void *index_bytes, size_t index_size, const char
         rc = vb_error_set(err, VB_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = table_for_each(index_bytes, index_size, ckpt->index_name, visit_key, ckpt, err)))
+    if ((rc = table_for_each_flags(index_bytes, index_size, ckpt->index_name, table_flags, visit_key, ckpt, err)))
         goto fail;
     if (!ckpt->have_header) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: no bundle header (empty key) in the table", ckpt->index_name);

@@ -30,7 +30,7 @@ static int decode_handle(wire_reader *r, block_handle *handle)
 
 /* Validates a block's place in the file and its trailer; *contents points at its bytes. */
 static int read_block(const uint8_t *table, size_t size, const char *name, const char *what,
-                      block_handle handle, const uint8_t **contents, vb_error *err)
+                      int flags, block_handle handle, const uint8_t **contents, vb_error *err)
 {
     if (handle.offset > size || handle.size > size - handle.offset ||
         size - handle.offset - handle.size < BLOCK_TRAILER_BYTES)
@@ -43,7 +43,7 @@ static int read_block(const uint8_t *table, size_t size, const char *name, const
     uint32_t expected = vb_crc32c_unmask(load_le32(trailer + 1));
     /* The crc covers the contents and the compression-type byte. */
     uint32_t actual = vb_crc32c_extend(vb_crc32c_extend(0, block, handle.size), trailer, 1);
-    if (actual != expected)
+    if (actual != expected && !(flags & TABLE_SKIP_BLOCK_CRC))
         return vb_error_set(err, VB_ECHECKSUM,
                             "%s: %s block at offset %llu: crc32c %08x, trailer says %08x (file corrupt)",
                             name, what, (unsigned long long)handle.offset, actual, expected);
@@ -146,6 +146,7 @@ typedef struct data_walk {
     const uint8_t *table;
     size_t size;
     const char *name;
+    int flags;
     key_buffer data_key;
     key_buffer data_previous;
     int data_have_previous;
@@ -164,7 +165,7 @@ static int visit_index_entry(void *user, const uint8_t *key, size_t key_size, co
         return vb_error_set(err, VB_EFORMAT, "%s: index block entry holds a malformed block handle",
                             walk->name);
     const uint8_t *contents;
-    int rc = read_block(walk->table, walk->size, walk->name, "data", handle, &contents, err);
+    int rc = read_block(walk->table, walk->size, walk->name, "data", walk->flags, handle, &contents, err);
     if (rc)
         return rc;
     return walk_block(contents, (size_t)handle.size, walk->name, "data", handle.offset,
@@ -174,6 +175,12 @@ static int visit_index_entry(void *user, const uint8_t *key, size_t key_size, co
 
 int table_for_each(const uint8_t *table, size_t size, const char *name, table_entry_fn fn,
                    void *user, vb_error *err)
+{
+    return table_for_each_flags(table, size, name, 0, fn, user, err);
+}
+
+int table_for_each_flags(const uint8_t *table, size_t size, const char *name, int flags,
+                         table_entry_fn fn, void *user, vb_error *err)
 {
     if (size < FOOTER_BYTES)
         return vb_error_set(err, VB_EFORMAT, "%s: %zu bytes, too short for a checkpoint index "
@@ -190,13 +197,13 @@ int table_for_each(const uint8_t *table, size_t size, const char *name, table_en
         return vb_error_set(err, VB_EFORMAT, "%s: malformed block handles in the table footer", name);
     /* The metaindex (filter blocks) is not used, but its crc is checked like LevelDB does. */
     const uint8_t *index_contents, *metaindex_contents;
-    int rc = read_block(table, size, name, "metaindex", metaindex, &metaindex_contents, err);
+    int rc = read_block(table, size, name, "metaindex", flags, metaindex, &metaindex_contents, err);
     if (rc)
         return rc;
-    rc = read_block(table, size, name, "index", index, &index_contents, err);
+    rc = read_block(table, size, name, "index", flags, index, &index_contents, err);
     if (rc)
         return rc;
-    data_walk walk = {.table = table, .size = size, .name = name, .fn = fn, .user = user};
+    data_walk walk = {.table = table, .size = size, .name = name, .flags = flags, .fn = fn, .user = user};
     key_buffer index_key = {0}, index_previous = {0};
     int index_have_previous = 0;
     rc = walk_block(index_contents, (size_t)index.size, name, "index", index.offset, &index_key,

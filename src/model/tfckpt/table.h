@@ -18,4 +18,9 @@ typedef int (*table_entry_fn)(void *user, const uint8_t *key, size_t key_size,
 int table_for_each(const uint8_t *table, size_t size, const char *name, table_entry_fn fn,
                    void *user, vb_error *err);
 
+/* Flags for table_for_each_flags. */
+enum { TABLE_SKIP_BLOCK_CRC = 1 };   /* fuzzing only: lets mutated blocks reach the parsers */
+int table_for_each_flags(const uint8_t *table, size_t size, const char *name, int flags,
+                         table_entry_fn fn, void *user, vb_error *err);
+
 #endif
