@@ -353,6 +353,9 @@ static int parse_listing(line_reader *reader, const char *name, row_builder *row
     int label = -1;       /* current block's class; -1 = top-level block (directory names) */
     int in_block = 0;
     while (next_line(reader, &line, &len)) {
+        /* Trailing blanks are noise (the real val.txt has a line holding one space). */
+        while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+            len--;
         if (len == 0)
             continue;
         if (line[len - 1] == ':') {
