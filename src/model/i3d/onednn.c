@@ -72,12 +72,12 @@ static int dnnl_fail(vb_error *err, dnnl_status_t status, const char *what, cons
 
 /* Arena layout is computed in a first pass (sizes only) and bound in a second. */
 typedef struct arena_layout {
-    int64_t trunk[2], temp, concat, scratch;   /* region sizes in bytes */
-    int binding;                               /* second pass: regions have addresses */
-    char *base[5];                             /* trunk0, trunk1, temp, concat, scratch */
+    int64_t trunk[2], temp, concat, scratch, input;   /* region sizes in bytes */
+    int binding;                                      /* second pass: regions have addresses */
+    char *base[6];                                    /* in enum order below */
 } arena_layout;
 
-enum { REGION_TRUNK0, REGION_TRUNK1, REGION_TEMP, REGION_CONCAT, REGION_SCRATCH };
+enum { REGION_TRUNK0, REGION_TRUNK1, REGION_TEMP, REGION_CONCAT, REGION_SCRATCH, REGION_INPUT, REGION_COUNT };
 
 static void grow(int64_t *have, int64_t need) { if (need > *have) *have = need; }
 
@@ -305,6 +305,58 @@ fail:
     return rc;
 }
 
+/* The src layout oneDNN's fastest kernel wants for conv (format "any"). */
+static int choose_conv_src(onednn_state *st, const i3d_conv *c, i3d_dims in, i3d_dims out, dnnl_memory_desc_t *src_md,
+                           vb_error *err)
+{
+    int rc = 0;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_memory_desc_t src_any, weights_any, bias_md, dst_md = act_md(st, out);
+    dnnl_dims_t sdims = {1, in.c, in.t, in.h, in.w};
+    dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
+    dnnl_dims_t bdims = {c->out_channels};
+    dnnl_memory_desc_init_by_tag(&src_any, 5, sdims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&weights_any, 5, wdims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
+    dnnl_dims_t strides, pad_l, pad_r;
+    const int in_dims[3] = {in.t, in.h, in.w};
+    for (int d = 0; d < 3; d++) {
+        strides[d] = c->stride[d];
+        pad_l[d] = same_pad_before(in_dims[d], c->kernel[d], c->stride[d]);
+        pad_r[d] = same_pad_after(in_dims[d], c->kernel[d], c->stride[d]);
+    }
+    dnnl_convolution_desc_t desc;
+    TRY(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src_any,
+                                           &weights_any, &bias_md, &dst_md, strides, pad_l, pad_r),
+        "convolution descriptor", c->name);
+    TRY(dnnl_primitive_desc_create(&pd, &desc, NULL, st->engine, NULL), "convolution", c->name);
+    *src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+static int plan_reorder(onednn_state *st, onednn_plan *p, arena_layout *lay, const dnnl_memory_desc_t *src_md,
+                        dnnl_memory_t src, const dnnl_memory_desc_t *dst_md, dnnl_memory_t dst, const char *name,
+                        vb_error *err)
+{
+    int rc = 0;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    (void)lay;
+    TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, st->engine, dst_md, st->engine, NULL), "reorder", name);
+    if (lay->binding) {
+        TRY(dnnl_primitive_create(&prim, pd), "reorder", name);
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+        rc = add_op(p, prim, 2, args, err);
+    }
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
 /* One Inception block: x (region `in_region`) -> y (region `out_region`). */
 static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const i3d_stage *s, i3d_dims xd,
                       i3d_dims yd, const dnnl_memory_desc_t *x_md, dnnl_memory_t x, const dnnl_memory_desc_t *y_md,
@@ -388,6 +440,20 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
     if ((rc = memory_at(st, p, &x_md, NULL, &x, err)))
         return rc;
     p->input = x;
+    /* The first conv (3 input channels) has a fast kernel only for the layout oneDNN picks,
+     * so the clip is reordered into that layout first when it differs from channels last. */
+    dnnl_memory_desc_t conv1_src_md;
+    if ((rc = choose_conv_src(st, &net->convs[net->stages[0].conv], xd, dims[0], &conv1_src_md, err)))
+        return rc;
+    if (!dnnl_memory_desc_equal(&conv1_src_md, &x_md)) {
+        grow(&lay->input, md_bytes(&conv1_src_md));
+        dnnl_memory_t reordered;
+        if ((rc = memory_at(st, p, &conv1_src_md, lay->base[REGION_INPUT], &reordered, err)) ||
+            (rc = plan_reorder(st, p, lay, &x_md, x, &conv1_src_md, reordered, "input clip", err)))
+            return rc;
+        x = reordered;
+        x_md = conv1_src_md;
+    }
     int next = REGION_TRUNK0;
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
         const i3d_stage *s = &net->stages[e];
@@ -397,14 +463,19 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
             i3d_dims pd_dims = {xd.t - 1, 1, 1, xd.c};
             dnnl_memory_desc_t pooled_md = act_md(st, pd_dims);
             grow(&lay->temp, md_bytes(&pooled_md));
-            dnnl_memory_t pooled, logits;
-            dnnl_memory_desc_t logits_md = plain_md(yd);
+            /* blocked logits go to the free trunk region, then to the caller's channels-last buffer */
+            dnnl_memory_t pooled, logits_blocked, logits;
+            dnnl_memory_desc_t blocked_md = act_md(st, yd), logits_md = plain_md(yd);
+            grow(&lay->trunk[next], md_bytes(&blocked_md));
             static const int k[3] = {2, 7, 7}, s1[3] = {1, 1, 1};
             if ((rc = memory_at(st, p, &pooled_md, lay->base[REGION_TEMP], &pooled, err)) ||
                 (rc = plan_pool(st, p, lay, dnnl_pooling_avg_exclude_padding, k, s1, 0, xd, &x_md, x, &pooled_md, pooled,
                                 "Logits/AvgPool3D", err)) ||
+                (rc = memory_at(st, p, &blocked_md, lay->base[next], &logits_blocked, err)) ||
+                (rc = plan_conv(st, p, lay, &net->convs[s->conv], pd_dims, &pooled_md, pooled, &blocked_md,
+                                logits_blocked, err)) ||
                 (rc = memory_at(st, p, &logits_md, NULL, &logits, err)) ||
-                (rc = plan_conv(st, p, lay, &net->convs[s->conv], pd_dims, &pooled_md, pooled, &logits_md, logits, err)))
+                (rc = plan_reorder(st, p, lay, &blocked_md, logits_blocked, &logits_md, logits, "Logits", err)))
                 return rc;
             p->frame_logits = logits;
             break;
@@ -483,10 +554,10 @@ static int make_plan(onednn_state *st, int frames, vb_error *err)
     if ((rc = plan_pass(st, p, &lay, dims, err)))
         goto fail;
     plan_reset(p);
-    int64_t sizes[5] = {align64(lay.trunk[0]), align64(lay.trunk[1]), align64(lay.temp), align64(lay.concat),
-                        align64(lay.scratch)};
+    int64_t sizes[REGION_COUNT] = {align64(lay.trunk[0]), align64(lay.trunk[1]), align64(lay.temp),
+                                   align64(lay.concat), align64(lay.scratch), align64(lay.input)};
     int64_t total = 0;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < REGION_COUNT; i++)
         total += sizes[i];
     p->arena = aligned_alloc(64, (size_t)(total > 0 ? total : 64));
     if (!p->arena) {
@@ -495,7 +566,7 @@ static int make_plan(onednn_state *st, int frames, vb_error *err)
     }
     p->arena_bytes = total;
     char *cursor = p->arena;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < REGION_COUNT; i++) {
         lay.base[i] = cursor;
         cursor += sizes[i];
     }
