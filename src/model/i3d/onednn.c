@@ -7,6 +7,7 @@
 #include "model/i3d/net.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,10 @@ typedef struct onednn_state {
     int block;                   /* its channel block: 16 or 8 */
     onednn_plan *plan;
     void (*omp_set_num_threads)(int);
+    /* Per Mixed block: branch 1 and 2 reduce convs merged into one 1x1 conv (they read the
+     * same input), weights [cin, c1+c2]; built when c1 is a multiple of the block. */
+    i3d_conv merged_reduce[VB_I3D_ENDPOINT_COUNT];
+    float *merged_parameters;
 } onednn_state;
 
 static int dnnl_fail(vb_error *err, dnnl_status_t status, const char *what, const char *layer)
@@ -399,8 +404,27 @@ static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const
     /* branch 0: 1x1 */
     if ((rc = plan_conv(st, p, lay, branch_out[0], xd, x_md, x, &out_md[0], out_mem[0], err)))
         return rc;
-    /* branches 1 and 2: 1x1 reduce into the temp region, then 3x3x3 */
-    for (int b = 1; b <= 2; b++) {
+    /* branches 1 and 2: 1x1 reduce into the temp region, then 3x3x3. With the merged reduce
+     * conv both reductions come out of one primitive as [c1 | c2] and each 3x3x3 conv reads
+     * its (block-aligned, hence dense) channel slice. */
+    const i3d_conv *merged = &st->merged_reduce[s->endpoint];
+    if (in_place && merged->weights) {
+        const int c1 = c[s->mixed[MIX_B1A]].out_channels, c2 = c[s->mixed[MIX_B2A]].out_channels;
+        i3d_dims md_dims = {xd.t, xd.h, xd.w, c1 + c2}, r1_dims = md_dims, r2_dims = md_dims;
+        r1_dims.c = c1;
+        r2_dims.c = c2;
+        dnnl_memory_desc_t m_md = act_md(st, md_dims), r1_md = act_md(st, r1_dims), r2_md = act_md(st, r2_dims);
+        grow(&lay->temp, md_bytes(&m_md));
+        dnnl_memory_t m, r1, r2;
+        if ((rc = memory_at(st, p, &m_md, temp, &m, err)) ||
+            (rc = memory_at(st, p, &r1_md, temp, &r1, err)) ||
+            (rc = memory_at(st, p, &r2_md, temp ? temp + (int64_t)c1 * pixels * 4 : NULL, &r2, err)) ||
+            (rc = plan_conv(st, p, lay, merged, xd, x_md, x, &m_md, m, err)) ||
+            (rc = plan_conv(st, p, lay, branch_out[1], r1_dims, &r1_md, r1, &out_md[1], out_mem[1], err)) ||
+            (rc = plan_conv(st, p, lay, branch_out[2], r2_dims, &r2_md, r2, &out_md[2], out_mem[2], err)))
+            return rc;
+    }
+    for (int b = 1; b <= 2 && !(in_place && merged->weights); b++) {
         const i3d_conv *reduce = &c[s->mixed[b == 1 ? MIX_B1A : MIX_B2A]];
         i3d_dims rd = {xd.t, xd.h, xd.w, reduce->out_channels};
         dnnl_memory_desc_t r_md = act_md(st, rd);
@@ -601,11 +625,57 @@ static void onednn_destroy(void *opaque)
     if (!st)
         return;
     plan_free(st->plan);
+    free(st->merged_parameters);
     if (st->stream)
         dnnl_stream_destroy(st->stream);
     if (st->engine)
         dnnl_engine_destroy(st->engine);
     free(st);
+}
+
+/* Concatenates the branch 1 and 2 reduce convs of every Mixed block along output channels:
+ * weights [cin, c1] and [cin, c2] -> [cin, c1+c2], biases likewise. */
+static int build_merged_reduce(onednn_state *st, vb_error *err)
+{
+    const i3d_net *net = st->net;
+    int64_t total = 0;
+    for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
+        const i3d_stage *s = &net->stages[e];
+        if (s->kind != I3D_STAGE_MIXED)
+            continue;
+        const i3d_conv *a = &net->convs[s->mixed[MIX_B1A]], *b = &net->convs[s->mixed[MIX_B2A]];
+        if (a->out_channels % st->block == 0)
+            total += (int64_t)(a->in_channels + 1) * (a->out_channels + b->out_channels);
+    }
+    if (!total)
+        return 0;
+    st->merged_parameters = malloc((size_t)total * sizeof(float));
+    if (!st->merged_parameters)
+        return vb_error_set(err, VB_ENOMEM, "I3D oneDNN backend: out of memory");
+    float *cursor = st->merged_parameters;
+    for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
+        const i3d_stage *s = &net->stages[e];
+        if (s->kind != I3D_STAGE_MIXED)
+            continue;
+        const i3d_conv *a = &net->convs[s->mixed[MIX_B1A]], *b = &net->convs[s->mixed[MIX_B2A]];
+        if (a->out_channels % st->block)
+            continue;
+        const int cin = a->in_channels, c1 = a->out_channels, c2 = b->out_channels;
+        i3d_conv *m = &st->merged_reduce[e];
+        *m = *a;
+        snprintf(m->name, sizeof m->name, "%s/Branch_1+2/Conv3d_0a_1x1", vb_i3d_endpoint_name((vb_i3d_endpoint)e));
+        m->out_channels = c1 + c2;
+        m->weights = cursor;
+        m->bias = cursor + (int64_t)cin * (c1 + c2);
+        cursor += (int64_t)(cin + 1) * (c1 + c2);
+        for (int ci = 0; ci < cin; ci++) {
+            memcpy(m->weights + (int64_t)ci * (c1 + c2), a->weights + (int64_t)ci * c1, (size_t)c1 * sizeof(float));
+            memcpy(m->weights + (int64_t)ci * (c1 + c2) + c1, b->weights + (int64_t)ci * c2, (size_t)c2 * sizeof(float));
+        }
+        memcpy(m->bias, a->bias, (size_t)c1 * sizeof(float));
+        memcpy(m->bias + c1, b->bias, (size_t)c2 * sizeof(float));
+    }
+    return 0;
 }
 
 static int onednn_create(const i3d_net *net, int threads, void **out, vb_error *err)
@@ -624,6 +694,8 @@ static int onednn_create(const i3d_net *net, int threads, void **out, vb_error *
     int avx512 = ((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core) == (unsigned)dnnl_cpu_isa_avx512_core;
     st->act_tag = avx512 ? dnnl_nCdhw16c : dnnl_nCdhw8c;
     st->block = avx512 ? 16 : 8;
+    if ((rc = build_merged_reduce(st, err)))
+        goto fail;
     *out = st;
     return 0;
 fail:
