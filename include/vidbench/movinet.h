@@ -36,8 +36,8 @@ int vb_movinet_step_float(vb_movinet *model, const float *frame, float *logits, 
 /* Number of state tensors carried between frames (43 for A0). */
 int vb_movinet_num_states(const vb_movinet *model);
 
-/* Kernel level for tests and benchmarks: 0 plain C, 1 AVX2, 2 AVX-512 VNNI; returns the level
- * used (capped by the CPU). */
+/* Kernel level for tests and benchmarks: 0 plain C, 1 AVX2, 2 AVX-512 VNNI. Resets the states
+ * and returns the level used (capped by the CPU). */
 int vb_movinet_set_simd_level(vb_movinet *model, int level);
 
 #ifdef __cplusplus

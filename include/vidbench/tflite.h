@@ -122,6 +122,16 @@ void vb_tflite_interpreter_free(vb_tflite_interpreter **interpreter);
 void *vb_tflite_tensor_buffer(vb_tflite_interpreter *interpreter, int tensor);
 int vb_tflite_invoke(vb_tflite_interpreter *interpreter, vb_error *err);
 
+/* Streaming states: after each invoke, vb_tflite_carry_states copies every linked output
+ * into its input. Where the input only feeds a QUANTIZE and the output only comes from a
+ * DEQUANTIZE, the vector levels keep that state in int8 (exactly the same values; the float
+ * output is then not written). Link before the first reset; reset before the first invoke
+ * and after changing the SIMD level. */
+int vb_tflite_link_state(vb_tflite_interpreter *interpreter, int input_tensor, int output_tensor,
+                         vb_error *err);
+void vb_tflite_reset_states(vb_tflite_interpreter *interpreter);
+void vb_tflite_carry_states(vb_tflite_interpreter *interpreter);
+
 /* Kernel selection for tests and benchmarks: 0 plain C reference, 1 AVX2, 2 AVX-512 VNNI.
  * Returns the level actually used (capped by what the CPU supports). */
 int vb_tflite_set_simd_level(vb_tflite_interpreter *interpreter, int level);

@@ -153,6 +153,7 @@ typedef struct node {
     int index;
     int code;
     int alias;                      /* RESHAPE: output shares the input's buffer */
+    int skip;                       /* QUANTIZE/DEQUANTIZE of a fused state (vector levels) */
     int in_type, out_type;
     /* conv / depthwise */
     tfl_conv_params conv;
@@ -184,13 +185,32 @@ typedef struct node {
     int filter_h, filter_w;
 } node;
 
+/* A streaming state: graph input `input` gets graph output `output` after each invoke. When
+ * the input only feeds a QUANTIZE and the output only comes from a DEQUANTIZE, the vector
+ * levels keep the state in int8: the next quantized input is a 256-entry table of the
+ * produced int8 values (exactly quantize(dequantize(q))), and both float ops are skipped. */
+typedef struct state_link {
+    int input, output;
+    size_t bytes;
+    int fused;
+    int quantize_node, dequantize_node;
+    int quantized_tensor, source_tensor;
+    size_t elements;
+    int8_t table[256];
+    int8_t quantized_zero;
+    int identity;                   /* table[q] == q: a plain copy */
+} state_link;
+
 struct vb_tflite_interpreter {
+    state_link *links;
+    int num_links;
     const vb_tflite_model *model;
     void **buffers;                 /* per tensor */
     void **owned;                   /* per tensor, what we allocated */
     node *nodes;
     int num_nodes;
     int level;
+    int skip_fused;                 /* level > 0 when the states were last reset */
     pool workers;
     void **scratch;                 /* per thread conv scratch */
     size_t scratch_bytes;
@@ -943,6 +963,13 @@ static void eval_add_mul_div(vb_tflite_interpreter *it, node *n)
     if (n->in_type == VB_TFLITE_INT8) {
         const int8_t *a = buf(it, n, 0), *b = buf(it, n, 1);
         int8_t *o = outbuf(it, n);
+        if (it->level > 0 && bc->same_shape) {
+            const tfl_elementwise_params e = {
+                n->code == VB_TFLITE_OP_ADD, n->in1_offset, n->in2_offset, n->out_offset, n->left_shift,
+                n->in1_mult, n->in2_mult, n->out_mult, n->in1_shift, n->in2_shift, n->out_shift, n->act_min, n->act_max};
+            if (tfl_add_mul_vector(it->level, &e, a, b, o, bc->count))
+                return;
+        }
         if (it->level > 0) {
             const int8_t *lut = n->lut;
             BROADCAST_LOOP(bc, o[io] = lut[((unsigned)(uint8_t)a[ia] << 8) | (uint8_t)b[ib]]);
@@ -1372,6 +1399,7 @@ void vb_tflite_interpreter_free(vb_tflite_interpreter **interpreter)
     for (int t = 0; it->scratch && t < it->workers.threads; t++)
         free(it->scratch[t]);
     free(it->scratch);
+    free(it->links);
     free(it->owned);
     free(it->buffers);
     free(it);
@@ -1409,6 +1437,8 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
     (void)err;
     for (int i = 0; i < it->num_nodes; i++) {
         node *n = &it->nodes[i];
+        if (n->skip && it->skip_fused)
+            continue;
         it->current = n;
         switch (n->code) {
         case VB_TFLITE_OP_CONV_2D:
@@ -1433,4 +1463,103 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         }
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- streaming states */
+
+static int consumers(const vb_tflite_model *m, int tensor, int *only)
+{
+    int count = 0;
+    for (int i = 0; i < m->num_operators; i++)
+        for (int k = 0; k < m->operators[i].num_inputs; k++)
+            if (m->operators[i].inputs[k] == tensor) {
+                count++;
+                *only = i;
+            }
+    return count;
+}
+
+static int producer(const vb_tflite_model *m, int tensor)
+{
+    for (int i = 0; i < m->num_operators; i++)
+        for (int k = 0; k < m->operators[i].num_outputs; k++)
+            if (m->operators[i].outputs[k] == tensor)
+                return i;
+    return -1;
+}
+
+int vb_tflite_link_state(vb_tflite_interpreter *it, int input, int output, vb_error *err)
+{
+    const vb_tflite_model *m = it->model;
+    if (input < 0 || input >= m->num_tensors || output < 0 || output >= m->num_tensors ||
+        m->tensors[input].num_bytes != m->tensors[output].num_bytes || m->tensors[input].type != m->tensors[output].type)
+        return vb_error_set(err, VB_EINVAL, "%s: state tensors %d -> %d do not match", m->path, output, input);
+    state_link *links = realloc(it->links, (size_t)(it->num_links + 1) * sizeof *links);
+    if (!links)
+        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", m->path);
+    it->links = links;
+    state_link *l = &links[it->num_links++];
+    memset(l, 0, sizeof *l);
+    l->input = input;
+    l->output = output;
+    l->bytes = m->tensors[input].num_bytes;
+    if (input == output)
+        return 0;
+    int qn = -1, unused = -1;
+    const int dn = producer(m, output);
+    if (consumers(m, input, &qn) != 1 || dn < 0 || consumers(m, output, &unused) != 0)
+        return 0;
+    const node *q = &it->nodes[qn], *d = &it->nodes[dn];
+    if (q->code != VB_TFLITE_OP_QUANTIZE || q->in_type != VB_TFLITE_FLOAT32 || d->code != VB_TFLITE_OP_DEQUANTIZE)
+        return 0;
+    const int qt = q->op->outputs[0], st = d->op->inputs[0];
+    if (m->tensors[qt].num_elements != m->tensors[st].num_elements || m->tensors[qt].num_elements == 0)
+        return 0;
+    for (int x = -128; x < 128; x++) {
+        const float f = (float)((double)d->scale * (double)(x - d->zero_point));
+        tfl_quantize_ref(&f, &l->table[(uint8_t)x], 1, q->scale, q->zero_point);
+    }
+    l->identity = 1;
+    for (int x = -128; x < 128; x++)
+        l->identity &= l->table[(uint8_t)x] == x;
+    const float zero = 0.0f;
+    tfl_quantize_ref(&zero, &l->quantized_zero, 1, q->scale, q->zero_point);
+    l->fused = 1;
+    l->quantize_node = qn;
+    l->dequantize_node = dn;
+    l->quantized_tensor = qt;
+    l->source_tensor = st;
+    l->elements = m->tensors[qt].num_elements;
+    it->nodes[qn].skip = 1;
+    it->nodes[dn].skip = 1;
+    return 0;
+}
+
+void vb_tflite_reset_states(vb_tflite_interpreter *it)
+{
+    it->skip_fused = it->level > 0;
+    for (int i = 0; i < it->num_links; i++) {
+        const state_link *l = &it->links[i];
+        memset(it->buffers[l->input], 0, l->bytes);
+        if (l->fused)
+            memset(it->buffers[l->quantized_tensor], (uint8_t)l->quantized_zero, l->elements);
+    }
+}
+
+void vb_tflite_carry_states(vb_tflite_interpreter *it)
+{
+    for (int i = 0; i < it->num_links; i++) {
+        const state_link *l = &it->links[i];
+        if (l->fused && it->skip_fused) {
+            const int8_t *src = it->buffers[l->source_tensor];
+            int8_t *dst = it->buffers[l->quantized_tensor];
+            if (l->identity)
+                memcpy(dst, src, l->elements);
+            else
+                for (size_t k = 0; k < l->elements; k++)
+                    dst[k] = l->table[(uint8_t)src[k]];
+        } else if (it->buffers[l->input] != it->buffers[l->output]) {
+            memmove(it->buffers[l->input], it->buffers[l->output], l->bytes);
+        }
+    }
 }

@@ -92,6 +92,18 @@ void tfl_conv_vector(const tfl_conv_params *p, const tfl_packed_conv *packed, co
                      int8_t *output, int pixel_begin, int pixel_end, int n_begin, int n_end, void *scratch);
 void tfl_depthwise_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output,
                           int row_begin, int row_end);
+/* int8 ADD (left_shift 20) and MUL on equal shapes, TFLite add.h / mul.h arithmetic. */
+typedef struct tfl_elementwise_params {
+    int is_add;
+    int32_t in1_offset, in2_offset, out_offset, left_shift;
+    int32_t in1_mult, in2_mult, out_mult;
+    int in1_shift, in2_shift, out_shift;
+    int32_t act_min, act_max;
+} tfl_elementwise_params;
+/* Returns 1 when done, 0 when this level has no vector version (caller falls back). */
+int tfl_add_mul_vector(int level, const tfl_elementwise_params *e, const int8_t *a, const int8_t *b, int8_t *out,
+                       size_t n);
+
 /* float -> int8 (TFLite AffineQuantize): zero_point + round(x / scale), clamped. */
 void tfl_quantize_ref(const float *input, int8_t *output, size_t n, float scale, int32_t zero_point);
 void tfl_quantize_vector(int level, const float *input, int8_t *output, size_t n, float scale,

@@ -132,16 +132,20 @@ static void build_rows(const tfl_conv_params *p, const tfl_packed_conv *packed, 
         } else {
             for (int ky = 0; ky < p->k_h; ky++) {
                 const int iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
-                for (int kx = 0; kx < p->k_w; kx++) {
+                for (int kx = 0; kx < p->k_w; kx++, kk += p->in_c) {
                     const int ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
                     const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
                     const int8_t *src = in_batch + ((size_t)(inside ? iy : 0) * p->in_w + (inside ? ix : 0)) * p->in_c;
-                    for (int c = 0; c < p->in_c; c++, kk++) {
-                        if (level == 2)
-                            row8[kk] = inside ? (uint8_t)(src[c] ^ 0x80) : pad_u8;
-                        else
-                            row16[kk] = inside ? (int16_t)(src[c] + p->input_offset) : 0;
-                    }
+                    if (level == 2 && inside)
+                        for (int c = 0; c < p->in_c; c++)
+                            row8[kk + c] = (uint8_t)(src[c] ^ 0x80);
+                    else if (level == 2)
+                        memset(row8 + kk, pad_u8, (size_t)p->in_c);
+                    else if (inside)
+                        for (int c = 0; c < p->in_c; c++)
+                            row16[kk + c] = (int16_t)(src[c] + p->input_offset);
+                    else
+                        memset(row16 + kk, 0, (size_t)p->in_c * 2);
                 }
             }
         }
@@ -201,14 +205,20 @@ T512 static inline void store_requantized_512(__m512i acc, const tfl_conv_params
     _mm_mask_storeu_epi8(out + oc, store, _mm512_cvtepi32_epi8(acc));
 }
 
-T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv *pk, const uint8_t *rows, int count,
-                                int8_t *output, int first, int n_begin, int n_end)
+/* rows: count rows of lda bytes (k_padded used); flip: the rows are the int8 input itself
+ * and get x ^ 0x80 = x + 128 on the fly (1x1 convolutions need no im2col copy). */
+T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv *pk, const uint8_t *rows, int lda,
+                                int flip, int count, int8_t *output, int first, int n_begin, int n_end)
 {
     const int kp = pk->k_padded, k4 = kp / 4;
+    const __m512i flip_bits = _mm512_set1_epi32(flip ? (int32_t)0x80808080u : 0);
     for (int nb = n_begin / 32; nb * 32 < n_end; nb++) {
         const int8_t *wb = (const int8_t *)pk->weights + (size_t)nb * k4 * 128;
         for (int r = 0; r < count; r += 4) {
-            const uint8_t *a0 = rows + (size_t)r * kp, *a1 = a0 + kp, *a2 = a1 + kp, *a3 = a2 + kp;
+            /* Rows past count repeat row r: valid memory, results not stored. */
+            const uint8_t *a0 = rows + (size_t)r * lda;
+            const uint8_t *a1 = r + 1 < count ? a0 + lda : a0, *a2 = r + 2 < count ? a0 + 2 * (size_t)lda : a0;
+            const uint8_t *a3 = r + 3 < count ? a0 + 3 * (size_t)lda : a0;
             __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                     c30 = c00, c31 = c00;
             for (int k = 0; k < k4; k++) {
@@ -219,8 +229,10 @@ T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv 
                 memcpy(&v1, a1 + 4 * k, 4);
                 memcpy(&v2, a2 + 4 * k, 4);
                 memcpy(&v3, a3 + 4 * k, 4);
-                const __m512i b0 = _mm512_set1_epi32(v0), b1 = _mm512_set1_epi32(v1);
-                const __m512i b2 = _mm512_set1_epi32(v2), b3 = _mm512_set1_epi32(v3);
+                const __m512i b0 = _mm512_xor_si512(_mm512_set1_epi32(v0), flip_bits);
+                const __m512i b1 = _mm512_xor_si512(_mm512_set1_epi32(v1), flip_bits);
+                const __m512i b2 = _mm512_xor_si512(_mm512_set1_epi32(v2), flip_bits);
+                const __m512i b3 = _mm512_xor_si512(_mm512_set1_epi32(v3), flip_bits);
                 c00 = _mm512_dpbusd_epi32(c00, b0, w0);
                 c01 = _mm512_dpbusd_epi32(c01, b0, w1);
                 c10 = _mm512_dpbusd_epi32(c10, b1, w0);
@@ -246,42 +258,49 @@ T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv 
 T512 static void depthwise_512(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end)
 {
     const __m512i in_off = _mm512_set1_epi32(p->input_offset);
+    const __m512i zero = _mm512_setzero_si512();
+    const int taps = p->k_h * p->k_w;
+    __m512i weights[64];   /* this channel block's filter, widened once per row */
     for (int row = row_begin; row < row_end; row++) {
         const int b = row / p->out_h, oy = row % p->out_h;
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
         const int iy0 = oy * p->stride_h - p->pad_top;
-        for (int ox = 0; ox < p->out_w; ox++) {
-            const int ix0 = ox * p->stride_w - p->pad_left;
-            int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c;
-            for (int c = 0; c < p->out_c; c += 16) {
-                const int left = p->out_c - c;
-                const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-                __m512i acc = _mm512_setzero_si512();
-                for (int ky = 0; ky < p->k_h; ky++) {
-                    const int iy = iy0 + ky * p->dilation_h;
-                    if (iy < 0 || iy >= p->in_h)
-                        continue;
-                    for (int kx = 0; kx < p->k_w; kx++) {
-                        const int ix = ix0 + kx * p->dilation_w;
-                        if (ix < 0 || ix >= p->in_w)
-                            continue;
+        int ky0 = 0, ky1 = p->k_h;
+        while (ky0 < ky1 && iy0 + ky0 * p->dilation_h < 0)
+            ky0++;
+        while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= p->in_h)
+            ky1--;
+        for (int c = 0; c < p->out_c; c += 16) {
+            const int left = p->out_c - c;
+            const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            for (int t = 0; t < taps; t++)
+                weights[t] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, p->filter + (size_t)t * p->out_c + c));
+            const __m512i bias = p->bias ? _mm512_maskz_loadu_epi32(lanes, p->bias + c) : zero;
+            const __m512i shift = _mm512_maskz_loadu_epi32(lanes, p->shift + c);
+            const __m512i mult = _mm512_maskz_loadu_epi32(lanes, p->multiplier + c);
+            const __m512i lshift = _mm512_max_epi32(shift, zero);
+            const __m512i rshift = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+            for (int ox = 0; ox < p->out_w; ox++) {
+                const int ix0 = ox * p->stride_w - p->pad_left;
+                int kx0 = 0, kx1 = p->k_w;
+                while (kx0 < kx1 && ix0 + kx0 * p->dilation_w < 0)
+                    kx0++;
+                while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= p->in_w)
+                    kx1--;
+                __m512i acc = bias;
+                for (int ky = ky0; ky < ky1; ky++) {
+                    const int8_t *in_row = in_batch + ((size_t)(iy0 + ky * p->dilation_h) * p->in_w) * p->in_c + c;
+                    for (int kx = kx0; kx < kx1; kx++) {
                         const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
-                            lanes, in_batch + ((size_t)iy * p->in_w + ix) * p->in_c + c)), in_off);
-                        const __m512i w = _mm512_cvtepi8_epi32(
-                            _mm_maskz_loadu_epi8(lanes, p->filter + ((size_t)ky * p->k_w + kx) * p->out_c + c));
-                        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, w));
+                            lanes, in_row + (size_t)(ix0 + kx * p->dilation_w) * p->in_c)), in_off);
+                        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, weights[ky * p->k_w + kx]));
                     }
                 }
-                if (p->bias)
-                    acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(lanes, p->bias + c));
-                acc = mbqm_512(acc, _mm512_maskz_loadu_epi32(lanes, p->multiplier + c),
-                               _mm512_max_epi32(_mm512_maskz_loadu_epi32(lanes, p->shift + c), _mm512_setzero_si512()),
-                               _mm512_max_epi32(_mm512_sub_epi32(_mm512_setzero_si512(),
-                                                                 _mm512_maskz_loadu_epi32(lanes, p->shift + c)),
-                                                _mm512_setzero_si512()));
+                acc = mbqm_512(acc, mult, lshift, rshift);
                 acc = _mm512_add_epi32(acc, _mm512_set1_epi32(p->output_offset));
                 acc = _mm512_max_epi32(acc, _mm512_set1_epi32(p->act_min));
                 acc = _mm512_min_epi32(acc, _mm512_set1_epi32(p->act_max));
+                int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c;
                 _mm_mask_storeu_epi8(out + c, lanes, _mm512_cvtepi32_epi8(acc));
             }
         }
@@ -309,6 +328,38 @@ T512 static void quantize_512(const float *input, int8_t *output, size_t n, floa
         _mm_storeu_si128((__m128i *)(output + i), _mm512_cvtepi32_epi8(v));
     }
     tfl_quantize_ref(input + i, output + i, n - i, scale, zero_point);
+}
+
+T512 static void add_mul_512(const tfl_elementwise_params *e, const int8_t *a, const int8_t *b, int8_t *out, size_t n)
+{
+    const __m512i off1 = _mm512_set1_epi32(e->in1_offset), off2 = _mm512_set1_epi32(e->in2_offset);
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i out_mult = _mm512_set1_epi32(e->out_mult);
+    const __m512i out_l = _mm512_set1_epi32(e->out_shift > 0 ? e->out_shift : 0);
+    const __m512i out_r = _mm512_set1_epi32(e->out_shift > 0 ? 0 : -e->out_shift);
+    const __m512i m1 = _mm512_set1_epi32(e->in1_mult), m2 = _mm512_set1_epi32(e->in2_mult);
+    const __m512i l1 = _mm512_set1_epi32(e->in1_shift > 0 ? e->in1_shift : 0);
+    const __m512i r1 = _mm512_set1_epi32(e->in1_shift > 0 ? 0 : -e->in1_shift);
+    const __m512i l2 = _mm512_set1_epi32(e->in2_shift > 0 ? e->in2_shift : 0);
+    const __m512i r2 = _mm512_set1_epi32(e->in2_shift > 0 ? 0 : -e->in2_shift);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 lanes = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, a + i)), off1);
+        const __m512i y = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, b + i)), off2);
+        __m512i v;
+        if (e->is_add) {
+            const __m512i sx = mbqm_512(_mm512_slli_epi32(x, 20), m1, l1, r1);
+            const __m512i sy = mbqm_512(_mm512_slli_epi32(y, 20), m2, l2, r2);
+            v = mbqm_512(_mm512_add_epi32(sx, sy), out_mult, out_l, out_r);
+        } else {
+            v = mbqm_512(_mm512_mullo_epi32(x, y), out_mult, out_l, out_r);
+        }
+        v = _mm512_add_epi32(v, _mm512_set1_epi32(e->out_offset));
+        v = _mm512_max_epi32(v, _mm512_set1_epi32(e->act_min));
+        v = _mm512_min_epi32(v, _mm512_set1_epi32(e->act_max));
+        _mm_mask_storeu_epi8(out + i, lanes, _mm512_cvtepi32_epi8(v));
+    }
+    (void)zero;
 }
 
 /* ---------------------------------------------------------------- AVX2 */
@@ -506,11 +557,18 @@ void tfl_conv_vector(const tfl_conv_params *p, const tfl_packed_conv *packed, co
                      int pixel_begin, int pixel_end, int n_begin, int n_end, void *scratch)
 {
 #if TFL_X86
+    const int direct = packed->level == 2 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                       p->pad_top == 0 && p->pad_left == 0 && p->in_c % 4 == 0;
     for (int first = pixel_begin; first < pixel_end; first += CHUNK_PIXELS) {
         const int count = pixel_end - first < CHUNK_PIXELS ? pixel_end - first : CHUNK_PIXELS;
+        if (direct) {
+            conv_chunk_512(p, packed, (const uint8_t *)input + (size_t)first * p->in_c, p->in_c, 1, count, output,
+                           first, n_begin, n_end);
+            continue;
+        }
         build_rows(p, packed, input, first, count, scratch);
         if (packed->level == 2)
-            conv_chunk_512(p, packed, scratch, count, output, first, n_begin, n_end);
+            conv_chunk_512(p, packed, scratch, packed->k_padded, 0, count, output, first, n_begin, n_end);
         else
             conv_chunk_256(p, packed, scratch, count, output, first, n_begin, n_end);
     }
@@ -524,7 +582,7 @@ void tfl_depthwise_vector(int level, const tfl_conv_params *p, const int8_t *inp
                           int row_end)
 {
 #if TFL_X86
-    if (p->depth_multiplier == 1 && level == 2) {
+    if (p->depth_multiplier == 1 && level == 2 && p->k_h * p->k_w <= 64) {
         depthwise_512(p, input, output, row_begin, row_end);
         return;
     }
@@ -551,4 +609,21 @@ void tfl_quantize_vector(int level, const float *input, int8_t *output, size_t n
 #endif
     (void)level;
     tfl_quantize_ref(input, output, n, scale, zero_point);
+}
+
+int tfl_add_mul_vector(int level, const tfl_elementwise_params *e, const int8_t *a, const int8_t *b, int8_t *out,
+                       size_t n)
+{
+#if TFL_X86
+    if (level == 2 && e->left_shift == 20) {
+        add_mul_512(e, a, b, out, n);
+        return 1;
+    }
+    if (level == 2 && !e->is_add) {
+        add_mul_512(e, a, b, out, n);
+        return 1;
+    }
+#endif
+    (void)level; (void)e; (void)a; (void)b; (void)out; (void)n;
+    return 0;
 }

@@ -109,6 +109,8 @@ int vb_movinet_open(const char *tflite_path, int threads, vb_movinet **out, vb_e
         rc = map_signature(mv, tflite_path, err);
     if (!rc)
         rc = vb_tflite_interpreter_create(mv->model, threads, &mv->interpreter, err);
+    for (int s = 0; !rc && s < mv->num_states; s++)
+        rc = vb_tflite_link_state(mv->interpreter, mv->states[s].input, mv->states[s].output, err);
     if (rc) {
         vb_movinet_free(&mv);
         return rc;
@@ -136,13 +138,14 @@ int vb_movinet_num_states(const vb_movinet *model) { return model ? model->num_s
 
 int vb_movinet_set_simd_level(vb_movinet *model, int level)
 {
-    return vb_tflite_set_simd_level(model->interpreter, level);
+    int used = vb_tflite_set_simd_level(model->interpreter, level);
+    vb_movinet_reset(model);
+    return used;
 }
 
 void vb_movinet_reset(vb_movinet *model)
 {
-    for (int s = 0; s < model->num_states; s++)
-        memset(vb_tflite_tensor_buffer(model->interpreter, model->states[s].input), 0, model->states[s].bytes);
+    vb_tflite_reset_states(model->interpreter);
 }
 
 static int run_step(vb_movinet *model, float *logits, vb_error *err)
@@ -151,12 +154,7 @@ static int run_step(vb_movinet *model, float *logits, vb_error *err)
     if (rc)
         return rc;
     /* The outputs become the next frame's states (some are the inputs passed through). */
-    for (int s = 0; s < model->num_states; s++) {
-        void *dst = vb_tflite_tensor_buffer(model->interpreter, model->states[s].input);
-        const void *src = vb_tflite_tensor_buffer(model->interpreter, model->states[s].output);
-        if (dst != src)
-            memmove(dst, src, model->states[s].bytes);
-    }
+    vb_tflite_carry_states(model->interpreter);
     if (logits)
         memcpy(logits, vb_tflite_tensor_buffer(model->interpreter, model->logits_tensor),
                (size_t)model->classes * sizeof(float));
