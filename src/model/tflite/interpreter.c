@@ -19,7 +19,10 @@
 
 /* ---------------------------------------------------------------- thread pool */
 
-typedef void (*pool_fn)(void *arg, int thread, int threads);
+/* One job = `chunks` pieces of an operator. Every thread (the caller included) claims pieces
+ * from a shared counter tagged with the job number, so when a worker is descheduled (a busy
+ * machine) the caller simply does all the pieces itself instead of waiting for it. */
+typedef void (*pool_fn)(void *arg, int chunk, int chunks, int thread);
 
 typedef struct pool {
     int threads;
@@ -27,11 +30,13 @@ typedef struct pool {
     int started;
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-    atomic_uint generation;
-    atomic_int pending;
+    int sleepers;                   /* under mutex */
+    atomic_uint_fast64_t work;      /* job number << 32 | next chunk */
+    atomic_int active;              /* threads inside a job */
     atomic_int stop;
     pool_fn fn;
     void *arg;
+    int chunks;
 } pool;
 
 typedef struct worker_arg {
@@ -46,35 +51,50 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Workers spin briefly between operators (dispatch in well under a microsecond) and sleep on
- * the condition variable between frames. */
+/* Claims and runs pieces of job `job` until none is left. */
+static void pool_drain(pool *p, uint64_t job, int thread)
+{
+    for (;;) {
+        uint_fast64_t w = atomic_load(&p->work);
+        if ((w >> 32) != job || (int)(w & 0xffffffffu) >= p->chunks)
+            return;
+        if (atomic_compare_exchange_weak(&p->work, &w, w + 1))
+            p->fn(p->arg, (int)(w & 0xffffffffu), p->chunks, thread);
+    }
+}
+
 static void *worker_main(void *arg)
 {
     worker_arg *wa = arg;
     pool *p = wa->p;
     const int index = wa->index;
     free(wa);
-    unsigned seen = 0;
+    uint64_t seen = 0;
     for (;;) {
-        unsigned gen;
         int spins = 0;
-        while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
+        uint64_t job;
+        while ((job = atomic_load(&p->work) >> 32) == seen) {
             if (atomic_load(&p->stop))
                 return NULL;
-            if (++spins < 4000) {
+            if (++spins < 2000) {
                 cpu_relax();
                 continue;
             }
             pthread_mutex_lock(&p->mutex);
-            while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop))
+            p->sleepers++;
+            while ((atomic_load(&p->work) >> 32) == seen && !atomic_load(&p->stop))
                 pthread_cond_wait(&p->cond, &p->mutex);
+            p->sleepers--;
             pthread_mutex_unlock(&p->mutex);
+            spins = 0;
         }
-        seen = gen;
+        seen = job;
         if (atomic_load(&p->stop))
             return NULL;
-        p->fn(p->arg, index, p->threads);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        atomic_fetch_add(&p->active, 1);
+        /* The job fields are stable while a piece of this job can still be claimed. */
+        pool_drain(p, job, index);
+        atomic_fetch_sub(&p->active, 1);
     }
 }
 
@@ -120,21 +140,25 @@ static void pool_stop(pool *p)
     p->ids = NULL;
 }
 
-static void pool_run(pool *p, pool_fn fn, void *arg, int threads)
+static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
 {
-    if (threads <= 1 || p->threads <= 1 || p->started != p->threads - 1) {
-        fn(arg, 0, 1);
+    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1) {
+        for (int c = 0; c < chunks; c++)
+            fn(arg, c, chunks, 0);
         return;
     }
+    /* Publish the job; wait until no piece is left and no worker is still inside it. */
     p->fn = fn;
     p->arg = arg;
-    atomic_store(&p->pending, p->threads - 1);
+    p->chunks = chunks;
+    const uint64_t job = (atomic_load(&p->work) >> 32) + 1;
+    atomic_store(&p->work, (uint_fast64_t)job << 32);
     pthread_mutex_lock(&p->mutex);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&p->cond);
+    if (p->sleepers)
+        pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mutex);
-    fn(arg, 0, p->threads);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
+    pool_drain(p, job, 0);
+    while (atomic_load(&p->active) > 0)
         cpu_relax();
 }
 
@@ -877,8 +901,10 @@ static void range_split(int total, int thread, int threads, int *begin, int *end
     *end = (int)((int64_t)total * (thread + 1) / threads);
 }
 
-static void run_conv_part(void *arg, int thread, int threads)
+static void run_conv_part(void *arg, int chunk, int chunks, int thread)
 {
+    const int threads = chunks;
+    const int part = chunk;
     vb_tflite_interpreter *it = arg;
     node *n = it->current;
     const int8_t *in = buf(it, n, 0);
@@ -886,7 +912,7 @@ static void run_conv_part(void *arg, int thread, int threads)
     const tfl_conv_params *p = &n->conv;
     if (n->code == VB_TFLITE_OP_DEPTHWISE_CONV_2D) {
         int b, e;
-        range_split(p->batches * p->out_h, thread, threads, &b, &e);
+        range_split(p->batches * p->out_h * p->out_w, part, threads, &b, &e);
         if (it->level > 0)
             tfl_depthwise_vector(it->level, p, in, out, b, e);
         else
@@ -895,7 +921,7 @@ static void run_conv_part(void *arg, int thread, int threads)
     }
     if (n->packed_level == 0) {
         int b, e;
-        range_split(p->batches * p->out_h, thread, threads, &b, &e);
+        range_split(p->batches * p->out_h, part, threads, &b, &e);
         tfl_conv_ref(p, in, out, b, e);
         return;
     }
@@ -903,14 +929,14 @@ static void run_conv_part(void *arg, int thread, int threads)
     const int block = n->packed_level == 2 ? 32 : 16;
     if (pixels >= 8 * threads || threads == 1) {
         int b, e;
-        range_split((pixels + 3) / 4, thread, threads, &b, &e);
+        range_split((pixels + 3) / 4, part, threads, &b, &e);
         b *= 4;
         e = e * 4 < pixels ? e * 4 : pixels;
         if (b < e)
             tfl_conv_vector(p, &n->packed, in, out, b, e, 0, p->out_c, it->scratch[thread]);
     } else {
         int blocks = (p->out_c + block - 1) / block, b, e;
-        range_split(blocks, thread, threads, &b, &e);
+        range_split(blocks, part, threads, &b, &e);
         b *= block;
         e = e * block < p->out_c ? e * block : p->out_c;
         if (b < e)
@@ -1445,7 +1471,9 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         case VB_TFLITE_OP_DEPTHWISE_CONV_2D: {
             const int64_t work = (int64_t)n->conv.batches * n->conv.out_h * n->conv.out_w * n->conv.out_c *
                                  n->conv.k_h * n->conv.k_w * (n->code == VB_TFLITE_OP_CONV_2D ? n->conv.in_c : 1);
-            pool_run(&it->workers, run_conv_part, it, work >= 20000 ? it->workers.threads : 1);
+            /* Small operators run whole: a piece must outweigh the hand-over. */
+            int chunks = work >= 40000 ? 4 * it->workers.threads : 1;
+            pool_run(&it->workers, run_conv_part, it, chunks);
             break;
         }
         case VB_TFLITE_OP_ADD:

@@ -66,10 +66,10 @@ typedef struct tfl_conv_params {
     const int32_t *shift;           /* [out_c] */
 } tfl_conv_params;
 
-/* Reference kernels: compute output rows [row_begin, row_end) of the flattened (batch, out_y)
- * row index. */
+/* Reference kernels. conv: output rows [row_begin, row_end) of the flattened (batch, out_y)
+ * index; depthwise: output pixels [pixel_begin, pixel_end) of the flattened (batch, y, x). */
 void tfl_conv_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end);
-void tfl_depthwise_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end);
+void tfl_depthwise_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output, int pixel_begin, int pixel_end);
 
 /* Vector kernels. A packed convolution owns weights rearranged for one instruction set. */
 typedef struct tfl_packed_conv {
@@ -91,7 +91,7 @@ size_t tfl_conv_scratch_bytes(const tfl_conv_params *p, const tfl_packed_conv *p
 void tfl_conv_vector(const tfl_conv_params *p, const tfl_packed_conv *packed, const int8_t *input,
                      int8_t *output, int pixel_begin, int pixel_end, int n_begin, int n_end, void *scratch);
 void tfl_depthwise_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output,
-                          int row_begin, int row_end);
+                          int pixel_begin, int pixel_end);
 /* int8 ADD (left_shift 20) and MUL on equal shapes, TFLite add.h / mul.h arithmetic. */
 typedef struct tfl_elementwise_params {
     int is_add;

@@ -97,35 +97,35 @@ void tfl_conv_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output,
     }
 }
 
-/* out: (N, out_h, out_w, in_c * depth_multiplier); filter (1, k_h, k_w, out_c). */
-void tfl_depthwise_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end)
+/* out: (N, out_h, out_w, in_c * depth_multiplier); filter (1, k_h, k_w, out_c). Output
+ * pixels [pixel_begin, pixel_end) of the flattened (batch, y, x) index. */
+void tfl_depthwise_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output, int pixel_begin, int pixel_end)
 {
-    for (int row = row_begin; row < row_end; row++) {
-        const int b = row / p->out_h, out_y = row % p->out_h;
+    for (int pixel = pixel_begin; pixel < pixel_end; pixel++) {
+        const int b = pixel / (p->out_h * p->out_w), rem = pixel % (p->out_h * p->out_w);
+        const int out_y = rem / p->out_w, out_x = rem % p->out_w;
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
-        for (int out_x = 0; out_x < p->out_w; out_x++) {
-            const int in_y0 = out_y * p->stride_h - p->pad_top;
-            const int in_x0 = out_x * p->stride_w - p->pad_left;
-            int8_t *out = output + (((size_t)b * p->out_h + out_y) * p->out_w + out_x) * p->out_c;
-            for (int ic = 0; ic < p->in_c; ic++) {
-                for (int m = 0; m < p->depth_multiplier; m++) {
-                    const int oc = ic * p->depth_multiplier + m;
-                    int32_t acc = 0;
-                    for (int ky = 0; ky < p->k_h; ky++) {
-                        const int in_y = in_y0 + p->dilation_h * ky;
-                        if (in_y < 0 || in_y >= p->in_h)
+        const int in_y0 = out_y * p->stride_h - p->pad_top;
+        const int in_x0 = out_x * p->stride_w - p->pad_left;
+        int8_t *out = output + (size_t)pixel * p->out_c;
+        for (int ic = 0; ic < p->in_c; ic++) {
+            for (int m = 0; m < p->depth_multiplier; m++) {
+                const int oc = ic * p->depth_multiplier + m;
+                int32_t acc = 0;
+                for (int ky = 0; ky < p->k_h; ky++) {
+                    const int in_y = in_y0 + p->dilation_h * ky;
+                    if (in_y < 0 || in_y >= p->in_h)
+                        continue;
+                    for (int kx = 0; kx < p->k_w; kx++) {
+                        const int in_x = in_x0 + p->dilation_w * kx;
+                        if (in_x < 0 || in_x >= p->in_w)
                             continue;
-                        for (int kx = 0; kx < p->k_w; kx++) {
-                            const int in_x = in_x0 + p->dilation_w * kx;
-                            if (in_x < 0 || in_x >= p->in_w)
-                                continue;
-                            const int32_t x = in_batch[((size_t)in_y * p->in_w + in_x) * p->in_c + ic];
-                            const int32_t w = p->filter[((size_t)ky * p->k_w + kx) * p->out_c + oc];
-                            acc += (x + p->input_offset) * w;
-                        }
+                        const int32_t x = in_batch[((size_t)in_y * p->in_w + in_x) * p->in_c + ic];
+                        const int32_t w = p->filter[((size_t)ky * p->k_w + kx) * p->out_c + oc];
+                        acc += (x + p->input_offset) * w;
                     }
-                    out[oc] = requantize(acc, p, oc);
                 }
+                out[oc] = requantize(acc, p, oc);
             }
         }
     }

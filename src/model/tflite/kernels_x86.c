@@ -255,54 +255,52 @@ T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv 
     }
 }
 
-T512 static void depthwise_512(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end)
+/* Output pixels [pixel_begin, pixel_end) of the flattened (batch, y, x) index. */
+T512 static void depthwise_512(const tfl_conv_params *p, const int8_t *input, int8_t *output, int pixel_begin,
+                               int pixel_end)
 {
     const __m512i in_off = _mm512_set1_epi32(p->input_offset);
     const __m512i zero = _mm512_setzero_si512();
     const int taps = p->k_h * p->k_w;
-    __m512i weights[64];   /* this channel block's filter, widened once per row */
-    for (int row = row_begin; row < row_end; row++) {
-        const int b = row / p->out_h, oy = row % p->out_h;
-        const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
-        const int iy0 = oy * p->stride_h - p->pad_top;
-        int ky0 = 0, ky1 = p->k_h;
-        while (ky0 < ky1 && iy0 + ky0 * p->dilation_h < 0)
-            ky0++;
-        while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= p->in_h)
-            ky1--;
-        for (int c = 0; c < p->out_c; c += 16) {
-            const int left = p->out_c - c;
-            const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            for (int t = 0; t < taps; t++)
-                weights[t] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, p->filter + (size_t)t * p->out_c + c));
-            const __m512i bias = p->bias ? _mm512_maskz_loadu_epi32(lanes, p->bias + c) : zero;
-            const __m512i shift = _mm512_maskz_loadu_epi32(lanes, p->shift + c);
-            const __m512i mult = _mm512_maskz_loadu_epi32(lanes, p->multiplier + c);
-            const __m512i lshift = _mm512_max_epi32(shift, zero);
-            const __m512i rshift = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-            for (int ox = 0; ox < p->out_w; ox++) {
-                const int ix0 = ox * p->stride_w - p->pad_left;
-                int kx0 = 0, kx1 = p->k_w;
-                while (kx0 < kx1 && ix0 + kx0 * p->dilation_w < 0)
-                    kx0++;
-                while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= p->in_w)
-                    kx1--;
-                __m512i acc = bias;
-                for (int ky = ky0; ky < ky1; ky++) {
-                    const int8_t *in_row = in_batch + ((size_t)(iy0 + ky * p->dilation_h) * p->in_w) * p->in_c + c;
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
-                            lanes, in_row + (size_t)(ix0 + kx * p->dilation_w) * p->in_c)), in_off);
-                        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, weights[ky * p->k_w + kx]));
-                    }
+    __m512i weights[64];   /* this channel block's filter, widened once */
+    for (int c = 0; c < p->out_c; c += 16) {
+        const int left = p->out_c - c;
+        const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        for (int t = 0; t < taps; t++)
+            weights[t] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, p->filter + (size_t)t * p->out_c + c));
+        const __m512i bias = p->bias ? _mm512_maskz_loadu_epi32(lanes, p->bias + c) : zero;
+        const __m512i shift = _mm512_maskz_loadu_epi32(lanes, p->shift + c);
+        const __m512i mult = _mm512_maskz_loadu_epi32(lanes, p->multiplier + c);
+        const __m512i lshift = _mm512_max_epi32(shift, zero);
+        const __m512i rshift = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+        for (int pixel = pixel_begin; pixel < pixel_end; pixel++) {
+            const int b = pixel / (p->out_h * p->out_w), rem = pixel % (p->out_h * p->out_w);
+            const int oy = rem / p->out_w, ox = rem % p->out_w;
+            const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
+            const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+            int ky0 = 0, ky1 = p->k_h, kx0 = 0, kx1 = p->k_w;
+            while (ky0 < ky1 && iy0 + ky0 * p->dilation_h < 0)
+                ky0++;
+            while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= p->in_h)
+                ky1--;
+            while (kx0 < kx1 && ix0 + kx0 * p->dilation_w < 0)
+                kx0++;
+            while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= p->in_w)
+                kx1--;
+            __m512i acc = bias;
+            for (int ky = ky0; ky < ky1; ky++) {
+                const int8_t *in_row = in_batch + ((size_t)(iy0 + ky * p->dilation_h) * p->in_w) * p->in_c + c;
+                for (int kx = kx0; kx < kx1; kx++) {
+                    const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
+                        lanes, in_row + (size_t)(ix0 + kx * p->dilation_w) * p->in_c)), in_off);
+                    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, weights[ky * p->k_w + kx]));
                 }
-                acc = mbqm_512(acc, mult, lshift, rshift);
-                acc = _mm512_add_epi32(acc, _mm512_set1_epi32(p->output_offset));
-                acc = _mm512_max_epi32(acc, _mm512_set1_epi32(p->act_min));
-                acc = _mm512_min_epi32(acc, _mm512_set1_epi32(p->act_max));
-                int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c;
-                _mm_mask_storeu_epi8(out + c, lanes, _mm512_cvtepi32_epi8(acc));
             }
+            acc = mbqm_512(acc, mult, lshift, rshift);
+            acc = _mm512_add_epi32(acc, _mm512_set1_epi32(p->output_offset));
+            acc = _mm512_max_epi32(acc, _mm512_set1_epi32(p->act_min));
+            acc = _mm512_min_epi32(acc, _mm512_set1_epi32(p->act_max));
+            _mm_mask_storeu_epi8(output + (size_t)pixel * p->out_c + c, lanes, _mm512_cvtepi32_epi8(acc));
         }
     }
 }
@@ -458,15 +456,18 @@ T256 static void conv_chunk_256(const tfl_conv_params *p, const tfl_packed_conv 
     }
 }
 
-T256 static void depthwise_256(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end)
+T256 static void depthwise_256(const tfl_conv_params *p, const int8_t *input, int8_t *output, int pixel_begin,
+                               int pixel_end)
 {
     const __m256i in_off = _mm256_set1_epi32(p->input_offset);
     const int vec_c = p->out_c / 8 * 8;
-    for (int row = row_begin; row < row_end; row++) {
-        const int b = row / p->out_h, oy = row % p->out_h;
+    for (int pixel = pixel_begin; pixel < pixel_end; pixel++) {
+        const int b = pixel / (p->out_h * p->out_w), rem = pixel % (p->out_h * p->out_w);
+        const int oy = rem / p->out_w;
         const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
         const int iy0 = oy * p->stride_h - p->pad_top;
-        for (int ox = 0; ox < p->out_w; ox++) {
+        {
+            const int ox = rem % p->out_w;
             const int ix0 = ox * p->stride_w - p->pad_left;
             int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c;
             for (int c = 0; c < vec_c; c += 8) {
@@ -497,10 +498,12 @@ T256 static void depthwise_256(const tfl_conv_params *p, const int8_t *input, in
     if (vec_c < p->out_c) {
         /* Channel tail: the reference on a channel-restricted view would need strides, so run
          * the scalar formula here (same arithmetic as tfl_depthwise_ref). */
-        for (int row = row_begin; row < row_end; row++) {
-            const int b = row / p->out_h, oy = row % p->out_h;
+        for (int pixel = pixel_begin; pixel < pixel_end; pixel++) {
+            const int b = pixel / (p->out_h * p->out_w), rem = pixel % (p->out_h * p->out_w);
+            const int oy = rem / p->out_w;
             const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
-            for (int ox = 0; ox < p->out_w; ox++) {
+            {
+                const int ox = rem % p->out_w;
                 int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c;
                 for (int c = vec_c; c < p->out_c; c++) {
                     int32_t acc = 0;
@@ -578,21 +581,21 @@ void tfl_conv_vector(const tfl_conv_params *p, const tfl_packed_conv *packed, co
 #endif
 }
 
-void tfl_depthwise_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin,
-                          int row_end)
+void tfl_depthwise_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output, int pixel_begin,
+                          int pixel_end)
 {
 #if TFL_X86
     if (p->depth_multiplier == 1 && level == 2 && p->k_h * p->k_w <= 64) {
-        depthwise_512(p, input, output, row_begin, row_end);
+        depthwise_512(p, input, output, pixel_begin, pixel_end);
         return;
     }
     if (p->depth_multiplier == 1 && level == 1) {
-        depthwise_256(p, input, output, row_begin, row_end);
+        depthwise_256(p, input, output, pixel_begin, pixel_end);
         return;
     }
 #endif
     (void)level;
-    tfl_depthwise_ref(p, input, output, row_begin, row_end);
+    tfl_depthwise_ref(p, input, output, pixel_begin, pixel_end);
 }
 
 void tfl_quantize_vector(int level, const float *input, int8_t *output, size_t n, float scale, int32_t zero_point)
