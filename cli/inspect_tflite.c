@@ -99,6 +99,8 @@ int cli_inspect_tflite(const char *path, int argc, char **argv)
 {
     int list_ops = 0;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], path))
+            continue;   /* callers may pass the path along with the options */
         if (!strcmp(argv[i], "--ops"))
             list_ops = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
