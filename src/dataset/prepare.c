@@ -4,11 +4,13 @@
 #include "dataset_internal.h"
 #include "common/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Cache file: 40-byte little-endian header, then T*H*W*C bytes.
  *   magic "VBCLIP01" | u32 T | u32 H | u32 W | u32 C | u32 decoded_frames | u32 lost_frames
@@ -301,6 +303,18 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     if (rc)
         return rc;
 
+    /* temporaries of cache files whose writer was killed */
+    DIR *dir = opendir(run.cache_dir);
+    if (dir) {
+        struct dirent *de;
+        while ((de = readdir(dir)))
+            if (strstr(de->d_name, ".vbclip.tmp.")) {
+                char stale[PATH_MAX + 256];
+                snprintf(stale, sizeof stale, "%s/%s", run.cache_dir, de->d_name);
+                unlink(stale);
+            }
+        closedir(dir);
+    }
     vb_clip_list list;
     rc = vb_dataset_clips(ds, req->version, req->split, &req->video, &list, err);
     if (rc)
