@@ -556,6 +556,11 @@ static int run_prepare(int argc, char **argv)
                 result.clips_bad);
     if (rc)
         return cli_fail(&err);
+    if (result.clips_considered == 0) {
+        fprintf(stderr, "vidbench: no local clips of kinetics %d %s in %s; run 'vidbench data download' first\n",
+                a.version, vb_split_name(a.split), a.data_dir);
+        return CLI_EXIT_FAILURE;
+    }
     return CLI_EXIT_OK;
 }
 

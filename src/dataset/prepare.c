@@ -238,7 +238,11 @@ static void *prepare_worker(void *arg)
         vb_clip clip;
         vb_error decode_err = {0};
         vb_error err = {0};
-        int rc = vb_video_decode_clip(item->path, &run->request->video, &clip, &decode_err);
+        vb_video_options options = run->request->video;
+        /* parallel clips: one decoder thread each, rather than every decoder using every core */
+        if (run->request->jobs > 1 && options.threads == 0)
+            options.threads = 1;
+        int rc = vb_video_decode_clip(item->path, &options, &clip, &decode_err);
         int fatal = 0;
         if (rc == 0) {
             char path[PATH_MAX + 128];

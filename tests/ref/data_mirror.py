@@ -562,6 +562,12 @@ def test_usage():
     check(rc == 2 and "400, 600 or 700" in err, "bad --version is a usage error", (rc, err))
     rc, out, err = run(["data", "download", "--version", "400", "--split", "val"])
     check(rc == 2, "download without --num-videos/--all is a usage error", (rc, err))
+    empty = tempfile.mkdtemp(dir=BASE_TMP, prefix="empty-")
+    rc, out, err = run(["data", "prepare", "--data-dir", empty, "--num-videos", "2"])
+    check(rc == 1 and "data download" in err, "prepare with nothing downloaded says what to do", (rc, err))
+    rc, out, err = run(["data", "download", "--data-dir", empty, "--version", "400", "--split", "val",
+                        "--num-videos", "1", "--mirror", "http://127.0.0.1:1/", "--retries", "1"])
+    check(rc == 1 and "k400_val_path.txt" in err, "unreachable mirror: exit 1 naming the URL", (rc, err))
     rc, out, err = run(["data", "--help"])
     check(rc == 0 and "download" in out and "prepare" in out, "data --help")
 
