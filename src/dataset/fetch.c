@@ -560,7 +560,13 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
     run.largest_partition_bytes = vb_db_count(
         ds, "SELECT coalesce(max(bytes),0) FROM partitions WHERE version=?1 AND split=?2",
         req->version, req->split);
+    /* progress counts partitions finished in earlier runs too ("partition 5/20") */
+    run.items_done = (int)vb_db_count(
+        ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='done'",
+        req->version, req->split);
     pthread_mutex_unlock(&ds->lock);
+    if (run.items_done < 0)
+        run.items_done = 0;
     if (run.largest_partition_bytes < 0)
         run.largest_partition_bytes = 0;
 
