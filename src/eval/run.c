@@ -69,24 +69,28 @@ typedef struct pipeline {
     vb_error worker_error;
 } pipeline;
 
-static void item_release(batch_item *item)
+static void item_release(const vb_eval_loader *loader, batch_item *item)
 {
     vb_eval_views_free(&item->views);
-    vb_clip_free(&item->frames);
+    if (loader->release)
+        loader->release(loader->impl, &item->frames);
+    else
+        vb_clip_free(&item->frames);
+    memset(&item->frames, 0, sizeof item->frames);
 }
 
-static void slot_reset(batch_slot *slot)
+static void slot_reset(const vb_eval_loader *loader, batch_slot *slot)
 {
     for (int i = 0; i < slot->item_count; i++)
-        item_release(&slot->items[i]);
+        item_release(loader, &slot->items[i]);
     slot->item_count = 0;
     slot->view_count = 0;
     slot->last = 0;
 }
 
-static void slot_free(batch_slot *slot)
+static void slot_free(const vb_eval_loader *loader, batch_slot *slot)
 {
-    slot_reset(slot);
+    slot_reset(loader, slot);
     free(slot->items);
     free(slot->views_u8);
     free(slot->view_frames);
@@ -125,7 +129,7 @@ static int fill_slot(pipeline *pl, batch_slot *slot, vb_error *err)
 {
     const vb_eval_params *p = pl->params;
     const vb_eval_model *m = pl->model;
-    slot_reset(slot);
+    slot_reset(pl->loader, slot);
     int ok_clips = 0;
     while (ok_clips < p->batch_size && pl->next_pending < pl->pending_count) {
         if (slot->item_count == slot->item_capacity) {
@@ -159,7 +163,7 @@ static int fill_slot(pipeline *pl, batch_slot *slot, vb_error *err)
             rc = vb_eval_make_views(&item->frames, m->input_size, p->num_frames, p->num_clips,
                                     p->num_crops, &item->views, &clip_err);
         if (rc) {
-            item_release(item);
+            item_release(pl->loader, item);
             item->ok = 0;
             snprintf(item->reason, sizeof item->reason, "%s",
                      clip_err.message[0] ? clip_err.message : vb_strerror(rc));
@@ -351,13 +355,13 @@ static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long sh
         for (int i = 0; i < slot->item_count; i++)
             skipped += !slot->items[i].ok;
         *done_this_run += slot->item_count;
-        int last = slot->last;
+        const int last = slot->last, items = slot->item_count;
         pthread_mutex_lock(&pl->lock);
-        slot_reset(slot);
+        slot_reset(pl->loader, slot);
         slot->filled = 0;
         pthread_cond_broadcast(&pl->changed);
         pthread_mutex_unlock(&pl->lock);
-        if (p->progress && slot->item_count == 0 && !last)
+        if (items == 0 && !last)
             continue;
         if (p->progress) {
             double elapsed = (now_ms() - start_ms) / 1e3;
@@ -457,8 +461,8 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         pthread_cond_init(&pl.changed, NULL);
         rc = run_pipeline(&pl, store, summary->clips_from_earlier_runs, (long)n_mine, start_ms,
                           &done_this_run, err);
-        slot_free(&pl.slots[0]);
-        slot_free(&pl.slots[1]);
+        slot_free(loader, &pl.slots[0]);
+        slot_free(loader, &pl.slots[1]);
         pthread_mutex_destroy(&pl.lock);
         pthread_cond_destroy(&pl.changed);
     }
