@@ -35,6 +35,7 @@ typedef struct vb_eval_config {
     int no_cuda;                  /* accepted for compatibility: vidbench runs on the CPU */
     int overwrite_output_dir;     /* discard stored results and start over */
     int overwrite_cache;          /* re-prepare cached clips */
+    int min_frames;               /* skip clips with fewer decoded frames (the seed: 128) */
     /* ours */
     char data_dir[VB_EVAL_PATH_BYTES];   /* dataset root; "" = $VIDBENCH_DATA or data */
     char mirror[VB_EVAL_PATH_BYTES];     /* Kinetics mirror root; "" = the public one */
@@ -204,6 +205,23 @@ void vb_softmax(const float *logits, int n, float *probs);
 
 /* The loader that decodes clip->path with vb_video_decode_clip. */
 extern const vb_eval_loader vb_eval_file_loader;
+
+/* The classifiers vidbench runs, behind vb_eval_model: a .safetensors file is an I3D
+ * (vb_i3d, float batches, 224 x 224), a .tflite file a MoViNet stream model (vb_movinet,
+ * uint8 frames fed one view at a time). labels: a label map with one name per class.
+ * A thin adapter until the generic classifier (classifier.h) is on main. */
+typedef struct vb_eval_classifier vb_eval_classifier;
+typedef struct vb_eval_classifier_options {
+    int threads;                  /* 0 = all cores */
+    int i3d_reference;            /* 1: the plain C I3D backend (the oracle) */
+} vb_eval_classifier_options;
+int vb_eval_classifier_open(const char *weights_path, const char *labels_path,
+                            const vb_eval_classifier_options *options,
+                            vb_eval_classifier **out, vb_error *err);
+void vb_eval_classifier_free(vb_eval_classifier **classifier);
+const vb_eval_model *vb_eval_classifier_model(const vb_eval_classifier *classifier);
+/* "i3d" or "movinet" */
+const char *vb_eval_classifier_kind(const vb_eval_classifier *classifier);
 
 /* A clip list file (--clips): one clip per line, "path,label[,youtube_id]" (CSV quoting,
  * empty label = unlabelled, '#' comment lines, blank lines ignored). Relative paths are

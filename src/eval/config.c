@@ -26,6 +26,7 @@ void vb_eval_config_init(vb_eval_config *c)
     snprintf(c->results_dir, sizeof c->results_dir, "results");
     c->batch_size = 8;
     c->top_n = 5;
+    c->min_frames = 128;   /* the seed's video_acceptable() minimum */
     c->resize = -1;
     c->num_clips = 1;
     c->num_crops = 1;
@@ -108,6 +109,7 @@ INT_FLAG(apply_num_frames, num_frames, 0, 100000, "an integer 0..100000 (0 = eve
 INT_FLAG(apply_batch_size, batch_size, 1, 4096, "an integer 1..4096")
 INT_FLAG(apply_top_n, top_n, 1, 1000, "an integer 1..1000")
 INT_FLAG(apply_num_clips, num_clips, 1, 100, "an integer 1..100")
+INT_FLAG(apply_min_frames, min_frames, 0, 100000, "an integer 0..100000 (0 = no minimum)")
 INT_FLAG(apply_threads, threads, 0, 1024, "an integer 0..1024 (0 = all cores)")
 STRING_FLAG(apply_results_dir, results_dir)
 STRING_FLAG(apply_data_dir, data_dir)
@@ -239,6 +241,7 @@ static const flag_entry flags[] = {
     {"num_crops", ARG_VALUE, apply_num_crops},
     {"shard", ARG_VALUE, apply_shard},
     {"threads", ARG_VALUE, apply_threads},
+    {"min_frames", ARG_VALUE, apply_min_frames},
     {"model", ARG_VALUE, apply_model},
     {"weights", ARG_VALUE, apply_weights},
     {"labels", ARG_VALUE, apply_labels},
