@@ -455,8 +455,11 @@ static int compute_metrics(vb_report *report, vb_error *err)
         ev->evaluated = evaluated;
     if (ev->top_n <= 0)
         ev->top_n = top_n;
-    if (ev->top1 < 0)
+    if (ev->top1 < 0) {
         ev->top1 = (double)correct1 / evaluated;
+        if (from_summary)
+            ev->source = "results CSV (counts and timing: summary.json)";
+    }
     if (ev->topn < 0)
         ev->topn = (double)correctn / evaluated;
 

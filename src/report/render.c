@@ -38,7 +38,8 @@ static const char page_style[] =
     "svg.chart .bar{fill:#4a78c2}svg.chart .tick{fill:#6b7587;font-size:10px}svg.chart .axis{stroke:#9aa5b8}"
     "svg.topk .topk-truth .bar{fill:#2e7d32}svg.topk .topk-truth text{font-weight:700}"
     ".samples td{vertical-align:middle}"
-    ".media{display:flex;gap:8px;align-items:center}"
+    ".media{display:flex;flex-wrap:wrap;gap:8px;align-items:center;max-width:330px}"
+    ".media .note{font-size:12px;max-width:320px;word-break:break-word}"
     "video{width:200px;height:150px;background:#000;border-radius:4px}"
     "img.preview{width:112px;height:112px;border-radius:4px;image-rendering:auto}"
     ".clip-name{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;word-break:break-all}"
@@ -246,8 +247,10 @@ static void write_properties(FILE *out, const vb_report *report)
     html_raw(out, "<p>%d local clips probed%s", probed, failed ? ", " : ".");
     if (failed)
         html_raw(out, "%d could not be read (reasons in the table below).", failed);
-    html_raw(out, "</p>\n<div class=\"charts\">\n");
-    double *values = malloc(((size_t)report->num_clips + 1) * sizeof *values);
+    html_raw(out, "</p>\n");
+    double *values = probed ? malloc(((size_t)report->num_clips + 1) * sizeof *values) : NULL;
+    if (values)
+        html_raw(out, "<div class=\"charts\">\n");
     if (values) {
         const char *titles[] = {"frame count", "frame rate", "duration"};
         const char *units[] = {"frames", "frames per second", "seconds"};
@@ -267,8 +270,9 @@ static void write_properties(FILE *out, const vb_report *report)
                 write_resolution_chart(out, report);
         }
         free(values);
+        html_raw(out, "</div>\n");
     }
-    html_raw(out, "</div>\n<h3>Sample clips</h3>\n<table class=\"properties\"><thead><tr><th>clip</th><th>codec</th>"
+    html_raw(out, "<h3>Sample clips</h3>\n<table class=\"properties\"><thead><tr><th>clip</th><th>codec</th>"
                   "<th class=\"num\">size</th><th class=\"num\">rotation</th><th class=\"num\">fps</th>"
                   "<th class=\"num\">frames</th><th class=\"num\">duration</th></tr></thead><tbody>\n");
     for (int s = 0; s < report->num_sample; s++) {
@@ -319,6 +323,10 @@ static void write_samples(FILE *out, const vb_report *report)
         if (clip->video_href) {
             html_raw(out, "<video controls muted preload=\"metadata\" src=\"");
             html_text(out, clip->video_href);
+            if (clip->preview_href) {
+                html_raw(out, "\" poster=\"");
+                html_text(out, clip->preview_href);
+            }
             html_raw(out, "\"></video>");
         } else {
             html_raw(out, "<span class=\"note\">no local file</span>");

@@ -231,7 +231,7 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         if (evaluated >= 0)
             ev->evaluated = evaluated;
         ev->skipped = skipped;
-        ev->present = ev->top1 >= 0 || ev->topn >= 0 || evaluated >= 0;
+        ev->present = 1;
         ev->source = "summary.json";
         report->summary_name = vb_report_strdup(report, name);
     }

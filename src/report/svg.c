@@ -8,6 +8,37 @@
 
 #define BAR_ROW_PX 18
 #define LABEL_COLUMN_PX 190
+#define MAX_BAR_LABEL_CHARS 30
+#define MAX_TOPK_LABEL_CHARS 22
+
+/* Writes at most max_chars code points of label (escaped), with an ellipsis when cut: SVG
+ * text does not wrap, and the full label stays in the element's <title>. */
+static void svg_label(FILE *out, const char *label, int max_chars)
+{
+    if (!label)
+        return;
+    size_t end = 0;
+    int chars = 0;
+    while (label[end] && chars < max_chars) {
+        end++;
+        while ((label[end] & 0xC0) == 0x80)
+            end++; /* continuation bytes belong to the same character */
+        chars++;
+    }
+    if (!label[end]) {
+        html_text(out, label);
+        return;
+    }
+    /* Cut one character earlier to make room for the ellipsis. */
+    while (end > 0 && (label[--end] & 0xC0) == 0x80)
+        ;
+    char *prefix = strndup(label, end);
+    if (prefix) {
+        html_text(out, prefix);
+        free(prefix);
+    }
+    html_raw(out, "&hellip;");
+}
 
 void svg_bar_chart(FILE *out, const char *title, const chart_bar *bars, int count, const char *value_format,
                    double max_value, int width)
@@ -38,7 +69,7 @@ void svg_bar_chart(FILE *out, const char *title, const chart_bar *bars, int coun
         html_text(out, bars[i].label);
         html_raw(out, "</title><text class=\"bar-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\">",
                  LABEL_COLUMN_PX - 6, y + 13);
-        html_text(out, bars[i].label);
+        svg_label(out, bars[i].label, MAX_BAR_LABEL_CHARS);
         html_raw(out, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"></rect>",
                  LABEL_COLUMN_PX, y + 2, bar_px, BAR_ROW_PX - 4);
         html_raw(out, "<text class=\"bar-value\" x=\"%d\" y=\"%d\">", LABEL_COLUMN_PX + bar_px + 4, y + 13);
@@ -145,7 +176,7 @@ void svg_histogram(FILE *out, const char *title, const char *unit, const double 
 
 void svg_topk(FILE *out, const char *const *labels, const double *scores, int count, const char *truth)
 {
-    const int width = 300, row = 16, label_px = 150;
+    const int width = 280, row = 16, label_px = 140;
     int height = count * row + 4;
     html_raw(out, "<svg class=\"chart topk\" role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><title>top-%d probabilities</title>",
              width, height, width, height, count);
@@ -158,9 +189,10 @@ void svg_topk(FILE *out, const char *const *labels, const double *scores, int co
         int y = 2 + k * row;
         int bar_px = (int)lround(score * (width - label_px - 50));
         int is_truth = truth && labels[k] && !strcmp(labels[k], truth);
-        html_raw(out, "<g class=\"%s\"><text class=\"bar-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\">",
-                 is_truth ? "topk-truth" : "topk-other", label_px - 4, y + 12);
-        html_text(out, labels[k] ? labels[k] : "");
+        html_raw(out, "<g class=\"%s\"><title>", is_truth ? "topk-truth" : "topk-other");
+        html_text(out, labels[k]);
+        html_raw(out, "</title><text class=\"bar-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_px - 4, y + 12);
+        svg_label(out, labels[k], MAX_TOPK_LABEL_CHARS);
         html_raw(out, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"></rect>", label_px, y + 2,
                  bar_px, row - 4);
         html_raw(out, "<text class=\"bar-value\" x=\"%d\" y=\"%d\">%.1f%%</text></g>", label_px + bar_px + 4, y + 12,
