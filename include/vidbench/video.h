@@ -63,6 +63,8 @@ typedef struct vb_video_info {
     double duration_seconds;
     int64_t frame_count;      /* from the header (or counted when requested); -1 unknown */
     int frame_count_exact;    /* 1 when frame_count was counted by decoding */
+    int lost_frames;          /* frames that failed to decode (only when counted) */
+    int64_t file_bytes;       /* size of the file */
 } vb_video_info;
 
 /* Reads the header (and decodes every frame when count_frames is set). */

@@ -1,38 +1,267 @@
-/* Placeholder until the video ingest lands: every call refuses. */
+/* vb_video_decode_clip: decode -> BGR24 (as cv2.VideoCapture) -> rotate -> crop/pad/
+ * shortside/stretch -> OpenCV-exact resize -> RGB, frame by frame, keeping only the S x S
+ * frames the resampling selects. When the header's frame count is right (the usual case),
+ * frames the selection drops are decoded but never converted; when it is wrong or missing,
+ * a second pass with the exact count keeps the result identical to converting everything. */
 #include "vidbench/video.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <libavutil/time.h>
+
+#include "video/decoder.h"
+#include "video/video_internal.h"
+
+enum { DEFAULT_SIZE = 224, DEFAULT_MAX_FRAMES = 100000, MAX_SIZE = 4096 };
+#define DEFAULT_MAX_SECONDS 300.0
 
 void vb_video_options_init(vb_video_options *options)
 {
     memset(options, 0, sizeof *options);
-    options->size = 224;
+    options->size = DEFAULT_SIZE;
+    options->resize = VB_RESIZE_CROP;
 }
+
+void vb_clip_free(vb_clip *clip)
+{
+    if (!clip)
+        return;
+    free(clip->frames);
+    memset(clip, 0, sizeof *clip);
+}
+
+/* What one decoding pass produced besides the frames. */
+typedef struct pass_result {
+    int expected;           /* the count the selection was computed for */
+    int decoded, lost, read_error;
+    double fps;
+} pass_result;
+
+enum { KEEP_ALL = -1, COUNT_ONLY = 0, FROM_HEADER = -2 };
+
+/* expected KEEP_ALL: keep every frame (no selection). COUNT_ONLY: count frames only.
+ * FROM_HEADER: the container's frame count when it has one, else COUNT_ONLY.
+ * expected > 0: the selection is computed for that many frames; if the stream has a
+ * different count, result->decoded tells and the frames are not valid. */
+static int decode_pass(const char *path, const vb_video_options *opt, int expected, double deadline_s,
+                       vb_clip *clip, pass_result *result, vb_error *err)
+{
+    vb_decoder dec;
+    vb_frame_transform transform;
+    memset(&transform, 0, sizeof transform);
+    int *kept = NULL, *selection = NULL;
+    uint8_t *frames = NULL;
+    size_t frame_bytes = (size_t)opt->size * opt->size * 3;
+    int out_count = 0, capacity = 0;
+    memset(result, 0, sizeof *result);
+
+    int rc = vb_decoder_open(&dec, path, opt->threads, deadline_s, err);
+    if (rc)
+        return rc;
+    result->fps = vb_stream_fps(dec.stream);
+    if (expected == FROM_HEADER)
+        expected = dec.stream->nb_frames > 0 && dec.stream->nb_frames <= opt->max_frames
+                       ? (int)dec.stream->nb_frames
+                       : COUNT_ONLY;
+    result->expected = expected;
+
+    if (expected > 0) {
+        kept = malloc((size_t)expected * sizeof *kept);
+        if (!kept) {
+            rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        int kept_count;
+        vb_select_fps(expected, result->fps, opt->target_fps, kept, &kept_count);
+        out_count = opt->num_frames > 0 ? opt->num_frames : kept_count;
+        if (kept_count == 0 || (opt->min_frames > 0 && kept_count < opt->min_frames)) {
+            /* decide after decoding: the header count may be wrong */
+            out_count = 0;
+        } else {
+            selection = malloc((size_t)out_count * sizeof *selection);
+            frames = malloc(frame_bytes * (size_t)out_count);
+            if (!selection || !frames) {
+                rc = vb_error_set(err, VB_ENOMEM, "%s: %d frames of %dx%d do not fit in memory", path,
+                                  out_count, opt->size, opt->size);
+                goto done;
+            }
+            if (opt->num_frames > 0) {
+                vb_resample_indices(kept_count, out_count, selection);
+                for (int j = 0; j < out_count; j++)
+                    selection[j] = kept[selection[j]];
+            } else {
+                memcpy(selection, kept, (size_t)out_count * sizeof *selection);
+            }
+        }
+    }
+
+    int next_slot = 0; /* first output slot not yet filled (selection is non-decreasing) */
+    int frame_index = 0;
+    for (;;) {
+        int got = vb_decoder_next(&dec, err);
+        if (got < 0) {
+            rc = got;
+            goto done;
+        }
+        if (got == 0)
+            break;
+        if (dec.decoded_frames > opt->max_frames) {
+            rc = vb_error_set(err, VB_ELIMIT, "%s: more than %d frames (the max_frames limit)", path,
+                              opt->max_frames);
+            goto done;
+        }
+        int i = frame_index++;
+        int wanted;
+        if (expected < 0)
+            wanted = 1;
+        else if (expected == 0 || i >= expected)
+            wanted = 0;
+        else
+            wanted = next_slot < out_count && selection[next_slot] == i;
+        if (!wanted) {
+            av_frame_unref(dec.frame);
+            continue;
+        }
+
+        const uint8_t *bgr;
+        int w, h;
+        size_t stride;
+        rc = vb_decoder_bgr(&dec, &bgr, &w, &h, &stride, err);
+        if (rc)
+            goto done;
+        if (!transform.bgr || transform.in_width != w || transform.in_height != h) {
+            vb_frame_transform_free(&transform);
+            rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
+            if (rc) {
+                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d", path, w, h, opt->size);
+                goto done;
+            }
+        }
+        uint8_t *slot;
+        if (expected < 0) {
+            if (out_count == capacity) {
+                int grown = capacity ? capacity * 2 : 64;
+                uint8_t *more = realloc(frames, frame_bytes * (size_t)grown);
+                if (!more) {
+                    rc = vb_error_set(err, VB_ENOMEM, "%s: %d frames do not fit in memory", path, grown);
+                    goto done;
+                }
+                frames = more;
+                capacity = grown;
+            }
+            slot = frames + frame_bytes * (size_t)out_count++;
+        } else {
+            slot = frames + frame_bytes * (size_t)next_slot++;
+        }
+        vb_frame_transform_run(&transform, bgr, stride, slot);
+        /* upsampling repeats a frame: copy it into the following slots that want it too */
+        while (expected > 0 && next_slot < out_count && selection[next_slot] == i) {
+            memcpy(frames + frame_bytes * (size_t)next_slot, slot, frame_bytes);
+            next_slot++;
+        }
+        av_frame_unref(dec.frame);
+    }
+    result->decoded = dec.decoded_frames;
+    result->lost = dec.lost_frames;
+    result->read_error = dec.read_error;
+    if (expected != 0) {
+        clip->frames = frames;
+        clip->num_frames = out_count;
+        frames = NULL;
+    }
+done:
+    free(frames);
+    free(kept);
+    free(selection);
+    vb_frame_transform_free(&transform);
+    vb_decoder_close(&dec);
+    return rc;
+}
+
 int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_clip *clip, vb_error *err)
 {
-    (void)options;
     memset(clip, 0, sizeof *clip);
-    return vb_error_set(err, VB_EUNSUPPORTED, "%s: video decoding is not implemented yet", path);
-}
-void vb_clip_free(vb_clip *clip) { if (clip) memset(clip, 0, sizeof *clip); }
-void vb_resample_indices(int count, int n, int *indices)
-{
-    for (int i = 0; i < n; i++)
-        indices[i] = (int)((long long)i * count / n);
-}
-int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_error *err)
-{
-    (void)count_frames;
-    memset(info, 0, sizeof *info);
-    return vb_error_set(err, VB_EUNSUPPORTED, "%s: probing is not implemented yet", path);
-}
-int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_error *err)
-{
-    (void)clip; (void)as_float32;
-    return vb_error_set(err, VB_EUNSUPPORTED, "%s: npy output is not implemented yet", path);
-}
-int vb_clip_write_gif(const vb_clip *clip, double fps, const char *path, vb_error *err)
-{
-    (void)clip; (void)fps;
-    return vb_error_set(err, VB_EUNSUPPORTED, "%s: gif output is not implemented yet", path);
+    vb_video_options opt;
+    if (options)
+        opt = *options;
+    else
+        vb_video_options_init(&opt);
+    if (opt.size == 0)
+        opt.size = DEFAULT_SIZE;
+    if (opt.max_frames <= 0)
+        opt.max_frames = DEFAULT_MAX_FRAMES;
+    if (!(opt.max_seconds > 0))
+        opt.max_seconds = DEFAULT_MAX_SECONDS;
+    if (!path)
+        return vb_error_set(err, VB_EINVAL, "(null): no path given");
+    if (opt.size < 1 || opt.size > MAX_SIZE)
+        return vb_error_set(err, VB_EINVAL, "%s: output size %d outside 1..%d", path, opt.size, MAX_SIZE);
+    if ((unsigned)opt.resize > VB_RESIZE_STRETCH)
+        return vb_error_set(err, VB_EINVAL, "%s: unknown resize mode %d", path, (int)opt.resize);
+    if (opt.num_frames < 0 || opt.num_frames > opt.max_frames || opt.min_frames < 0 || opt.target_fps < 0)
+        return vb_error_set(err, VB_EINVAL, "%s: invalid frame count options", path);
+
+    const int64_t start_us = av_gettime_relative();
+    const int selecting = opt.num_frames > 0 || opt.target_fps > 0;
+    pass_result result;
+    int rc;
+    if (!selecting) {
+        rc = decode_pass(path, &opt, KEEP_ALL, opt.max_seconds, clip, &result, err);
+    } else {
+        /* First guess at the count: the container's. Wrong or missing -> count, then redo. */
+        rc = decode_pass(path, &opt, FROM_HEADER, opt.max_seconds, clip, &result, err);
+        if (rc == VB_OK && result.decoded > 0 && result.decoded != result.expected) {
+            vb_clip_free(clip);
+            double left = opt.max_seconds - (av_gettime_relative() - start_us) / 1e6;
+            if (left <= 0)
+                return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
+            int exact = result.decoded;
+            rc = decode_pass(path, &opt, exact, left, clip, &result, err);
+            if (rc == VB_OK && result.decoded != exact) {
+                vb_clip_free(clip);
+                return vb_error_set(err, VB_EDECODE, "%s: decoding is not repeatable (%d then %d frames)",
+                                    path, exact, result.decoded);
+            }
+        }
+    }
+    if (rc) {
+        vb_clip_free(clip);
+        return rc;
+    }
+    if (result.decoded == 0) {
+        vb_clip_free(clip);
+        if (result.read_error) {
+            char text[AV_ERROR_MAX_STRING_SIZE];
+            av_strerror(result.read_error, text, sizeof text);
+            return vb_error_set(err, VB_EDECODE, "%s: no frame could be decoded (container error: %s)",
+                                path, text);
+        }
+        return vb_error_set(err, VB_EDECODE, "%s: no frame could be decoded%s", path,
+                            result.lost ? " (every frame was corrupt)" : " (the video stream is empty)");
+    }
+    int kept_count = result.decoded;
+    if (opt.target_fps > 0) {
+        int *kept = malloc((size_t)result.decoded * sizeof *kept);
+        if (!kept) {
+            vb_clip_free(clip);
+            return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
+        }
+        vb_select_fps(result.decoded, result.fps, opt.target_fps, kept, &kept_count);
+        free(kept);
+    }
+    if (opt.min_frames > 0 && kept_count < opt.min_frames) {
+        vb_clip_free(clip);
+        return vb_error_set(err, VB_ETOOSHORT, "%s: %d frames, fewer than the required %d", path,
+                            kept_count, opt.min_frames);
+    }
+    if (clip->num_frames == 0 || !clip->frames) {
+        vb_clip_free(clip);
+        return vb_error_set(err, VB_EDECODE, "%s: no frame selected", path);
+    }
+    clip->height = clip->width = opt.size;
+    clip->decoded_frames = result.decoded;
+    clip->lost_frames = result.lost;
+    clip->fps = result.fps;
+    return VB_OK;
 }

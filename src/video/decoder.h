@@ -1,0 +1,53 @@
+/* The streaming decoder under the video ingest: FFmpeg demux + send/receive decode of the
+ * best video stream with frame threading, a wall-clock deadline that also interrupts
+ * blocking reads, and counting of frames lost to corrupt data. Internal. */
+#ifndef VB_VIDEO_DECODER_H
+#define VB_VIDEO_DECODER_H
+
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswscale/swscale.h>
+
+#include "vidbench/error.h"
+
+typedef struct vb_decoder {
+    const char *path;
+    AVFormatContext *format;
+    AVCodecContext *codec;
+    AVStream *stream;
+    int stream_index;
+    AVPacket *packet;
+    AVFrame *frame;                 /* the frame vb_decoder_next returned */
+    int rotation_degrees;           /* clockwise rotation to apply: 0, 90, 180, 270 */
+    int64_t deadline_us;            /* av_gettime_relative() limit */
+    int input_done, flushed;
+    int decoded_frames, lost_frames;
+    int read_error;                 /* the demuxer stopped on an error (truncated file) */
+    /* BGR24 conversion the way OpenCV's CvCapture_FFMPEG::retrieveFrame does it */
+    struct SwsContext *sws;
+    AVFrame *bgr;                   /* coded_width x coded_height BGR24 */
+    int sws_width, sws_height, sws_format;
+    uint8_t *rotated;               /* rotated copy when rotation_degrees != 0 */
+    size_t rotated_bytes;
+} vb_decoder;
+
+/* Opens path and its best video stream. threads: 0 = all cores; max_seconds bounds the
+ * whole life of the decoder (open included). */
+int vb_decoder_open(vb_decoder *decoder, const char *path, int threads, double max_seconds,
+                    vb_error *err);
+/* 1: a frame is in decoder->frame; 0: end of stream; < 0: error (deadline, I/O). */
+int vb_decoder_next(vb_decoder *decoder, vb_error *err);
+/* Converts decoder->frame to BGR24 and applies the rotation: *bgr points at
+ * (*height, *width, 3) rows *stride bytes apart, valid until the next call. */
+int vb_decoder_bgr(vb_decoder *decoder, const uint8_t **bgr, int *width, int *height,
+                   size_t *stride, vb_error *err);
+void vb_decoder_close(vb_decoder *decoder);
+
+/* Display rotation of a stream (clockwise degrees, 0/90/180/270) from its display matrix. */
+int vb_stream_rotation(const AVStream *stream);
+/* Average frame rate of the stream (r_frame_rate if unknown), 0 when neither is known. */
+double vb_stream_fps(const AVStream *stream);
+
+#endif

@@ -1,0 +1,195 @@
+/* Bilinear resize of uint8 images, bit-exact with OpenCV 4.6 cv::resize(INTER_LINEAR) as
+ * built for x86-64: 11-bit weights, an integer horizontal pass, and the vertical pass's
+ * 16-bit high-half products with (sum + 2) >> 2 rounding. Exact 2x downscales switch to
+ * OpenCV's INTER_AREA fast path, as cv::resize does. Plain C; no SIMD needed for exactness. */
+#include "video/video_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { COEF_BITS = 11, COEF_SCALE = 1 << COEF_BITS };
+
+/* saturate_cast<short>(float): round half to even, then clamp. */
+static int16_t round_weight(float value)
+{
+    long v = lrintf(value * COEF_SCALE);
+    if (v > INT16_MAX)
+        v = INT16_MAX;
+    if (v < INT16_MIN)
+        v = INT16_MIN;
+    return (int16_t)v;
+}
+
+int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int dst_width,
+                        int dst_height, int channels)
+{
+    memset(plan, 0, sizeof *plan);
+    if (src_width <= 0 || src_height <= 0 || dst_width <= 0 || dst_height <= 0 || channels <= 0)
+        return VB_EINVAL;
+    plan->src_width = src_width;
+    plan->src_height = src_height;
+    plan->dst_width = dst_width;
+    plan->dst_height = dst_height;
+    plan->channels = channels;
+    plan->cached_row[0] = plan->cached_row[1] = -1;
+
+    /* cv::resize computes the inverse scale first and the scale as its reciprocal; the
+     * last bit of scale matters for the float coordinates below. */
+    double inv_scale_x = (double)dst_width / src_width;
+    double inv_scale_y = (double)dst_height / src_height;
+    double scale_x = 1. / inv_scale_x, scale_y = 1. / inv_scale_y;
+    int iscale_x = (int)lrint(scale_x), iscale_y = (int)lrint(scale_y);
+    int area_fast = fabs(scale_x - iscale_x) < DBL_EPSILON && fabs(scale_y - iscale_y) < DBL_EPSILON;
+    if (area_fast && iscale_x == 2 && iscale_y == 2) {
+        plan->area_fast_2x = 1;
+        return VB_OK;
+    }
+
+    size_t row_elements = (size_t)dst_width * channels;
+    plan->x_offsets = malloc(row_elements * sizeof *plan->x_offsets);
+    plan->x_weights = malloc(row_elements * 2 * sizeof *plan->x_weights);
+    plan->y_offsets = malloc((size_t)dst_height * sizeof *plan->y_offsets);
+    plan->y_weights = malloc((size_t)dst_height * 2 * sizeof *plan->y_weights);
+    plan->rows = malloc(row_elements * 2 * sizeof *plan->rows);
+    if (!plan->x_offsets || !plan->x_weights || !plan->y_offsets || !plan->y_weights || !plan->rows) {
+        vb_resize_plan_free(plan);
+        return VB_ENOMEM;
+    }
+
+    int x_interior_end = dst_width;
+    for (int dx = 0; dx < dst_width; dx++) {
+        float fx = (float)((dx + 0.5) * scale_x - 0.5);
+        int sx = (int)floorf(fx);
+        fx -= (float)sx;
+        if (sx < 0) {
+            fx = 0.f;
+            sx = 0;
+        }
+        if (sx + 1 >= src_width) {
+            if (dx < x_interior_end)
+                x_interior_end = dx;
+            if (sx >= src_width - 1) {
+                fx = 0.f;
+                sx = src_width - 1;
+            }
+        }
+        int16_t w0 = round_weight(1.f - fx), w1 = round_weight(fx);
+        for (int c = 0; c < channels; c++) {
+            size_t e = (size_t)dx * channels + c;
+            plan->x_offsets[e] = sx * channels + c;
+            plan->x_weights[2 * e] = w0;
+            plan->x_weights[2 * e + 1] = w1;
+        }
+    }
+    plan->x_interior_end = x_interior_end * channels;
+
+    for (int dy = 0; dy < dst_height; dy++) {
+        float fy = (float)((dy + 0.5) * scale_y - 0.5);
+        int sy = (int)floorf(fy);
+        fy -= (float)sy;
+        plan->y_offsets[dy] = sy;
+        plan->y_weights[2 * dy] = round_weight(1.f - fy);
+        plan->y_weights[2 * dy + 1] = round_weight(fy);
+    }
+    return VB_OK;
+}
+
+void vb_resize_plan_free(vb_resize_plan *plan)
+{
+    if (!plan)
+        return;
+    free(plan->x_offsets);
+    free(plan->x_weights);
+    free(plan->y_offsets);
+    free(plan->y_weights);
+    free(plan->rows);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* HResizeLinear: out[e] = S[ofs]*w0 + S[ofs+cn]*w1 inside, S[ofs]*2048 at the right edge. */
+static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, int32_t *out)
+{
+    const int cn = plan->channels;
+    const int elements = plan->dst_width * cn;
+    const int *ofs = plan->x_offsets;
+    const int16_t *w = plan->x_weights;
+    int e = 0;
+    for (; e < plan->x_interior_end; e++)
+        out[e] = src_row[ofs[e]] * w[2 * e] + src_row[ofs[e] + cn] * w[2 * e + 1];
+    for (; e < elements; e++)
+        out[e] = src_row[ofs[e]] * COEF_SCALE;
+}
+
+static inline uint8_t saturate_uint8(int32_t v)
+{
+    return (uint8_t)(v > 255 ? 255 : v < 0 ? 0 : v);
+}
+
+/* VResizeLinear<uchar, int, short, ...> (a specialization in OpenCV): both its SIMD body
+ * and its scalar tail take (row >> 4) * weight >> 16 per row and round the sum by
+ * (sum + 2) >> 2 -- not the exact (a*b0 + b*b1 + 2^21) >> 22, which differs by 1 at times. */
+static void vertical_pass(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
+                          int elements, uint8_t *dst)
+{
+    for (int x = 0; x < elements; x++) {
+        int32_t sum = ((b0 * (row0[x] >> 4)) >> 16) + ((b1 * (row1[x] >> 4)) >> 16);
+        dst[x] = saturate_uint8((sum + 2) >> 2);
+    }
+}
+
+/* resizeAreaFast_ for an exact 2x reduction: the mean of each 2x2 block, rounded half up. */
+static void area_fast_2x(const vb_resize_plan *plan, const uint8_t *src, size_t src_stride,
+                         uint8_t *dst, size_t dst_stride)
+{
+    const int cn = plan->channels;
+    for (int dy = 0; dy < plan->dst_height; dy++) {
+        const uint8_t *s0 = src + (size_t)(2 * dy) * src_stride;
+        const uint8_t *s1 = s0 + src_stride;
+        uint8_t *d = dst + (size_t)dy * dst_stride;
+        for (int dx = 0; dx < plan->dst_width; dx++)
+            for (int c = 0; c < cn; c++) {
+                int i = 2 * dx * cn + c;
+                d[dx * cn + c] = (uint8_t)((s0[i] + s0[i + cn] + s1[i] + s1[i + cn] + 2) >> 2);
+            }
+    }
+}
+
+static int clamp_row(const vb_resize_plan *plan, int sy)
+{
+    return sy < 0 ? 0 : sy >= plan->src_height ? plan->src_height - 1 : sy;
+}
+
+/* The horizontal pass of source row sy, computed once per image and kept while the next
+ * output row still needs it; `keep` is the other row the current output row needs. */
+static const int32_t *source_row(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, int sy,
+                                 int keep)
+{
+    size_t elements = (size_t)plan->dst_width * plan->channels;
+    for (int k = 0; k < 2; k++)
+        if (plan->cached_row[k] == sy)
+            return plan->rows + k * elements;
+    int slot = plan->cached_row[0] == keep ? 1 : 0;
+    horizontal_pass(plan, src + (size_t)sy * src_stride, plan->rows + slot * elements);
+    plan->cached_row[slot] = sy;
+    return plan->rows + slot * elements;
+}
+
+void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
+                   size_t dst_stride)
+{
+    if (plan->area_fast_2x) {
+        area_fast_2x(plan, src, src_stride, dst, dst_stride);
+        return;
+    }
+    const int elements = plan->dst_width * plan->channels;
+    plan->cached_row[0] = plan->cached_row[1] = -1; /* a new image */
+    for (int dy = 0; dy < plan->dst_height; dy++) {
+        int sy0 = clamp_row(plan, plan->y_offsets[dy]), sy1 = clamp_row(plan, plan->y_offsets[dy] + 1);
+        const int32_t *row0 = source_row(plan, src, src_stride, sy0, sy1);
+        const int32_t *row1 = source_row(plan, src, src_stride, sy1, sy0);
+        vertical_pass(row0, row1, plan->y_weights[2 * dy], plan->y_weights[2 * dy + 1], elements,
+                      dst + (size_t)dy * dst_stride);
+    }
+}

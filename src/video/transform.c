@@ -1,0 +1,153 @@
+/* Frame transforms from a decoded BGR24 frame to the S x S RGB tensor: the seed's center
+ * square crop, zero padding, DeepMind's short side 256 + center crop, and a plain stretch,
+ * all resized with the OpenCV-exact bilinear of resize.c. Also cv::rotate for display
+ * rotation. */
+#include "video/video_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { SHORTSIDE_TARGET = 256 };
+
+int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size, int in_width,
+                            int in_height)
+{
+    memset(t, 0, sizeof *t);
+    if (size <= 0 || in_width <= 0 || in_height <= 0)
+        return VB_EINVAL;
+    t->mode = mode;
+    t->size = size;
+    t->in_width = in_width;
+    t->in_height = in_height;
+    int min_dim = in_width < in_height ? in_width : in_height;
+    int max_dim = in_width > in_height ? in_width : in_height;
+    t->resized_width = t->resized_height = size;
+    switch (mode) {
+    case VB_RESIZE_CROP: /* crop_center_square: start = dim//2 - min//2 */
+        t->region_x = in_width / 2 - min_dim / 2;
+        t->region_y = in_height / 2 - min_dim / 2;
+        t->region_width = t->region_height = min_dim;
+        break;
+    case VB_RESIZE_PAD: /* the frame centered on a black max x max square */
+        t->region_width = t->region_height = max_dim;
+        t->scratch = calloc((size_t)max_dim * max_dim, 3);
+        if (!t->scratch)
+            return VB_ENOMEM;
+        break;
+    case VB_RESIZE_STRETCH:
+        t->region_width = in_width;
+        t->region_height = in_height;
+        break;
+    case VB_RESIZE_SHORTSIDE: {
+        /* short side to 256 (or S if larger), long side scaled to the nearest integer */
+        int target = size > SHORTSIDE_TARGET ? size : SHORTSIDE_TARGET;
+        long long long_side = ((long long)max_dim * target + min_dim / 2) / min_dim;
+        if (long_side < target)
+            long_side = target;
+        if (long_side > 65536)
+            return VB_EINVAL;
+        t->region_width = in_width;
+        t->region_height = in_height;
+        t->resized_width = in_width <= in_height ? target : (int)long_side;
+        t->resized_height = in_width <= in_height ? (int)long_side : target;
+        t->crop_x = (t->resized_width - size) / 2;
+        t->crop_y = (t->resized_height - size) / 2;
+        t->scratch = malloc((size_t)t->resized_width * t->resized_height * 3);
+        if (!t->scratch)
+            return VB_ENOMEM;
+        break;
+    }
+    default:
+        return VB_EINVAL;
+    }
+    t->bgr = malloc((size_t)size * size * 3);
+    int rc = t->bgr ? vb_resize_plan_init(&t->plan, t->region_width, t->region_height,
+                                          t->resized_width, t->resized_height, 3)
+                    : VB_ENOMEM;
+    if (rc) {
+        vb_frame_transform_free(t);
+        return rc;
+    }
+    return VB_OK;
+}
+
+void vb_frame_transform_free(vb_frame_transform *t)
+{
+    if (!t)
+        return;
+    vb_resize_plan_free(&t->plan);
+    free(t->scratch);
+    free(t->bgr);
+    memset(t, 0, sizeof *t);
+}
+
+/* BGR -> RGB, the seed's frame[:, :, [2, 1, 0]]. */
+static void swap_red_blue(const uint8_t *bgr, size_t pixels, uint8_t *rgb)
+{
+    for (size_t i = 0; i < pixels; i++) {
+        rgb[3 * i] = bgr[3 * i + 2];
+        rgb[3 * i + 1] = bgr[3 * i + 1];
+        rgb[3 * i + 2] = bgr[3 * i];
+    }
+}
+
+void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t stride, uint8_t *out)
+{
+    const size_t out_stride = (size_t)t->size * 3;
+    switch (t->mode) {
+    case VB_RESIZE_CROP:
+    case VB_RESIZE_STRETCH:
+        vb_resize_run(&t->plan, bgr + (size_t)t->region_y * stride + (size_t)t->region_x * 3, stride,
+                      t->bgr, out_stride);
+        break;
+    case VB_RESIZE_PAD: {
+        int side = t->region_width;
+        int x0 = (side - t->in_width) / 2, y0 = (side - t->in_height) / 2;
+        size_t side_stride = (size_t)side * 3;
+        for (int y = 0; y < t->in_height; y++)
+            memcpy(t->scratch + (size_t)(y0 + y) * side_stride + (size_t)x0 * 3,
+                   bgr + (size_t)y * stride, (size_t)t->in_width * 3);
+        vb_resize_run(&t->plan, t->scratch, side_stride, t->bgr, out_stride);
+        break;
+    }
+    case VB_RESIZE_SHORTSIDE: {
+        size_t resized_stride = (size_t)t->resized_width * 3;
+        vb_resize_run(&t->plan, bgr, stride, t->scratch, resized_stride);
+        for (int y = 0; y < t->size; y++)
+            memcpy(t->bgr + (size_t)y * out_stride,
+                   t->scratch + (size_t)(t->crop_y + y) * resized_stride + (size_t)t->crop_x * 3,
+                   out_stride);
+        break;
+    }
+    }
+    swap_red_blue(t->bgr, (size_t)t->size * t->size, out);
+}
+
+void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees, uint8_t *dst)
+{
+    /* dst is (height x width) for 90/270, (width x height) for 180. */
+    if (degrees == 180) {
+        for (int y = 0; y < height; y++) {
+            const uint8_t *s = src + (size_t)y * stride;
+            uint8_t *d = dst + (size_t)(height - 1 - y) * width * 3;
+            for (int x = 0; x < width; x++)
+                memcpy(d + (size_t)(width - 1 - x) * 3, s + (size_t)x * 3, 3);
+        }
+    } else if (degrees == 90) { /* clockwise: dst(r, c) = src(height-1-c, r) */
+        for (int y = 0; y < height; y++) {
+            const uint8_t *s = src + (size_t)y * stride;
+            int c = height - 1 - y;
+            for (int x = 0; x < width; x++)
+                memcpy(dst + ((size_t)x * height + c) * 3, s + (size_t)x * 3, 3);
+        }
+    } else if (degrees == 270) { /* counter-clockwise: dst(r, c) = src(c, width-1-r) */
+        for (int y = 0; y < height; y++) {
+            const uint8_t *s = src + (size_t)y * stride;
+            for (int x = 0; x < width; x++)
+                memcpy(dst + ((size_t)(width - 1 - x) * height + y) * 3, s + (size_t)x * 3, 3);
+        }
+    } else {
+        for (int y = 0; y < height; y++)
+            memcpy(dst + (size_t)y * width * 3, src + (size_t)y * stride, (size_t)width * 3);
+    }
+}

@@ -1,0 +1,68 @@
+/* Internals of the video ingest shared by decode.c, probe.c, transform.c and resize.c:
+ * the OpenCV-exact bilinear resize, the frame transforms and the streaming decoder. */
+#ifndef VB_VIDEO_INTERNAL_H
+#define VB_VIDEO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vidbench/video.h"
+
+/* ---- resize.c: cv::resize(src, dst, dsize, 0, 0, INTER_LINEAR) on uint8, bit-exact ---- */
+
+/* Precomputed coefficients for one (source size, destination size, channels) triple, so a
+ * clip pays for them once. OpenCV's 11-bit fixed point: horizontal pass into int rows,
+ * vertical pass with its 16-bit rounding (see resize.c). */
+typedef struct vb_resize_plan {
+    int src_width, src_height, dst_width, dst_height, channels;
+    int area_fast_2x;        /* exact 2x downscale: OpenCV switches to INTER_AREA */
+    int *x_offsets;          /* [dst_width*channels] element offset of the left tap */
+    int16_t *x_weights;      /* [dst_width*channels*2] */
+    int x_interior_end;      /* elements before this use two taps, after it one */
+    int *y_offsets;          /* [dst_height] top source row (may be -1) */
+    int16_t *y_weights;      /* [dst_height*2] */
+    int32_t *rows;           /* [2][dst_width*channels] horizontal-pass rows */
+    int cached_row[2];       /* source row held in rows[k], -1 if none */
+} vb_resize_plan;
+
+int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int dst_width,
+                        int dst_height, int channels);
+void vb_resize_plan_free(vb_resize_plan *plan);
+/* src: (src_height, src_width, channels) rows src_stride bytes apart;
+ * dst: (dst_height, dst_width, channels) rows dst_stride bytes apart. */
+void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
+                   size_t dst_stride);
+/* ---- transform.c: one decoded BGR24 frame -> S x S RGB, the way the seed does it ---- */
+
+typedef struct vb_frame_transform {
+    vb_resize_mode mode;
+    int size;
+    int in_width, in_height;          /* the frame after rotation */
+    int region_x, region_y, region_width, region_height; /* part of the frame resized */
+    int resized_width, resized_height;
+    int crop_x, crop_y;               /* shortside: crop of the resized frame */
+    vb_resize_plan plan;
+    uint8_t *scratch;                 /* pad: padded square; shortside: resized frame */
+    uint8_t *bgr;                     /* [S,S,3] BGR before the channel swap */
+} vb_frame_transform;
+
+int vb_frame_transform_init(vb_frame_transform *transform, vb_resize_mode mode, int size,
+                            int in_width, int in_height);
+void vb_frame_transform_free(vb_frame_transform *transform);
+/* bgr: (in_height, in_width, 3) rows stride bytes apart; out: (S, S, 3) RGB contiguous. */
+void vb_frame_transform_run(vb_frame_transform *transform, const uint8_t *bgr, size_t stride,
+                            uint8_t *out);
+
+/* cv::rotate of a BGR24 image by 90/180/270 degrees clockwise into dst (contiguous). */
+void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees,
+                   uint8_t *dst);
+
+/* ---- resample.c ---- */
+
+/* Indices of the frames kept to approach target_fps from a stream at source_fps:
+ * frame nearest to k / target_fps for k = 0, 1, ...; all frames when target_fps <= 0,
+ * source_fps unknown or target_fps >= source_fps. Fills kept[0..*kept_count) (kept has
+ * room for count entries). */
+void vb_select_fps(int count, double source_fps, double target_fps, int *kept, int *kept_count);
+
+#endif
