@@ -464,7 +464,7 @@ static int compute_metrics(vb_report *report, vb_error *err)
         ev->topn = (double)correctn / evaluated;
 
     /* Per-class table and confusions, unless the summary supplied them. */
-    if (ev->num_classes == 0) {
+    if (!ev->classes) { /* the summary did not list them */
         vb_report_class_accuracy *classes = malloc((size_t)evaluated * sizeof *classes);
         if (!classes)
             return vb_error_set(err, VB_ENOMEM, "report: out of memory");
@@ -493,7 +493,7 @@ static int compute_metrics(vb_report *report, vb_error *err)
             ev->mean_class_accuracy = sum / m;
         }
     }
-    if (ev->num_confusions == 0 && !from_summary) {
+    if (!ev->confusions) { /* the summary did not list them */
         vb_report_confusion *pairs = malloc((size_t)evaluated * sizeof *pairs);
         if (!pairs)
             return vb_error_set(err, VB_ENOMEM, "report: out of memory");

@@ -38,7 +38,7 @@ static const char page_style[] =
     "svg.chart .bar{fill:#4a78c2}svg.chart .tick{fill:#6b7587;font-size:10px}svg.chart .axis{stroke:#9aa5b8}"
     "svg.topk .topk-truth .bar{fill:#2e7d32}svg.topk .topk-truth text{font-weight:700}"
     ".samples td{vertical-align:middle}"
-    ".media{display:flex;flex-wrap:wrap;gap:8px;align-items:center;max-width:330px}"
+    ".media{display:flex;flex-wrap:wrap;gap:8px;align-items:center;max-width:340px}"
     ".media .note{font-size:12px;max-width:320px;word-break:break-word}"
     "video{width:200px;height:150px;background:#000;border-radius:4px}"
     "img.preview{width:112px;height:112px;border-radius:4px;image-rendering:auto}"

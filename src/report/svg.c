@@ -50,7 +50,9 @@ void svg_bar_chart(FILE *out, const char *title, const chart_bar *bars, int coun
     if (max_value <= 0)
         max_value = 1;
     int height = count * BAR_ROW_PX + 6;
-    int bar_space = width - LABEL_COLUMN_PX - 60;
+    /* Narrow charts (resolutions) have short labels. */
+    const int label_px = width <= 320 ? 80 : LABEL_COLUMN_PX;
+    int bar_space = width - label_px - 60;
     html_raw(out, "<svg class=\"chart bar-chart\" role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">",
              width, height, width, height);
     html_raw(out, "<title>");
@@ -68,11 +70,11 @@ void svg_bar_chart(FILE *out, const char *title, const chart_bar *bars, int coun
         html_raw(out, "<g><title>");
         html_text(out, bars[i].label);
         html_raw(out, "</title><text class=\"bar-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\">",
-                 LABEL_COLUMN_PX - 6, y + 13);
+                 label_px - 6, y + 13);
         svg_label(out, bars[i].label, MAX_BAR_LABEL_CHARS);
         html_raw(out, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"></rect>",
-                 LABEL_COLUMN_PX, y + 2, bar_px, BAR_ROW_PX - 4);
-        html_raw(out, "<text class=\"bar-value\" x=\"%d\" y=\"%d\">", LABEL_COLUMN_PX + bar_px + 4, y + 13);
+                 label_px, y + 2, bar_px, BAR_ROW_PX - 4);
+        html_raw(out, "<text class=\"bar-value\" x=\"%d\" y=\"%d\">", label_px + bar_px + 4, y + 13);
         html_raw(out, value_format, bars[i].value);
         html_raw(out, "</text></g>");
     }
