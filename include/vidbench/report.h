@@ -22,6 +22,7 @@ typedef struct vb_report_split_row {
     char version[16];          /* "400", "600", "700" */
     char split[16];            /* "train", "val", "test" */
     long annotated, downloaded, prepared, bad;
+    int partitions_done, partitions_total;
 } vb_report_split_row;
 
 typedef struct vb_report_class_count {
@@ -56,6 +57,7 @@ typedef struct vb_report_clip {
     int has_info;                      /* info below was probed */
     vb_video_info info;
     const char *probe_note;            /* why probing failed, or NULL */
+    const char *bad_reason;            /* the dataset's reason for a known-bad clip, or NULL */
     int num_predictions;               /* 0 when not evaluated */
     const char *pred_labels[VB_REPORT_MAX_TOP];
     double pred_scores[VB_REPORT_MAX_TOP];  /* softmax probabilities, best first */
@@ -76,6 +78,10 @@ typedef struct vb_report_stage {
     double ms;                         /* total wall time of the stage */
 } vb_report_stage;
 
+typedef struct vb_report_skipped {
+    const char *clip_id, *reason;
+} vb_report_skipped;
+
 /* Evaluation summary. Fractions in [0,1]; negative means unknown. */
 typedef struct vb_report_evaluation {
     int present;
@@ -91,6 +97,8 @@ typedef struct vb_report_evaluation {
     int num_confusions;
     vb_report_stage *stages;
     int num_stages;
+    vb_report_skipped *skipped_clips;  /* clips the evaluation skipped, with reasons */
+    int num_skipped_clips;
 } vb_report_evaluation;
 
 /* The seed's up/down-sampling figure, drawn from one clip's real frames. */
@@ -155,6 +163,13 @@ int vb_report_set_label_map(vb_report *report, const char *path, vb_error *err);
  * page: each clip's href is made relative to it. */
 int vb_report_add_videos(vb_report *report, const char *const *paths, int num_paths,
                          const char *report_dir, vb_error *err);
+
+/* Fills the dataset section from a DATA_DIR managed by vidbench data (dataset.h): counts
+ * per version/split, and the local clips with their ground truth of the given version and
+ * split (version 0 / split NULL: all). Classes of the split's annotations without a local
+ * clip are listed as missing unless a label map was set. */
+int vb_report_load_dataset(vb_report *report, const char *data_dir, int version, const char *split,
+                           const char *report_dir, vb_error *err);
 
 /* Derives what the adapters left out: sorts clips, picks the sample (up to sample_size
  * clips, local files first), class counts, and metrics from the predictions when no

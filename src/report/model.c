@@ -50,6 +50,7 @@ void vb_report_free(vb_report *report)
     free(report->evaluation.classes);
     free(report->evaluation.confusions);
     free(report->evaluation.stages);
+    free(report->evaluation.skipped_clips);
     free(report->resampling.source_hrefs);
     free(report->resampling.down_indices);
     free(report->resampling.up_indices);
@@ -215,8 +216,44 @@ static int is_video_name(const char *name)
     return 0;
 }
 
-/* The clip's name is its file name without directory and extension. A name that matches
- * no CSV row may still match one by YouTube id (the first 11 characters). */
+vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, const char *path,
+                                      const char *report_dir, vb_error *err)
+{
+    size_t name_length = strlen(clip_name);
+    vb_report_clip *clip = vb_report_clip_find(report, clip_name);
+    if (!clip && name_length >= 11) {
+        /* A CSV row may name the clip by its YouTube id (the first 11 characters). */
+        for (int i = 0; i < report->num_clips; i++) {
+            vb_report_clip *row = &report->clips[i];
+            if (!row->video_path && row->youtube_id && strlen(row->youtube_id) == 11 &&
+                !strncmp(row->youtube_id, clip_name, 11)) {
+                clip = row;
+                break;
+            }
+        }
+    }
+    if (!clip)
+        clip = vb_report_clip_get(report, clip_name, err);
+    if (clip && clip->video_path) /* a second file of the same name: keep both, named by path */
+        clip = vb_report_clip_get(report, path, err);
+    if (!clip)
+        return NULL;
+    if (clip->video_path)
+        return clip; /* the very same path given twice */
+    char *href = NULL;
+    if (vb_report_relative_href(report_dir, path, &href, err))
+        return NULL;
+    clip->video_path = vb_report_strdup(report, path);
+    clip->video_href = vb_report_strdup(report, href);
+    free(href);
+    if (!clip->video_path || !clip->video_href) {
+        vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    return clip;
+}
+
+/* The clip's name is its file name without directory and extension. */
 static int add_video_file(vb_report *report, const char *path, const char *report_dir, vb_error *err)
 {
     const char *base = strrchr(path, '/');
@@ -228,38 +265,8 @@ static int add_video_file(vb_report *report, const char *path, const char *repor
         return vb_error_set(err, VB_EINVAL, "%s: file name is empty or too long", path);
     memcpy(stem, base, stem_length);
     stem[stem_length] = '\0';
-
-    vb_report_clip *clip = vb_report_clip_find(report, stem);
-    if (!clip && stem_length >= 11) {
-        for (int i = 0; i < report->num_clips; i++) {
-            vb_report_clip *row = &report->clips[i];
-            if (!row->video_path && row->youtube_id && strlen(row->youtube_id) == 11 &&
-                !strncmp(row->youtube_id, stem, 11)) {
-                clip = row;
-                break;
-            }
-        }
-    }
-    if (clip && clip->video_path)
-        clip = NULL; /* a second file with the same name: keep both */
-    if (!clip) {
-        clip = vb_report_clip_get(report, stem, err);
-        if (clip && clip->video_path) {
-            /* Same stem as an earlier file: qualify by the path. */
-            clip = vb_report_clip_get(report, path, err);
-        }
-        if (!clip)
-            return err ? err->code : VB_ENOMEM;
-    }
-    char *href = NULL;
-    int rc = vb_report_relative_href(report_dir, path, &href, err);
-    if (rc)
-        return rc;
-    clip->video_path = vb_report_strdup(report, path);
-    clip->video_href = vb_report_strdup(report, href);
-    free(href);
-    if (!clip->video_path || !clip->video_href)
-        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
+    if (!vb_report_attach_file(report, stem, path, report_dir, err))
+        return err && err->code ? err->code : VB_ENOMEM;
     return 0;
 }
 

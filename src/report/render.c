@@ -110,7 +110,8 @@ static void write_dataset(FILE *out, const vb_report *report)
     html_raw(out, "<section id=\"dataset\">\n<h2>Dataset</h2>\n");
     if (data->num_splits > 0) {
         html_raw(out, "<table class=\"splits\"><thead><tr><th>version</th><th>split</th><th class=\"num\">in annotations</th>"
-                      "<th class=\"num\">downloaded</th><th class=\"num\">prepared</th><th class=\"num\">bad</th></tr></thead><tbody>\n");
+                      "<th class=\"num\">partitions</th><th class=\"num\">downloaded</th><th class=\"num\">prepared</th>"
+                      "<th class=\"num\">bad</th></tr></thead><tbody>\n");
         for (int i = 0; i < data->num_splits; i++) {
             const vb_report_split_row *row = &data->splits[i];
             html_raw(out, "<tr><td>");
@@ -119,7 +120,8 @@ static void write_dataset(FILE *out, const vb_report *report)
             html_text(out, row->split);
             html_raw(out, "</td><td class=\"num\">");
             write_count(out, row->annotated);
-            html_raw(out, "</td><td class=\"num\">");
+            html_raw(out, "</td><td class=\"num\">%d / %d</td><td class=\"num\">", row->partitions_done,
+                     row->partitions_total);
             write_count(out, row->downloaded);
             html_raw(out, "</td><td class=\"num\">");
             write_count(out, row->prepared);
@@ -340,6 +342,11 @@ static void write_samples(FILE *out, const vb_report *report)
             html_text(out, clip->preview_note);
             html_raw(out, "</span>");
         }
+        if (clip->bad_reason) {
+            html_raw(out, "<span class=\"note\">known bad: ");
+            html_text(out, clip->bad_reason);
+            html_raw(out, "</span>");
+        }
         html_raw(out, "</div></td><td class=\"truth\">");
         html_text(out, clip->label ? clip->label : "unknown");
         html_raw(out, "</td>");
@@ -451,6 +458,18 @@ static void write_evaluation(FILE *out, const vb_report *report)
     write_card(out, "topn-accuracy", caption, ev->topn);
     write_card(out, "mean-class-accuracy", "mean class accuracy", ev->mean_class_accuracy);
     html_raw(out, "</div>\n");
+    if (ev->num_skipped_clips > 0) {
+        html_raw(out, "<details class=\"skipped\"><summary>%d skipped clips and why</summary><table><thead><tr>"
+                      "<th>clip</th><th>reason</th></tr></thead><tbody>\n", ev->num_skipped_clips);
+        for (int i = 0; i < ev->num_skipped_clips; i++) {
+            html_raw(out, "<tr><td class=\"clip-name\">");
+            html_text(out, ev->skipped_clips[i].clip_id);
+            html_raw(out, "</td><td>");
+            html_text(out, ev->skipped_clips[i].reason ? ev->skipped_clips[i].reason : "");
+            html_raw(out, "</td></tr>\n");
+        }
+        html_raw(out, "</tbody></table></details>\n");
+    }
 
     if (ev->num_classes > 0) {
         html_raw(out, "<h3>Per-class accuracy (top-1)</h3>\n<table class=\"per-class\"><thead><tr><th>class</th>"

@@ -9,6 +9,11 @@
 void *vb_report_alloc(vb_report *report, size_t size_bytes);
 const char *vb_report_strndup(vb_report *report, const char *text, size_t length);
 
+/* Attaches a local file to the clip named clip_name (or the CSV row with its YouTube id),
+ * adding the clip if absent; its href is made relative to report_dir. */
+vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, const char *path,
+                                      const char *report_dir, vb_error *err);
+
 /* *href = target relative to the directory report_dir, each path component percent-encoded
  * (RFC 3986 unreserved characters kept), for use in href/src. Both paths may be relative to
  * the working directory; report_dir and target's parent must exist. Caller frees *href. */

@@ -146,21 +146,21 @@ static int read_confusions(vb_report *report, const cJSON *root, const char *nam
     return 0;
 }
 
-/* timing_ms: {"decode": 12.5, ...}; or timing_s / timing in seconds. */
+/* Stage times: "timing_ms": {"decode": 812.5, ...} (milliseconds per stage), or the
+ * evaluation's "timing": {"decode_ms": ..., "model_ms": ..., "model_ms_per_clip": ...}
+ * where only the "<stage>_ms" totals are stages (per-clip figures are recomputed). */
 static int read_timing(vb_report *report, const cJSON *root, const char *name, vb_error *err)
 {
-    static const char *const ms_names[] = {"timing_ms", "stage_ms", NULL};
-    static const char *const s_names[] = {"timing_s", "timing", "stage_seconds", NULL};
-    double scale = 1;
-    const cJSON *timing = member(root, ms_names);
+    const cJSON *timing = cJSON_GetObjectItemCaseSensitive(root, "timing_ms");
+    int suffixed = 0;
     if (!timing) {
-        timing = member(root, s_names);
-        scale = 1000;
+        timing = cJSON_GetObjectItemCaseSensitive(root, "timing");
+        suffixed = 1;
     }
     if (!timing || cJSON_IsNull(timing))
         return 0;
     if (!cJSON_IsObject(timing))
-        return vb_error_set(err, VB_EFORMAT, "%s: \"timing_ms\" must be an object of stage: milliseconds", name);
+        return vb_error_set(err, VB_EFORMAT, "%s: \"%s\" must be an object", name, suffixed ? "timing" : "timing_ms");
     vb_report_stage *stages = calloc(MAX_STAGES, sizeof *stages);
     if (!stages)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
@@ -168,16 +168,55 @@ static int read_timing(vb_report *report, const cJSON *root, const char *name, v
     const cJSON *entry;
     cJSON_ArrayForEach(entry, timing)
     {
-        if (m == MAX_STAGES || !cJSON_IsNumber(entry) || !isfinite(entry->valuedouble) || entry->valuedouble < 0) {
+        if (!cJSON_IsNumber(entry) || !entry->string)
+            continue; /* fields we do not chart */
+        size_t length = strlen(entry->string);
+        if (suffixed && (length <= 3 || strcmp(entry->string + length - 3, "_ms")))
+            continue;
+        if (!isfinite(entry->valuedouble) || entry->valuedouble < 0 || m == MAX_STAGES) {
             free(stages);
-            return vb_error_set(err, VB_EFORMAT, "%s: timing entries must be at most %d non-negative numbers", name,
+            return vb_error_set(err, VB_EFORMAT, "%s: timing must be at most %d non-negative numbers", name,
                                 MAX_STAGES);
         }
-        stages[m++] = (vb_report_stage){vb_report_strdup(report, entry->string), entry->valuedouble * scale};
+        stages[m].name = vb_report_strndup(report, entry->string, suffixed ? length - 3 : length);
+        stages[m++].ms = entry->valuedouble;
     }
     free(report->evaluation.stages);
     report->evaluation.stages = stages;
     report->evaluation.num_stages = m;
+    return 0;
+}
+
+/* "skipped": [{"clip_id": ..., "reason": ...}] (a count is read from "clips"). */
+static int read_skipped(vb_report *report, const cJSON *root, const char *name, vb_error *err)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "skipped");
+    if (!cJSON_IsArray(list))
+        return 0;
+    int n = cJSON_GetArraySize(list);
+    if (n > MAX_SUMMARY_ITEMS)
+        return vb_error_set(err, VB_ELIMIT, "%s: \"skipped\" has more than %d entries", name, MAX_SUMMARY_ITEMS);
+    vb_report_skipped *skipped = calloc((size_t)n + 1, sizeof *skipped);
+    if (!skipped)
+        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
+    static const char *const id_names[] = {"clip_id", "video_id", "clip", NULL};
+    static const char *const reason_names[] = {"reason", NULL};
+    int m = 0;
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, list)
+    {
+        const char *clip_id = cJSON_IsObject(entry) ? read_string(report, entry, id_names) : NULL;
+        if (!clip_id) {
+            free(skipped);
+            return vb_error_set(err, VB_EFORMAT, "%s: \"skipped\" entry %d needs a clip_id", name, m + 1);
+        }
+        skipped[m++] = (vb_report_skipped){clip_id, read_string(report, entry, reason_names)};
+    }
+    free(report->evaluation.skipped_clips);
+    report->evaluation.skipped_clips = skipped;
+    report->evaluation.num_skipped_clips = m;
+    if (report->evaluation.skipped < 0)
+        report->evaluation.skipped = m;
     return 0;
 }
 
@@ -199,7 +238,7 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
     static const char *const frames_names[] = {"num_frames", NULL};
     static const char *const evaluated_names[] = {"evaluated", "num_evaluated", NULL};
     static const char *const skipped_names[] = {"skipped", "num_skipped", NULL};
-    static const char *const model_names[] = {"model", "model_type", NULL};
+    static const char *const model_names[] = {"model", "model_type", "configuration", NULL};
     long top_n = 0, num_frames = 0, evaluated = -1, skipped = -1;
     const cJSON *clips = cJSON_GetObjectItemCaseSensitive(root, "clips");
     const cJSON *counts = cJSON_IsObject(clips) ? clips : root;
@@ -214,7 +253,8 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         rc = read_count(root, frames_names, &num_frames, name, err);
     if (!rc)
         rc = read_count(counts, evaluated_names, &evaluated, name, err);
-    if (!rc)
+    const cJSON *skipped_item = cJSON_GetObjectItemCaseSensitive(counts, "skipped");
+    if (!rc && !cJSON_IsArray(skipped_item))
         rc = read_count(counts, skipped_names, &skipped, name, err);
     if (!rc)
         rc = read_per_class(report, root, name, err);
@@ -222,6 +262,8 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         rc = read_confusions(report, root, name, err);
     if (!rc)
         rc = read_timing(report, root, name, err);
+    if (!rc)
+        rc = read_skipped(report, root, name, err);
     if (!rc && (top_n > VB_REPORT_MAX_TOP * 100 || num_frames > 100000))
         rc = vb_error_set(err, VB_EFORMAT, "%s: top_n or num_frames out of range", name);
     if (!rc) {
@@ -230,7 +272,8 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         ev->num_frames = (int)num_frames;
         if (evaluated >= 0)
             ev->evaluated = evaluated;
-        ev->skipped = skipped;
+        if (skipped >= 0)
+            ev->skipped = skipped;
         ev->present = 1;
         ev->source = "summary.json";
         report->summary_name = vb_report_strdup(report, name);
