@@ -102,7 +102,7 @@ static void format_number(char *out, size_t size, double value)
 
 void svg_histogram(FILE *out, const char *title, const char *unit, const double *values, int count, int num_bins)
 {
-    const int width = 300, height = 170, left = 34, bottom = 34, top = 22;
+    const int width = 300, height = 180, left = 34, bottom = 34, top = 34;
     double low = INFINITY, high = -INFINITY;
     int finite = 0;
     for (int i = 0; i < count; i++)

@@ -70,6 +70,8 @@ DOM_PROBE = r"""
     histogramBars: document.querySelectorAll('#properties figure.histogram rect.bar').length,
     resamplingImages: document.querySelectorAll('#resampling img').length,
     classBars: [...document.querySelectorAll('#dataset svg.bar-chart g title')].map(t => t.textContent),
+    splits: [...document.querySelectorAll('table.splits tbody tr')].map(tr =>
+      [...tr.querySelectorAll('td')].map(td => td.textContent.trim())),
     bodyText: document.body.innerText,
   };
 })()
@@ -89,6 +91,8 @@ def main():
     parser.add_argument("--expect-clip", action="append", default=[],
                         help="a clip name that must appear in the sample table as text")
     parser.add_argument("--tag", default="report")
+    parser.add_argument("--expect-split", action="append", default=[],
+                        help="VERSION:SPLIT:ANNOTATED:DOWNLOADED, a row of the dataset table")
     args = parser.parse_args()
 
     rows, top_n, top1, topn, by_id = expected_from_csv(args.results)
@@ -145,6 +149,15 @@ def main():
     hostile = [r["Ground_Truth"] for r in rows if "<" in r["Ground_Truth"] or '"' in r["Ground_Truth"]]
     check(all(h in dom["bodyText"] for h in hostile) and len(hostile) > 0,
           f"{tag}: labels with markup and quotes show as text", f"{hostile}")
+    for spec in args.expect_split:
+        version, split, annotated, downloaded = spec.split(":")
+        found = [r for r in dom["splits"] if r[:2] == [version, split]]
+        check(len(found) == 1 and found[0][2] == annotated and found[0][4] == downloaded,
+              f"{tag}: dataset table row {version} {split}: {annotated} annotated, {downloaded} downloaded",
+              f"rows {dom['splits']}")
+    truths = sorted({r["Ground_Truth"] for r in rows})
+    check(all(t in dom["classBars"] for t in truths), f"{tag}: class distribution names every ground-truth class",
+          f"chart {dom['classBars']}, CSV {truths}")
     for name in args.expect_clip:
         check(any(r["clip"] == name for r in dom["rows"]), f"{tag}: clip {name!r} listed as text")
 
