@@ -4,6 +4,7 @@
 #ifndef VIDBENCH_DOWNLOAD_H
 #define VIDBENCH_DOWNLOAD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "vidbench/error.h"
 

@@ -28,6 +28,7 @@ enum {
     VB_EDATABASE = -16,    /* SQLite state store failed */
     VB_EEXIST = -17,       /* refusing to overwrite */
     VB_ESTATE = -18,       /* call made in the wrong state (e.g. overlapping shards) */
+    VB_ECANCELED = -19,    /* stopped by the caller (progress callback, signal) */
 };
 
 #define VB_ERROR_MESSAGE_BYTES 1024

@@ -4,6 +4,7 @@
 #ifndef VIDBENCH_I3D_H
 #define VIDBENCH_I3D_H
 
+#include <stdint.h>
 #include "vidbench/error.h"
 
 #ifdef __cplusplus
@@ -21,6 +22,9 @@ typedef struct vb_i3d_options {
 } vb_i3d_options;
 
 void vb_i3d_options_init(vb_i3d_options *options);
+/* "onednn" / "reference" -> backend; -1 when unknown. */
+int vb_i3d_backend_from_name(const char *name);
+const char *vb_i3d_backend_name(vb_i3d_backend backend);
 
 typedef struct vb_i3d vb_i3d;
 
@@ -29,10 +33,79 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
 void vb_i3d_free(vb_i3d **model);
 int vb_i3d_num_classes(const vb_i3d *model);
 
+/* Smallest clip length the network accepts: Mixed_5c must keep 2 frames for the final
+ * 2x7x7 VALID average pool (ceil(T/8) >= 2, so T >= 9). */
+#define VB_I3D_MIN_FRAMES 9
+#define VB_I3D_INPUT_SIZE 224
+
 /* input: [batch, frames, 224, 224, 3] RGB in [0,1] (mapped to 2x-1 inside).
  * logits: [batch, classes], averaged over time, before softmax. */
 int vb_i3d_forward(vb_i3d *model, const float *input, int batch, int frames, float *logits,
                    vb_error *err);
+
+/* Endpoints in network order, named as in DeepMind's i3d.py. */
+typedef enum vb_i3d_endpoint {
+    VB_I3D_CONV3D_1A_7X7 = 0,
+    VB_I3D_MAXPOOL3D_2A_3X3,
+    VB_I3D_CONV3D_2B_1X1,
+    VB_I3D_CONV3D_2C_3X3,
+    VB_I3D_MAXPOOL3D_3A_3X3,
+    VB_I3D_MIXED_3B,
+    VB_I3D_MIXED_3C,
+    VB_I3D_MAXPOOL3D_4A_3X3,
+    VB_I3D_MIXED_4B,
+    VB_I3D_MIXED_4C,
+    VB_I3D_MIXED_4D,
+    VB_I3D_MIXED_4E,
+    VB_I3D_MIXED_4F,
+    VB_I3D_MAXPOOL3D_5A_2X2,
+    VB_I3D_MIXED_5B,
+    VB_I3D_MIXED_5C,
+    VB_I3D_LOGITS,
+    VB_I3D_ENDPOINT_COUNT
+} vb_i3d_endpoint;
+
+/* "Mixed_4f" ...; NULL for an out-of-range value. */
+const char *vb_i3d_endpoint_name(vb_i3d_endpoint endpoint);
+/* Endpoint for a name, or -1. */
+int vb_i3d_endpoint_from_name(const char *name);
+
+/* Shape of an endpoint for a batch of clips of `frames` frames: fills shape with
+ * [batch, T', H', W', C] (ndim 5) or, for Logits, [batch, classes] (ndim 2).
+ * Returns ndim, or a negative VB_E* code (frames too small). */
+int vb_i3d_endpoint_shape(const vb_i3d *model, vb_i3d_endpoint endpoint, int batch, int frames,
+                          int64_t shape[5], vb_error *err);
+
+/* Forward pass that also copies out endpoints: outputs[e] (NULL = not wanted) receives
+ * endpoint e in [batch, T', H', W', C] layout (Logits: [batch, classes]). */
+int vb_i3d_forward_endpoints(vb_i3d *model, const float *input, int batch, int frames,
+                             float *const outputs[VB_I3D_ENDPOINT_COUNT], vb_error *err);
+
+/* Feature extraction: Mixed_5c averaged over time and space, one vector per clip.
+ * embeddings: [batch, vb_i3d_embedding_size(model)] (1024 for the real network). */
+int vb_i3d_embedding_size(const vb_i3d *model);
+int vb_i3d_embed(vb_i3d *model, const float *input, int batch, int frames, float *embeddings,
+                 vb_error *err);
+
+/* Multiply-adds x 2 of every convolution for one clip of `frames` frames (pooling not
+ * counted): 222.3e9 for the real network at T=64. */
+double vb_i3d_flops_per_clip(const vb_i3d *model, int frames);
+
+/* Memory a forward pass plans for clips of `frames` frames (clips run one after another, so
+ * batch does not change it): activation buffers and backend scratch, in bytes. The
+ * parameters (folded weights, and the backend's reordered copy) are reported apart. */
+typedef struct vb_i3d_memory {
+    int64_t activation_bytes;
+    int64_t parameter_bytes;
+} vb_i3d_memory;
+int vb_i3d_plan_memory(vb_i3d *model, int frames, vb_i3d_memory *memory, vb_error *err);
+
+/* Writes an I3D with random weights and the real checkpoint's tensor names and shapes
+ * (Inception-v1 channel table divided by width_divisor: 1 full width, 8 like the golden
+ * tiny nets), `classes` logits, prefix RGB/inception_i3d/. Deterministic for a seed.
+ * BatchNorm statistics are drawn so activations keep a unit scale through the network. */
+int vb_i3d_write_random_weights(const char *path, int width_divisor, int classes, uint64_t seed,
+                                vb_error *err);
 
 #ifdef __cplusplus
 }

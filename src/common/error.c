@@ -27,6 +27,7 @@ const char *vb_strerror(int code)
     case VB_EDATABASE: return "database error";
     case VB_EEXIST: return "already exists";
     case VB_ESTATE: return "invalid state";
+    case VB_ECANCELED: return "canceled";
     default: return "unknown error";
     }
 }

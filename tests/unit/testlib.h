@@ -19,3 +19,20 @@ int test_sanitized(void);
 double relative_error(const float *actual, const float *expected, size_t n, double *max_abs_diff);
 
 #endif
+
+/* The local test mirror (tests/tools/mirror_server.py) on 127.0.0.1, serving root. */
+typedef struct test_mirror {
+    int pid;
+    int port;
+    char base_url[64];        /* "http://127.0.0.1:PORT" */
+    char log_path[4096];      /* JSON lines, one per request */
+    char faults_path[4096];   /* rewrite with test_mirror_set_faults */
+} test_mirror;
+
+/* Starts the server (fails the test if it does not come up within 10 s). */
+void test_mirror_start(test_mirror *mirror, const char *root);
+void test_mirror_stop(test_mirror *mirror);
+/* Replaces the fault rules (JSON list, see mirror_server.py) for the following requests. */
+void test_mirror_set_faults(test_mirror *mirror, const char *json);
+/* Number of logged requests whose JSON line contains every given substring (NULL-terminated). */
+int test_mirror_count_requests(const test_mirror *mirror, ...);

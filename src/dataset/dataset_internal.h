@@ -1,0 +1,35 @@
+/* Internals shared by the dataset manager's files: the vb_dataset object, its SQLite state
+ * store and the directory layout under DATA_DIR. Not part of the public API. */
+#ifndef VB_DATASET_INTERNAL_H
+#define VB_DATASET_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include "vidbench/dataset.h"
+
+struct vb_dataset {
+    char *data_dir;           /* absolute */
+    sqlite3 *db;
+    pthread_mutex_t lock;     /* one writer at a time on db (threads share the connection) */
+};
+
+/* Directory names of a version on the mirror and on disk ("400", "600", "700_2020"). */
+const char *vb_version_dir(int version);
+
+/* DATA_DIR/<area>/kinetics/<ver>/<split> into out; area is "meta", "downloads", "raw",
+ * "cache". Returns VB_ELIMIT when it does not fit. */
+int vb_dataset_dir(const vb_dataset *ds, const char *area, int version, vb_split split, char *out,
+                   size_t out_size, vb_error *err);
+
+/* Runs sql (no results) under the caller's lock. */
+int vb_db_exec(vb_dataset *ds, const char *sql, vb_error *err);
+/* Prepares a statement; on failure fills err with SQLite's message. */
+int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error *err);
+/* A single integer result of sql with (version, split) bound as ?1, ?2; -1 on error. */
+long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split);
+
+/* Loads the annotations fetched for a version/split (VB_ENOTFOUND when none yet). */
+int vb_dataset_load_annotations(vb_dataset *ds, int version, vb_split split, vb_annotations *ann,
+                                vb_error *err);
+
+#endif

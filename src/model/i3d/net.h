@@ -1,0 +1,94 @@
+/* I3D network description shared by the backends: the topology of DeepMind's i3d.py as a
+ * list of stages, BatchNorm-folded parameters, and TensorFlow SAME-padding shape rules. */
+#ifndef VB_I3D_NET_H
+#define VB_I3D_NET_H
+
+#include <stdint.h>
+#include "vidbench/i3d.h"
+
+/* One 3-D convolution with its BatchNorm folded in: y = relu(conv(x, weights) + bias)
+ * (no ReLU for the logits layer). */
+typedef struct i3d_conv {
+    char name[96];            /* checkpoint scope without prefix, e.g. "Mixed_3b/Branch_1/Conv3d_0b_3x3" */
+    int kernel[3];            /* kt, kh, kw */
+    int stride[3];
+    int in_channels, out_channels;
+    int relu;
+    float *weights;           /* [kt,kh,kw,cin,cout] as TensorFlow stores it, BN scale folded in */
+    float *bias;              /* [cout]: BN shift folded in, or the logits bias */
+} i3d_conv;
+
+typedef enum i3d_stage_kind { I3D_STAGE_CONV, I3D_STAGE_MAXPOOL, I3D_STAGE_MIXED, I3D_STAGE_LOGITS } i3d_stage_kind;
+
+/* Branch convolutions of an Inception block, in checkpoint order. Branch 3 max-pools
+ * 3x3x3 (stride 1, SAME) before its 1x1 convolution. */
+enum { MIX_B0 = 0, MIX_B1A, MIX_B1B, MIX_B2A, MIX_B2B, MIX_B3, MIX_CONVS };
+
+typedef struct i3d_stage {
+    vb_i3d_endpoint endpoint;
+    i3d_stage_kind kind;
+    int conv;                 /* I3D_STAGE_CONV / LOGITS: index into net->convs */
+    int mixed[MIX_CONVS];     /* I3D_STAGE_MIXED: indices into net->convs */
+    int pool_kernel[3], pool_stride[3];   /* I3D_STAGE_MAXPOOL */
+} i3d_stage;
+
+#define I3D_MAX_CONVS 64
+
+typedef struct i3d_net {
+    i3d_stage stages[VB_I3D_ENDPOINT_COUNT];
+    i3d_conv convs[I3D_MAX_CONVS];
+    int num_convs;
+    int num_classes;
+    float *parameters;        /* one allocation holding every weights/bias array */
+    int64_t parameter_count;
+} i3d_net;
+
+/* Activation shape of one clip: [t, h, w, c] channels last. */
+typedef struct i3d_dims { int t, h, w, c; } i3d_dims;
+
+static inline int64_t i3d_dims_count(i3d_dims d) { return (int64_t)d.t * d.h * d.w * d.c; }
+
+/* TensorFlow SAME: out = ceil(in / stride); total pad max((out-1)*stride + k - in, 0), the
+ * odd pixel after. */
+static inline int same_out(int in, int stride) { return (in + stride - 1) / stride; }
+static inline int same_pad_before(int in, int kernel, int stride)
+{
+    int out = same_out(in, stride);
+    int total = (out - 1) * stride + kernel - in;
+    return total > 0 ? total / 2 : 0;
+}
+static inline int same_pad_after(int in, int kernel, int stride)
+{
+    int out = same_out(in, stride);
+    int total = (out - 1) * stride + kernel - in;
+    return total > 0 ? total - total / 2 : 0;
+}
+
+/* Loads and folds the weights of `file` (already opened) into net; path names the file in
+ * errors. */
+struct vb_safetensors;
+int i3d_net_load(i3d_net *net, const struct vb_safetensors *file, const char *path, vb_error *err);
+void i3d_net_free(i3d_net *net);
+
+/* Output dims of every stage for one clip of `frames` frames (Logits: [t'=frames of the
+ * logits conv, 1, 1, classes]); fails when frames is too short. */
+int i3d_net_dims(const i3d_net *net, int frames, i3d_dims out[VB_I3D_ENDPOINT_COUNT], vb_error *err);
+i3d_dims i3d_conv_out_dims(const i3d_conv *conv, i3d_dims in);
+i3d_dims i3d_pool_out_dims(const int kernel[3], const int stride[3], i3d_dims in);
+
+/* Backends: each keeps its own state behind these calls. */
+typedef struct i3d_backend_ops {
+    int (*create)(const i3d_net *net, int threads, void **state, vb_error *err);
+    void (*destroy)(void *state);
+    /* One clip: input [T,224,224,3] in [-1,1] already; logits_per_frame [T'', classes];
+     * outputs[e] (may be NULL) receives endpoint e as [T',H',W',C]. */
+    int (*forward_clip)(void *state, const float *input, int frames, float *logits_per_frame,
+                        float *const outputs[VB_I3D_ENDPOINT_COUNT], vb_error *err);
+    int (*plan_memory)(void *state, int frames, int64_t *activation_bytes, int64_t *parameter_bytes,
+                       vb_error *err);
+} i3d_backend_ops;
+
+extern const i3d_backend_ops i3d_reference_ops;
+extern const i3d_backend_ops i3d_onednn_ops;
+
+#endif
