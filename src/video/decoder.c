@@ -180,7 +180,6 @@ fail:
 
 int vb_decoder_next(vb_decoder *d, vb_error *err)
 {
-    char text[AV_ERROR_MAX_STRING_SIZE];
     for (;;) {
         if (av_gettime_relative() > d->deadline_us)
             return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", d->path);
@@ -225,7 +224,6 @@ int vb_decoder_next(vb_decoder *d, vb_error *err)
                 d->lost_frames++;
         }
         av_packet_unref(d->packet);
-        (void)text;
     }
 }
 
