@@ -8,11 +8,19 @@
 
 #include "vidbench/models.h"
 
+static char path[64];
+
+static void remove_temp_file(void)
+{
+    unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    if (!path[0])
+    if (!path[0]) {
         snprintf(path, sizeof path, "/tmp/vb-fuzz-sample-%ld", (long)getpid());
+        atexit(remove_temp_file);
+    }
     FILE *fp = fopen(path, "wb");
     if (!fp)
         return 0;
