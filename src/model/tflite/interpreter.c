@@ -564,7 +564,7 @@ static int prepare_add_mul(vb_error *err, const vb_tflite_model *m, node *n)
         tfl_quantize_multiplier(real_multiplier, &n->out_mult, &n->out_shift);
     }
     /* The element function of two int8 values has 65536 cases: tabulate it. */
-    n->lut = malloc(65536);
+    n->lut = calloc(65536 + 4, 1);
     if (!n->lut)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", m->path);
     for (int x = -128; x < 128; x++)
@@ -993,8 +993,9 @@ static void eval_add_mul_div(vb_tflite_interpreter *it, node *n)
             const tfl_elementwise_params e = {
                 n->code == VB_TFLITE_OP_ADD, n->in1_offset, n->in2_offset, n->out_offset, n->left_shift,
                 n->in1_mult, n->in2_mult, n->out_mult, n->in1_shift, n->in2_shift, n->out_shift, n->act_min, n->act_max};
-            if (tfl_add_mul_vector(it->level, &e, a, b, o, bc->count))
-                return;
+            if (!tfl_add_mul_vector(it->level, &e, a, b, o, bc->count))
+                tfl_lookup2_vector(it->level, n->lut, a, b, o, bc->count);   /* exact by construction */
+            return;
         }
         if (it->level > 0) {
             const int8_t *lut = n->lut;
