@@ -370,6 +370,49 @@ T512 static void add_mul_512(const tfl_elementwise_params *e, const int8_t *a, c
     (void)zero;
 }
 
+/* Average pooling, 16 channels per vector; the rounded division is done in double, exact
+ * for int32 numerators (the quotient's distance to the next integer, >= 1/count, is far
+ * above double's rounding error). */
+T512 static void avgpool_512(const tfl_conv_params *p, const int8_t *input, int8_t *output)
+{
+    const __m512i act_min = _mm512_set1_epi32(p->act_min), act_max = _mm512_set1_epi32(p->act_max);
+    const __m512i zero = _mm512_setzero_si512();
+    for (int b = 0; b < p->batches; b++)
+        for (int oy = 0; oy < p->out_h; oy++)
+            for (int ox = 0; ox < p->out_w; ox++) {
+                const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+                const int fy0 = iy0 < 0 ? -iy0 : 0, fx0 = ix0 < 0 ? -ix0 : 0;
+                const int fy1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
+                const int fx1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
+                const int count = (fy1 - fy0) * (fx1 - fx0);
+                const __m512i half = _mm512_set1_epi32(count / 2);
+                const __m512d divisor = _mm512_set1_pd(count > 0 ? (double)count : 1.0);
+                int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c;
+                for (int c = 0; c < p->in_c; c += 16) {
+                    const int left = p->in_c - c;
+                    const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+                    __m512i acc = zero;
+                    for (int fy = fy0; fy < fy1; fy++) {
+                        const int8_t *row = input + (((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0) * p->in_c + c;
+                        for (int fx = fx0; fx < fx1; fx++)
+                            acc = _mm512_add_epi32(acc, _mm512_cvtepi8_epi32(
+                                _mm_maskz_loadu_epi8(lanes, row + (size_t)fx * p->in_c)));
+                    }
+                    if (count > 0) {
+                        const __mmask16 positive = _mm512_cmpgt_epi32_mask(acc, zero);
+                        acc = _mm512_mask_add_epi32(_mm512_sub_epi32(acc, half), positive, acc, half);
+                        const __m256i lo = _mm512_cvttpd_epi32(
+                            _mm512_div_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(acc)), divisor));
+                        const __m256i hi = _mm512_cvttpd_epi32(
+                            _mm512_div_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(acc, 1)), divisor));
+                        acc = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+                    }
+                    acc = _mm512_min_epi32(_mm512_max_epi32(acc, act_min), act_max);
+                    _mm_mask_storeu_epi8(out + c, lanes, _mm512_cvtepi32_epi8(acc));
+                }
+            }
+}
+
 /* ---------------------------------------------------------------- AVX2 */
 
 #define T256 __attribute__((target("avx2")))
@@ -638,4 +681,16 @@ int tfl_add_mul_vector(int level, const tfl_elementwise_params *e, const int8_t 
 #endif
     (void)level; (void)e; (void)a; (void)b; (void)out; (void)n;
     return 0;
+}
+
+void tfl_avgpool_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output)
+{
+#if TFL_X86
+    if (level == 2) {
+        avgpool_512(p, input, output);
+        return;
+    }
+#endif
+    (void)level;
+    tfl_avgpool_ref(p, input, output);
 }
