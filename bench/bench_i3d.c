@@ -1,12 +1,203 @@
-/* vidbench bench i3d: placeholder until its issue lands. */
+/* vidbench bench i3d: full-width I3D (random weights with the real checkpoint's shapes), fp32,
+ * ms per clip, GFLOP/s and the ratio to this machine's FMA peak measured right before each
+ * case, plus the planned activation memory and the process's peak RSS. Not a test. */
 #include "bench.h"
+#include "fma_peak.h"
+#include "../cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vidbench/i3d.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* "1,8" -> values; returns count or -1. */
+static int parse_list(const char *text, long min, long max, int *values, int capacity)
+{
+    int n = 0;
+    char buffer[256];
+    snprintf(buffer, sizeof buffer, "%s", text);
+    for (char *save = NULL, *tok = strtok_r(buffer, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        long v;
+        if (n >= capacity || cli_parse_int(tok, min, max, &v))
+            return -1;
+        values[n++] = (int)v;
+    }
+    return n > 0 ? n : -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vidbench bench i3d [--batch LIST] [--frames LIST] [--threads N] [--backend onednn|reference]\n"
+            "                          [--repeat N] [--full] [--weights FILE]\n\n"
+            "Full-width I3D with random weights (real checkpoint shapes, 400 classes), fp32.\n"
+            "  --batch LIST    batch sizes, default 1 (--full: 1,8)\n"
+            "  --frames LIST   clip lengths, default 64,79,100\n"
+            "  --threads N     default 2\n"
+            "  --repeat N      timed runs per case after one warm-up run, default 1 (best is reported)\n"
+            "  --weights FILE  use this weights file instead of random ones\n");
+}
 
 int bench_i3d(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "vidbench bench i3d: not implemented yet\n");
-    return 2;
+    int batches[8] = {1}, n_batches = 1;
+    int frames[8] = {64, 79, 100}, n_frames = 3;
+    long threads = 2, repeat = 1;
+    const char *weights = NULL;
+    vb_i3d_backend backend = VB_I3D_BACKEND_ONEDNN;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(a, "--full")) {
+            batches[0] = 1;
+            batches[1] = 8;
+            n_batches = 2;
+        } else if (!strcmp(a, "--batch") && v) {
+            if ((n_batches = parse_list(v, 1, 64, batches, 8)) < 0)
+                return cli_usage_error("bench i3d", "--batch: expected a list of 1..64, got '%s'", v);
+            i++;
+        } else if (!strcmp(a, "--frames") && v) {
+            if ((n_frames = parse_list(v, VB_I3D_MIN_FRAMES, 1000, frames, 8)) < 0)
+                return cli_usage_error("bench i3d", "--frames: expected a list of %d..1000, got '%s'", VB_I3D_MIN_FRAMES, v);
+            i++;
+        } else if (!strcmp(a, "--threads") && v) {
+            if (cli_parse_int(v, 1, 256, &threads))
+                return cli_usage_error("bench i3d", "--threads: expected 1..256, got '%s'", v);
+            i++;
+        } else if (!strcmp(a, "--repeat") && v) {
+            if (cli_parse_int(v, 1, 100, &repeat))
+                return cli_usage_error("bench i3d", "--repeat: expected 1..100, got '%s'", v);
+            i++;
+        } else if (!strcmp(a, "--backend") && v) {
+            int b = vb_i3d_backend_from_name(v);
+            if (b < 0)
+                return cli_usage_error("bench i3d", "--backend: expected onednn or reference, got '%s'", v);
+            backend = (vb_i3d_backend)b;
+            i++;
+        } else if (!strcmp(a, "--weights") && v) {
+            weights = v;
+            i++;
+        } else {
+            return cli_usage_error("bench i3d", "unknown or incomplete option '%s'", a);
+        }
+    }
+
+    vb_error err = {0};
+    char random_path[4096] = "";
+    if (!weights) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(random_path, sizeof random_path, "%s/vidbench-bench-i3d-%ld.safetensors", tmp && *tmp ? tmp : "/tmp",
+                 (long)getpid());
+        if (vb_i3d_write_random_weights(random_path, 1, 400, 1234, &err))
+            return cli_fail(&err);
+        weights = random_path;
+    }
+    vb_i3d_options options;
+    vb_i3d_options_init(&options);
+    options.backend = backend;
+    options.threads = (int)threads;
+    vb_i3d *model = NULL;
+    int rc = vb_i3d_open(weights, &options, &model, &err);
+    if (random_path[0])
+        unlink(random_path);
+    if (rc)
+        return cli_fail(&err);
+
+    printf("I3D forward, %s backend, fp32, %ld thread(s), %d classes\n", vb_i3d_backend_name(backend), threads,
+           vb_i3d_num_classes(model));
+    printf("peak: FMA loop on %ld thread(s) run before and after every case; each ratio uses the highest peak of\n"
+           "the whole run (neighbours on a shared machine only lower it, so this ratio is the conservative one)\n",
+           threads);
+    double run_peak = fma_peak_measure((int)threads, 0.5).gflops;
+    typedef struct row { int batch, frames; double ms, gflop, rate, peak_before, peak_after, act_mib, param_mib, rss_mib; } row;
+    row rows[64];
+    int n_rows = 0;
+    int failed = 0;
+    for (int fi = 0; fi < n_frames && !failed; fi++) {
+        for (int bi = 0; bi < n_batches && !failed; bi++) {
+            const int t = frames[fi], n = batches[bi];
+            const size_t count = (size_t)n * t * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
+            float *input = malloc(count * sizeof(float));
+            float *logits = malloc((size_t)n * vb_i3d_num_classes(model) * sizeof(float));
+            if (!input || !logits) {
+                free(input);
+                free(logits);
+                fprintf(stderr, "vidbench: out of memory for a %d x %d-frame batch\n", n, t);
+                failed = 1;
+                break;
+            }
+            unsigned state = 12345;
+            for (size_t i = 0; i < count; i++) {
+                state = state * 1103515245u + 12345u;
+                input[i] = (float)((state >> 8) & 0xffff) / 65535.0f;
+            }
+            vb_i3d_memory memory = {0};
+            /* warm-up: plans primitives and reorders weights for this T */
+            if (vb_i3d_plan_memory(model, t, &memory, &err) || vb_i3d_forward(model, input, 1, t, logits, &err)) {
+                failed = 1;
+            } else {
+                fma_peak peak = fma_peak_measure((int)threads, 0.5);
+                double best = 0;
+                for (long r = 0; r < repeat && !failed; r++) {
+                    double t0 = now_seconds();
+                    if (vb_i3d_forward(model, input, n, t, logits, &err))
+                        failed = 1;
+                    double dt = now_seconds() - t0;
+                    if (r == 0 || dt < best)
+                        best = dt;
+                }
+                if (!failed) {
+                    fma_peak after = fma_peak_measure((int)threads, 0.5);
+                    row *r = &rows[n_rows++];
+                    r->batch = n;
+                    r->frames = t;
+                    r->gflop = vb_i3d_flops_per_clip(model, t) * 1e-9;
+                    r->ms = best * 1e3 / n;
+                    r->rate = r->gflop / (r->ms * 1e-3);
+                    r->peak_before = peak.gflops;
+                    r->peak_after = after.gflops;
+                    if (peak.gflops > run_peak)
+                        run_peak = peak.gflops;
+                    if (after.gflops > run_peak)
+                        run_peak = after.gflops;
+                    struct rusage usage;
+                    getrusage(RUSAGE_SELF, &usage);
+                    r->act_mib = memory.activation_bytes / 1048576.0;
+                    r->param_mib = memory.parameter_bytes / 1048576.0;
+                    r->rss_mib = usage.ru_maxrss / 1024.0;
+                    fprintf(stderr, "  batch %d T %d: %.1f ms/clip (peak before %.1f, after %.1f GFLOP/s)\n", n, t, r->ms,
+                            peak.gflops, after.gflops);
+                }
+            }
+            free(input);
+            free(logits);
+        }
+    }
+    vb_i3d_free(&model);
+    if (failed)
+        return cli_fail(&err);
+    printf("measured peak: %.1f GFLOP/s (%s)\n\n", run_peak, fma_peak_measure(1, 0.05).isa);
+    printf("| batch | T | ms/clip | GFLOP/clip | GFLOP/s | of peak | peak before/after | activations MiB | parameters MiB | peak RSS MiB |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n_rows; i++) {
+        const row *r = &rows[i];
+        printf("| %d | %d | %.1f | %.1f | %.1f | %.1f%% | %.0f / %.0f | %.1f | %.1f | %.1f |\n", r->batch, r->frames, r->ms,
+               r->gflop, r->rate, 100.0 * r->rate / run_peak, r->peak_before, r->peak_after, r->act_mib, r->param_mib,
+               r->rss_mib);
+    }
+    return CLI_EXIT_OK;
 }

@@ -1,0 +1,194 @@
+/* The clip cache end to end through the library: a file:// mirror holding the two real K400
+ * val clips (labels from the real val.csv) and a deliberately broken file is downloaded,
+ * prepared and read back. Cached frames must equal a direct vb_video_decode_clip byte for
+ * byte; the broken file is recorded with its reason; other parameters never hit the cache. */
+#include "testlib.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vidbench/dataset.h"
+#include "common/fsutil.h"
+
+static const char *const segway_clips[2][2] = {
+    {"data/videos/kinetics400/R6llTwEh07w.mp4", "R6llTwEh07w_000000_000010"},
+    {"data/videos/kinetics400/SOX5yA1l24A.mp4", "SOX5yA1l24A_000299_000309"},
+};
+/* not a video: the label map's text under a clip name that no annotation row has */
+static const char broken_clip_id[] = "vbbroken000_000000_000010";
+
+static void add_file_entry(struct archive *a, const char *name, const char *src)
+{
+    char *data = NULL;
+    size_t size = 0;
+    assert_int_equal(vb_read_file(src, 64u << 20, &data, &size, NULL), VB_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    archive_write_data(a, data, size);
+    archive_entry_free(e);
+    free(data);
+}
+
+/* mirror/400/val/{k400_val_path.txt, part_0.tar.gz}, mirror/400/annotations/val.csv */
+static void build_mirror(const char *mirror)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/400/val", mirror);
+    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    snprintf(path, sizeof path, "%s/400/annotations", mirror);
+    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    char *csv = NULL;
+    size_t size = 0;
+    assert_int_equal(vb_read_file(shared_path("data/annotations/kinetics400/val.csv"), 8u << 20, &csv, &size, NULL), VB_OK);
+    snprintf(path, sizeof path, "%s/400/annotations/val.csv", mirror);
+    assert_int_equal(vb_write_file_atomic(path, csv, size, NULL), VB_OK);
+    free(csv);
+    const char list[] = "https://s3.amazonaws.com/kinetics/400/val/part_0.tar.gz\n";
+    snprintf(path, sizeof path, "%s/400/val/k400_val_path.txt", mirror);
+    assert_int_equal(vb_write_file_atomic(path, list, strlen(list), NULL), VB_OK);
+    snprintf(path, sizeof path, "%s/400/val/part_0.tar.gz", mirror);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_add_filter_gzip(a);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (int i = 0; i < 2; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s.mp4", segway_clips[i][1]);
+        add_file_entry(a, name, shared_path(segway_clips[i][0]));
+    }
+    char name[128];
+    snprintf(name, sizeof name, "%s.mp4", broken_clip_id);
+    add_file_entry(a, name, shared_path("data/labelmaps/kinetics400_label_map.txt"));
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+static int count_clip_events(void *user, const vb_dataset_progress *p)
+{
+    if (p->event == VB_EVENT_CLIP_DONE || p->event == VB_EVENT_CLIP_BAD)
+        (*(int *)user)++;
+    return 0;
+}
+
+static int video_ingest_available(void)
+{
+    vb_video_options o;
+    vb_video_options_init(&o);
+    o.size = 32;
+    o.num_frames = 2;
+    vb_clip clip;
+    int rc = vb_video_decode_clip(shared_path(segway_clips[0][0]), &o, &clip, NULL);
+    vb_clip_free(&clip);
+    return rc != VB_EUNSUPPORTED;
+}
+
+static void prepared_clips_match_direct_decode(void **state)
+{
+    (void)state;
+    char mirror[1024], mirror_url[1100], data_dir[1024];
+    snprintf(mirror, sizeof mirror, "%s", temp_path("prep_mirror"));
+    snprintf(mirror_url, sizeof mirror_url, "file://%s/", mirror);
+    snprintf(data_dir, sizeof data_dir, "%s", temp_path("prep_data"));
+    build_mirror(mirror);
+
+    vb_dataset *ds = NULL;
+    vb_error err = {0};
+    assert_int_equal(vb_dataset_open(data_dir, &ds, &err), VB_OK);
+    vb_download_request dr;
+    vb_download_request_init(&dr);
+    dr.version = 400;
+    dr.split = VB_SPLIT_VAL;
+    dr.mirror = mirror_url;
+    dr.min_free_bytes = 1;
+    vb_download_result dres;
+    if (vb_dataset_download(ds, &dr, &dres, &err))
+        fail_msg("download from %s: %s", mirror_url, err.message);
+    assert_int_equal(dres.clips_on_disk, 3);
+
+    vb_clip_list list;
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);
+    assert_int_equal(list.count, 3);
+    for (size_t i = 0; i < list.count; i++) {
+        /* labels: both real rows say 'using segway'; the broken file has no row */
+        if (!strcmp(list.clips[i].clip_id, broken_clip_id))
+            assert_null(list.clips[i].label);
+        else
+            assert_string_equal(list.clips[i].label, "using segway");
+    }
+    vb_clip_list_free(&list);
+
+    if (!video_ingest_available()) {
+        vb_dataset_close(&ds);
+        print_message("video ingest is the placeholder: prepare checks skipped\n");
+        skip();
+    }
+    vb_prepare_request pr;
+    vb_prepare_request_init(&pr);
+    pr.version = 400;
+    pr.split = VB_SPLIT_VAL;
+    pr.video.size = 64;
+    pr.video.num_frames = 8;
+    pr.jobs = 2;
+    vb_prepare_result pres;
+    if (vb_dataset_prepare(ds, &pr, &pres, &err))
+        fail_msg("prepare: %s", err.message);
+    assert_int_equal(pres.clips_considered, 3);
+    assert_int_equal(pres.clips_cached, 2);
+    assert_int_equal(pres.clips_bad, 1);
+
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, &pr.video, &list, &err), VB_OK);
+    for (size_t i = 0; i < list.count; i++) {
+        const vb_clip_entry *c = &list.clips[i];
+        if (!strcmp(c->clip_id, broken_clip_id)) {
+            assert_int_equal(c->status, VB_CLIP_BAD);
+            assert_non_null(c->bad_reason);
+            /* the reason names the file */
+            if (!strstr(c->bad_reason, broken_clip_id))
+                fail_msg("bad reason does not name the clip: %s", c->bad_reason);
+            continue;
+        }
+        assert_int_equal(c->status, VB_CLIP_PREPARED);
+        vb_clip cached, direct;
+        assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, c->clip_id, &pr.video, &cached, &err), VB_OK);
+        assert_int_equal(vb_video_decode_clip(c->path, &pr.video, &direct, &err), VB_OK);
+        assert_int_equal(cached.num_frames, 8);
+        assert_int_equal(cached.height, 64);
+        assert_int_equal(cached.width, 64);
+        assert_int_equal(cached.decoded_frames, direct.decoded_frames);
+        assert_memory_equal(cached.frames, direct.frames, (size_t)8 * 64 * 64 * 3);
+        vb_clip_free(&cached);
+        vb_clip_free(&direct);
+    }
+    /* other parameters: nothing cached, status not PREPARED */
+    vb_video_options other = pr.video;
+    other.resize = VB_RESIZE_PAD;
+    vb_clip clip;
+    assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[0][1], &other, &clip, &err),
+                     VB_ENOTFOUND);
+    vb_clip_list_free(&list);
+
+    /* a second run does no work: everything is cached or known bad */
+    int events = 0;
+    pr.progress = count_clip_events;
+    pr.progress_user = &events;
+    assert_int_equal(vb_dataset_prepare(ds, &pr, &pres, &err), VB_OK);
+    assert_int_equal(pres.clips_cached, 2);
+    assert_int_equal(pres.clips_bad, 1);
+    assert_int_equal(events, 0);
+    vb_dataset_close(&ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prepared_clips_match_direct_decode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
