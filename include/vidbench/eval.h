@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "vidbench/classifier.h"   /* vb_softmax */
 #include "vidbench/error.h"
 #include "vidbench/video.h"
 
@@ -199,9 +200,6 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
  * overlap or gap. */
 int vb_eval_merge(const char *const *shard_store_paths, int count, const char *out_store_path,
                   vb_error *err);
-
-/* softmax over n logits into probs (max-subtracted, accumulated in double). */
-void vb_softmax(const float *logits, int n, float *probs);
 
 /* The loader that decodes clip->path with vb_video_decode_clip. */
 extern const vb_eval_loader vb_eval_file_loader;
