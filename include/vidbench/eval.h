@@ -138,6 +138,7 @@ typedef struct vb_eval_params {
     const char *fingerprint;      /* identity of model + protocol; a store made with another
                                      one is refused (use overwrite) */
     int overwrite;                /* start over: discard the store */
+    int serial;                   /* 1: no decode thread (benchmarks compare against it) */
     vb_eval_progress_fn progress;
     void *progress_user;
 } vb_eval_params;
