@@ -70,6 +70,10 @@ typedef struct vb_video_info {
 /* Reads the header (and decodes every frame when count_frames is set). */
 int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_error *err);
 
+/* The seed's float tensor: out[i] = (float)(frames[i] / 255.0), the value numpy's
+ * np.array(frames) / 255.0 then .astype(np.float32) gives. out holds T*H*W*3 floats. */
+void vb_clip_to_float32(const vb_clip *clip, float *out);
+
 /* Writes a uint8 [T,S,S,3] clip (or float32 in [0,1] when as_float32) as a NumPy .npy file,
  * atomically. */
 int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_error *err);

@@ -238,7 +238,7 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
                                 path, text);
         }
         return vb_error_set(err, VB_EDECODE, "%s: no frame could be decoded%s", path,
-                            result.lost ? " (every frame was corrupt)" : " (the video stream is empty)");
+                            result.lost ? " (every frame was corrupt)" : " (no frame data: header only or truncated)");
     }
     int kept_count = result.decoded;
     if (opt.target_fps > 0) {

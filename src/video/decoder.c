@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavutil/display.h>
 #include <libavutil/imgutils.h>
@@ -19,6 +20,7 @@
 #include "video/video_internal.h"
 
 enum { MAX_PIXELS = 1 << 26 };   /* 8192 x 8192: larger frames are refused, not allocated */
+enum { MAX_AUTO_THREADS = 3 };
 
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
 
@@ -151,7 +153,13 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
     }
     ret = avcodec_parameters_to_context(d->codec, par);
     if (ret >= 0) {
-        d->codec->thread_count = threads > 0 ? threads : 0; /* 0: FFmpeg picks one per core */
+        /* Frame threads each hold frames in flight, so memory grows with them: "all cores"
+         * means at most MAX_AUTO_THREADS, which keeps the 1080p bound on big machines. */
+        if (threads <= 0) {
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            threads = cores < 1 ? 1 : cores > MAX_AUTO_THREADS ? MAX_AUTO_THREADS : (int)cores;
+        }
+        d->codec->thread_count = threads;
         d->codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
         d->codec->pkt_timebase = d->stream->time_base;
         ret = avcodec_open2(d->codec, decoder_codec, NULL);
