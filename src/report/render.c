@@ -418,7 +418,7 @@ static void write_resampling(FILE *out, const vb_report *report)
             html_raw(out, "<p>For the evaluation's %d frames this clip gives source frames ", num_frames);
             for (int i = 0; i < shown; i++)
                 html_raw(out, "%s%d", i ? ", " : "", indices[i]);
-            html_raw(out, "%s.</p>\n", shown < num_frames ? ", &hellip;" : "");
+            html_raw(out, "%s</p>\n", shown < num_frames ? ", &hellip;" : ".");
             free(indices);
         }
     }
@@ -485,6 +485,8 @@ static void write_evaluation(FILE *out, const vb_report *report)
             double accuracy = row->total > 0 ? (double)row->correct / row->total : 0;
             html_raw(out, "<tr><td>");
             html_text(out, row->label);
+            if (row->not_in_model)
+                html_raw(out, " <span class=\"muted\">(not a class of the model)</span>");
             html_raw(out, "</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%.1f%%</td>"
                           "<td><span class=\"acc-bar\" style=\"width:%dpx\"></span></td></tr>\n",
                      row->total, row->correct, 100 * accuracy, (int)lround(accuracy * 120));
