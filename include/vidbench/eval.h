@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "vidbench/error.h"
 #include "vidbench/video.h"
+#include "vidbench/classifier.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -200,8 +201,7 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
 int vb_eval_merge(const char *const *shard_store_paths, int count, const char *out_store_path,
                   vb_error *err);
 
-/* softmax over n logits into probs (max-subtracted, accumulated in double). */
-void vb_softmax(const float *logits, int n, float *probs);
+/* vb_softmax comes from classifier.h (one definition for classify and evaluate). */
 
 /* The loader that decodes clip->path with vb_video_decode_clip. */
 extern const vb_eval_loader vb_eval_file_loader;

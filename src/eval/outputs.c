@@ -13,19 +13,6 @@
 
 #define MAX_CONFUSED 20
 
-void vb_softmax(const float *logits, int n, float *probs)
-{
-    float max = logits[0];
-    for (int i = 1; i < n; i++)
-        if (logits[i] > max)
-            max = logits[i];
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += exp((double)logits[i] - (double)max);
-    for (int i = 0; i < n; i++)
-        probs[i] = (float)(exp((double)logits[i] - (double)max) / sum);
-}
-
 void vb_eval_summary_free(vb_eval_summary *summary)
 {
     if (!summary)
