@@ -49,3 +49,14 @@ t=r[0]['top']
 assert len(t)==2 and t[0]['probability']>=t[1]['probability'] and isinstance(t[0]['label'],str), t
 " && echo "PASS: json parses with 2 ordered entries" || echo "FAIL: json structure"
 fi
+
+# MoViNet through the same verb: the reference clip of the model's PROVENANCE is "carving ice".
+M=$SHARED/models/movinet-a0-stream-int8-k600
+"$CLI" classify --weights "$M/movinet_a0_stream_int8.tflite" --labels "$M/kinetics600_label_map.txt" --top 1 \
+    "$SHARED/data/videos/reference/carving_ice_rpi.mp4" >"$TMP/out" 2>&1
+rc=$?
+if grep -q "not supported yet" "$TMP/out"; then
+    check "MoViNet placeholder refuses naming the model" 1 $rc "tflite" "$TMP/out"
+else
+    check "MoViNet top-1 of the reference clip is carving ice" 0 $rc "^  0\.[0-9]*  carving ice$" "$TMP/out"
+fi

@@ -379,6 +379,43 @@ static void bn_5d_shapes_and_gamma_are_handled(void **state)
     vb_i3d_free(&edited);
 }
 
+/* --threads / VIDBENCH_THREADS only change how oneDNN splits the work, not the answer. */
+static void thread_counts_agree(void **state)
+{
+    (void)state;
+    vb_safetensors *input_file = NULL, *expected_file = NULL;
+    vb_error err = {0};
+    assert_int_equal(vb_safetensors_open(shared_path("golden/i3d-tiny-k400/input.safetensors"), &input_file, &err), VB_OK);
+    assert_int_equal(vb_safetensors_open(shared_path("golden/i3d-tiny-k400/expected.safetensors"), &expected_file, &err),
+                     VB_OK);
+    const vb_tensor_view *video = vb_safetensors_find(input_file, "video");
+    const size_t n_in = (size_t)vb_tensor_numel(video);
+    float *input = malloc(n_in * sizeof(float));
+    for (size_t i = 0; i < n_in; i++)
+        input[i] = ((const uint8_t *)video->data)[i] / 255.0f;
+    float golden[400];
+    memcpy(golden, vb_safetensors_find(expected_file, "Logits")->data, sizeof golden);
+    const int threads[3] = {1, 2, 0};   /* 0: from VIDBENCH_THREADS, set to 1 below */
+    setenv("VIDBENCH_THREADS", "1", 1);
+    for (int i = 0; i < 3; i++) {
+        vb_i3d_options options;
+        vb_i3d_options_init(&options);
+        options.threads = threads[i];
+        vb_i3d *model = NULL;
+        assert_int_equal(vb_i3d_open(shared_path(K400), &options, &model, &err), VB_OK);
+        float logits[400];
+        assert_int_equal(vb_i3d_forward(model, input, 1, 9, logits, &err), VB_OK);
+        double rel = relative_error(logits, golden, 400, NULL);
+        if (rel > 1e-4)
+            fail_msg("threads=%d: logits %g relative from golden", threads[i], rel);
+        vb_i3d_free(&model);
+    }
+    unsetenv("VIDBENCH_THREADS");
+    free(input);
+    vb_safetensors_close(&input_file);
+    vb_safetensors_close(&expected_file);
+}
+
 static void missing_file_names_it(void **state)
 {
     (void)state;
@@ -402,6 +439,7 @@ int main(void)
         cmocka_unit_test(misshaped_tensor_names_it),
         cmocka_unit_test(negative_variance_is_refused),
         cmocka_unit_test(bn_5d_shapes_and_gamma_are_handled),
+        cmocka_unit_test(thread_counts_agree),
         cmocka_unit_test(missing_file_names_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

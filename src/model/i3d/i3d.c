@@ -129,7 +129,6 @@ double vb_i3d_flops_per_clip(const vb_i3d *model, int frames)
     if (i3d_net_dims(net, frames, dims, NULL))
         return 0;
     double flops = 0;
-    i3d_dims in = {frames, VB_I3D_INPUT_SIZE, VB_I3D_INPUT_SIZE, 3};
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
         const i3d_stage *s = &net->stages[e];
         int convs[MIX_CONVS], n = 0;
@@ -144,9 +143,7 @@ double vb_i3d_flops_per_clip(const vb_i3d *model, int frames)
                             : (double)dims[e].t * dims[e].h * dims[e].w;
             flops += 2.0 * pixels * c->out_channels * c->in_channels * c->kernel[0] * c->kernel[1] * c->kernel[2];
         }
-        in = dims[e];
     }
-    (void)in;
     return flops;
 }
 

@@ -64,7 +64,6 @@ static const char *mixed_conv_scope(const char *block, int which)
 static void build_topology(i3d_net *net)
 {
     memset(net, 0, sizeof *net);
-    int mixed_index = 0;
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
         i3d_stage *s = &net->stages[e];
         s->endpoint = (vb_i3d_endpoint)e;
@@ -102,10 +101,8 @@ static void build_topology(i3d_net *net)
                 }
                 c->relu = 1;
             }
-            mixed_index++;
         }
     }
-    (void)mixed_index;
 }
 
 /* ---- loading ---- */

@@ -349,7 +349,6 @@ static int plan_reorder(onednn_state *st, onednn_plan *p, arena_layout *lay, con
     int rc = 0;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
-    (void)lay;
     TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, st->engine, dst_md, st->engine, NULL), "reorder", name);
     if (lay->binding) {
         TRY(dnnl_primitive_create(&prim, pd), "reorder", name);
@@ -364,8 +363,8 @@ fail:
 
 /* One Inception block: x (region `in_region`) -> y (region `out_region`). */
 static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const i3d_stage *s, i3d_dims xd,
-                      i3d_dims yd, const dnnl_memory_desc_t *x_md, dnnl_memory_t x, const dnnl_memory_desc_t *y_md,
-                      dnnl_memory_t y, char *y_base, vb_error *err)
+                      const dnnl_memory_desc_t *x_md, dnnl_memory_t x, const dnnl_memory_desc_t *y_md, dnnl_memory_t y,
+                      char *y_base, vb_error *err)
 {
     const i3d_conv *c = st->net->convs;
     const i3d_conv *branch_out[4] = {&c[s->mixed[MIX_B0]], &c[s->mixed[MIX_B1B]], &c[s->mixed[MIX_B2B]],
@@ -447,7 +446,6 @@ static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const
         return rc;
     if (!in_place)
         rc = plan_concat(st, p, lay, 4, out_md, out_mem, y_md, y, vb_i3d_endpoint_name(s->endpoint), err);
-    (void)yd;
     return rc;
 }
 
@@ -516,7 +514,7 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
             rc = plan_pool(st, p, lay, dnnl_pooling_max, s->pool_kernel, s->pool_stride, 1, xd, &x_md, x, &y_md, y,
                            vb_i3d_endpoint_name(s->endpoint), err);
         else
-            rc = plan_mixed(st, p, lay, s, xd, yd, &x_md, x, &y_md, y, y_base, err);
+            rc = plan_mixed(st, p, lay, s, xd, &x_md, x, &y_md, y, y_base, err);
         if (rc)
             return rc;
         if (p->num_ops > 0)
