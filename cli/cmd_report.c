@@ -22,8 +22,8 @@ static void usage(FILE *out)
             "inputs (all optional; sections without input say so on the page):\n"
             "  --results CSV        seed-format results (video_id,YouTube_Id,Ground_Truth,\n"
             "                       pred_1..N,score_1..N)\n"
-            "  --summary JSON       the evaluation's summary.json (default: summary.json\n"
-            "                       beside the results CSV, if present)\n"
+            "  --summary JSON       the evaluation's summary (default: NAME.summary.json or\n"
+            "                       summary.json beside the results CSV NAME.csv, if present)\n"
             "  --videos PATH...     local clips: files and/or directories (scanned for\n"
             "                       .mp4/.avi/.mkv/.webm/.mov...); clip name = file stem,\n"
             "                       matched with the CSV's video_id or YouTube id\n"
@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --num-frames N       frames per preview, the model's input (default: summary's\n"
             "                       num_frames, else 64)\n"
             "  --resize MODE        crop|pad|shortside|stretch, the model's preprocessing\n"
-            "                       (default crop)\n"
+            "                       (default: the summary's, else crop)\n"
             "  --preview-size PX    preview resolution (default 112)\n"
             "  --no-previews        no GIF previews and no resampling figure\n"
             "  --no-probe           no property histograms (skips reading every clip)\n");
@@ -56,6 +56,7 @@ int cmd_report(int argc, char **argv)
     long sample = 8, num_frames = 0, preview_size = 112;
     vb_report_media_options media;
     vb_report_media_options_init(&media);
+    int resize_given = 0;
     if (!videos) {
         fprintf(stderr, "vidbench report: out of memory\n");
         return CLI_EXIT_FAILURE;
@@ -122,6 +123,7 @@ int cmd_report(int argc, char **argv)
             if (cli_parse_int(value, 16, 1024, &preview_size))
                 USAGE("--preview-size must be an integer in [16, 1024], got '%s'", value);
         } else if (!strcmp(arg, "--resize")) {
+            resize_given = 1;
             if (!strcmp(value, "crop"))
                 media.video.resize = VB_RESIZE_CROP;
             else if (!strcmp(value, "pad"))
@@ -154,12 +156,19 @@ int cmd_report(int argc, char **argv)
     if (!rc && results)
         rc = vb_report_load_results_csv(&report, results, &err);
     if (!rc && !summary && results) {
-        /* The evaluation writes summary.json beside its CSV. */
-        const char *slash = strrchr(results, '/');
-        size_t dir_length = slash ? (size_t)(slash - results) + 1 : 0;
-        default_summary = malloc(dir_length + sizeof "summary.json");
+        /* vidbench evaluate writes <name>.summary.json beside <name>.csv; a plain
+         * summary.json in the same folder is the fallback. */
+        size_t length = strlen(results) + sizeof ".summary.json";
+        default_summary = malloc(length);
         if (default_summary) {
-            snprintf(default_summary, dir_length + sizeof "summary.json", "%.*ssummary.json", (int)dir_length, results);
+            const char *dot = strrchr(results, '.');
+            const char *slash = strrchr(results, '/');
+            size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - results) : strlen(results);
+            snprintf(default_summary, length, "%.*s.summary.json", (int)stem, results);
+            if (access(default_summary, R_OK) != 0) {
+                size_t dir_length = slash ? (size_t)(slash - results) + 1 : 0;
+                snprintf(default_summary, length, "%.*ssummary.json", (int)dir_length, results);
+            }
             if (access(default_summary, R_OK) == 0)
                 summary = default_summary;
         }
@@ -170,6 +179,9 @@ int cmd_report(int argc, char **argv)
         rc = vb_report_set_label_map(&report, label_map, &err);
     if (!rc && data_dir)
         rc = vb_report_load_dataset(&report, data_dir, (int)version, split, report_dir, &err);
+    /* Previews show what the model saw: its crop and frame count, unless overridden. */
+    if (!rc && !resize_given && report.evaluation.resize >= 0)
+        media.video.resize = (vb_resize_mode)report.evaluation.resize;
     if (!rc && num_videos)
         rc = vb_report_add_videos(&report, videos, num_videos, report_dir, &err);
     if (!rc)

@@ -66,6 +66,7 @@ typedef struct vb_report_clip {
 typedef struct vb_report_class_accuracy {
     const char *label;
     int total, correct;
+    int not_in_model;                  /* the model has no such class (summary's in_model) */
 } vb_report_class_accuracy;
 
 typedef struct vb_report_confusion {
@@ -89,6 +90,7 @@ typedef struct vb_report_evaluation {
     const char *model;                 /* NULL when unknown */
     int top_n;
     int num_frames;                    /* frames per clip the model saw; 0 unknown */
+    int resize;                        /* the model's vb_resize_mode, -1 unknown */
     long evaluated, skipped;           /* skipped -1 when unknown */
     double top1, topn, mean_class_accuracy;
     vb_report_class_accuracy *classes;

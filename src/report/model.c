@@ -28,6 +28,7 @@ void vb_report_init(vb_report *report)
     report->evaluation.top1 = report->evaluation.topn = -1;
     report->evaluation.mean_class_accuracy = -1;
     report->evaluation.skipped = -1;
+    report->evaluation.resize = -1;
 }
 
 void vb_report_free(vb_report *report)
@@ -479,7 +480,7 @@ static int compute_metrics(vb_report *report, vb_error *err)
         for (int i = 0; i < report->num_clips; i++) {
             const vb_report_clip *clip = &report->clips[i];
             if (clip->num_predictions && clip->label)
-                classes[n++] = (vb_report_class_accuracy){clip->label, 1, clip_correct_at(clip, 1)};
+                classes[n++] = (vb_report_class_accuracy){clip->label, 1, clip_correct_at(clip, 1), 0};
         }
         qsort(classes, (size_t)n, sizeof *classes, compare_class_accuracy);
         int m = 0;

@@ -418,7 +418,7 @@ static void write_resampling(FILE *out, const vb_report *report)
             html_raw(out, "<p>For the evaluation's %d frames this clip gives source frames ", num_frames);
             for (int i = 0; i < shown; i++)
                 html_raw(out, "%s%d", i ? ", " : "", indices[i]);
-            html_raw(out, "%s.</p>\n", shown < num_frames ? ", &hellip;" : "");
+            html_raw(out, "%s</p>\n", shown < num_frames ? ", &hellip;" : ".");
             free(indices);
         }
     }
@@ -473,7 +473,11 @@ static void write_evaluation(FILE *out, const vb_report *report)
     }
 
     if (ev->num_classes > 0) {
-        html_raw(out, "<h3>Per-class accuracy (top-1)</h3>\n<table class=\"per-class\"><thead><tr><th>class</th>"
+        html_raw(out, "<h3>Per-class accuracy (top-1)</h3>\n");
+        /* Long tables fold away so the confusions and timing stay in view. */
+        if (ev->num_classes > 20)
+            html_raw(out, "<details><summary>%d classes</summary>", ev->num_classes);
+        html_raw(out, "<table class=\"per-class\"><thead><tr><th>class</th>"
                       "<th class=\"num\">clips</th><th class=\"num\">correct</th><th class=\"num\">accuracy</th><th></th>"
                       "</tr></thead><tbody>\n");
         for (int i = 0; i < ev->num_classes; i++) {
@@ -481,11 +485,13 @@ static void write_evaluation(FILE *out, const vb_report *report)
             double accuracy = row->total > 0 ? (double)row->correct / row->total : 0;
             html_raw(out, "<tr><td>");
             html_text(out, row->label);
+            if (row->not_in_model)
+                html_raw(out, " <span class=\"muted\">(not a class of the model)</span>");
             html_raw(out, "</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%.1f%%</td>"
                           "<td><span class=\"acc-bar\" style=\"width:%dpx\"></span></td></tr>\n",
                      row->total, row->correct, 100 * accuracy, (int)lround(accuracy * 120));
         }
-        html_raw(out, "</tbody></table>\n");
+        html_raw(out, "</tbody></table>%s\n", ev->num_classes > 20 ? "</details>" : "");
     }
     html_raw(out, "<h3>Most confused pairs</h3>\n");
     if (ev->num_confusions == 0) {

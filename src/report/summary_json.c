@@ -97,7 +97,8 @@ static int read_per_class(vb_report *report, const cJSON *root, const char *name
             free(classes);
             return rc;
         }
-        classes[m++] = (vb_report_class_accuracy){label, (int)total, (int)correct};
+        const cJSON *in_model = cJSON_GetObjectItemCaseSensitive(entry, "in_model");
+        classes[m++] = (vb_report_class_accuracy){label, (int)total, (int)correct, cJSON_IsFalse(in_model)};
     }
     free(report->evaluation.classes);
     report->evaluation.classes = classes;
@@ -220,6 +221,29 @@ static int read_skipped(vb_report *report, const cJSON *root, const char *name, 
     return 0;
 }
 
+/* The evaluation's "configuration" is "key=value ..." (model=... resize=stretch frames=16 ...):
+ * the frames and crop the model saw, so previews show the same. Unknown keys are ignored. */
+static void read_configuration(vb_report_evaluation *ev, const char *configuration)
+{
+    static const char *const modes[] = {"crop", "pad", "shortside", "stretch"};
+    const char *p = configuration;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t length = strcspn(p, " ");
+        if (length > 7 && !strncmp(p, "frames=", 7)) {
+            long frames = strtol(p + 7, NULL, 10);
+            if (frames > 0 && frames <= 100000)
+                ev->num_frames = (int)frames;
+        } else if (length > 7 && !strncmp(p, "resize=", 7)) {
+            for (int i = 0; i < 4; i++)
+                if (length - 7 == strlen(modes[i]) && !strncmp(p + 7, modes[i], length - 7))
+                    ev->resize = i; /* vb_resize_mode order */
+        }
+        p += length;
+    }
+}
+
 int vb_report_parse_summary(vb_report *report, const char *data, size_t size, const char *name, vb_error *err)
 {
     cJSON *root = cJSON_ParseWithLength(data, size);
@@ -268,8 +292,12 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         rc = vb_error_set(err, VB_EFORMAT, "%s: top_n or num_frames out of range", name);
     if (!rc) {
         ev->model = read_string(report, root, model_names);
+        const cJSON *configuration = cJSON_GetObjectItemCaseSensitive(root, "configuration");
+        if (cJSON_IsString(configuration) && configuration->valuestring)
+            read_configuration(ev, configuration->valuestring);
         ev->top_n = (int)top_n;
-        ev->num_frames = (int)num_frames;
+        if (num_frames > 0)
+            ev->num_frames = (int)num_frames;
         if (evaluated >= 0)
             ev->evaluated = evaluated;
         if (skipped >= 0)

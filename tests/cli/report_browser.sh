@@ -57,27 +57,31 @@ $PY "$CHECK" --page "$VB_TEST_TMP/report_moved/site/index.html" --results "$VB_T
 
 # Scenario 2: a dataset downloaded by `vidbench data download` from a local mirror (the
 # dataset issue's fixture: real annotations plus appended rows, one with a hostile label),
-# the page built from --data-dir. Predictions come from a CSV this test writes (the
-# evaluate verb has not landed in this branch yet).
+# evaluated by `vidbench evaluate` with the real MoViNet-A0 (Kinetics-600, int8) on 16 frames
+# per clip, the page built from --data-dir and the evaluation's CSV and summary.
 work="$VB_TEST_TMP/report_mirror"
-rm -rf "$work"; mkdir -p "$work/results"
+rm -rf "$work"; mkdir -p "$work"
 if ! data_dir=$($PY "$VB_ROOT/tests/browser/make_mirror.py" "$work"); then
     echo "$data_dir"; exit 1
 fi
 echo "PASS: mirror fixture downloaded into $data_dir"
-cat > "$work/results/results.csv" <<'CSV'
-video_id,YouTube_Id,Ground_Truth,pred_1,pred_2,score_1,score_2
-R6llTwEh07w_000000_000010,R6llTwEh07w,using segway,using segway,riding scooter,0.7,0.2
-SOX5yA1l24A_000299_000309,SOX5yA1l24A,using segway,riding unicycle,using segway,0.5,0.3
-vbabseil001_000000_000010,vbabseil001,abseiling,abseiling,rock climbing,0.9,0.05
-vbxssxss001_000000_000010,vbxssxss001,"<script>alert(""x"")</script> ""quoted"" & 'x'",arm wrestling,"<script>alert(""x"")</script> ""quoted"" & 'x'",0.6,0.3
-CSV
-if "$VB_CLI" report --data-dir "$data_dir" --version 400 --split val --results "$work/results/results.csv" \
-        --sample 4 --num-frames 16 -o "$work/site/report.html" >"$VB_TEST_TMP/report_mirror.out" 2>&1; then
-    echo "PASS: report written from --data-dir"
+movinet="$VB_SHARED/models/movinet-a0-stream-int8-k600"
+if "$VB_CLI" evaluate --model_type movinet --kinetics_version 400 --kinetics_split val --num_videos all \
+        --num_frames 16 --batch_size 2 --data_dir "$data_dir" --results_dir "$work/results" \
+        --weights "$movinet/movinet_a0_stream_int8.tflite" --labels "$movinet/kinetics600_label_map.txt" \
+        >"$VB_TEST_TMP/report_eval.out" 2>&1; then
+    echo "PASS: vidbench evaluate (MoViNet) on the mirror dataset: $(grep -h 'accuracy' "$VB_TEST_TMP/report_eval.out" | tr '\n' ' ')"
+else
+    echo "FAIL: vidbench evaluate exited non-zero:"; tail -20 "$VB_TEST_TMP/report_eval.out"; exit 1
+fi
+csv="$work/results/movinet_k600_val400.csv"
+if "$VB_CLI" report --data-dir "$data_dir" --version 400 --split val --results "$csv" \
+        --sample 4 -o "$work/site/report.html" >"$VB_TEST_TMP/report_mirror.out" 2>&1; then
+    echo "PASS: report written from --data-dir and the evaluation's CSV and summary"
 else
     echo "FAIL: vidbench report --data-dir exited non-zero:"; cat "$VB_TEST_TMP/report_mirror.out"; exit 1
 fi
 # 19,906 rows of the real K400 val.csv + 2 appended; 4 clips unpacked.
-$PY "$CHECK" --page "$work/site/report.html" --results "$work/results/results.csv" --media "$media" \
-    --expect-split "400:val:19908:4" --screenshot "$VB_BUILD/test-artifacts/report_mirror.png" --tag "mirror"
+$PY "$CHECK" --page "$work/site/report.html" --results "$csv" --summary "${csv%.csv}.summary.json" \
+    --media "$media" --expect-split "400:val:19908:4" --screenshot "$VB_BUILD/test-artifacts/report_mirror.png" \
+    --tag "mirror+movinet"

@@ -211,12 +211,12 @@ static void metrics_follow_the_seed_definitions(void **state)
 
 /* The shape vidbench evaluate writes (src/eval/outputs.c on the eval branch). */
 static const char eval_summary[] =
-    "{\"configuration\": \"movinet a0 k600\", \"num_classes\": 600,"
+    "{\"configuration\": \"model=movinet.tflite input=172 resize=stretch frames=16\", \"num_classes\": 600,"
     " \"clips\": {\"selected\": 5, \"evaluated\": 4, \"skipped\": 1},"
     " \"top_n\": 5, \"top1_accuracy\": 0.5, \"topn_accuracy\": 0.75, \"mean_class_accuracy\": 0.4,"
     " \"timing\": {\"decode_ms\": 100.5, \"preprocess_ms\": 20, \"model_ms\": 300,"
     "   \"decode_ms_per_clip\": 20.1, \"wall_s_this_run\": 1.5},"
-    " \"per_class\": [{\"class\": \"<b>bold</b>\", \"clips\": 2, \"top1_correct\": 1, \"in_model\": true}],"
+    " \"per_class\": [{\"class\": \"<b>bold</b>\", \"clips\": 2, \"top1_correct\": 1, \"in_model\": false}],"
     " \"most_confused\": [{\"true\": \"a\", \"predicted\": \"b\", \"count\": 2}],"
     " \"skipped\": [{\"clip_id\": \"broken_000000_000010\", \"reason\": \"decode: invalid data\"}]}";
 
@@ -231,7 +231,10 @@ static void summary_reads_the_evaluation_schema(void **state)
         fail_msg("%s", err.message);
     const vb_report_evaluation *ev = &report.evaluation;
     assert_true(ev->present);
-    assert_string_equal(ev->model, "movinet a0 k600");
+    assert_string_equal(ev->model, "model=movinet.tflite input=172 resize=stretch frames=16");
+    /* The frames and crop the model saw, for the previews. */
+    assert_int_equal(ev->num_frames, 16);
+    assert_int_equal(ev->resize, VB_RESIZE_STRETCH);
     assert_int_equal(ev->evaluated, 4);
     assert_int_equal(ev->skipped, 1);
     assert_true(ev->top1 == 0.5 && ev->topn == 0.75 && ev->mean_class_accuracy == 0.4);
@@ -241,6 +244,7 @@ static void summary_reads_the_evaluation_schema(void **state)
     assert_int_equal(ev->num_classes, 1);
     assert_string_equal(ev->classes[0].label, "<b>bold</b>");
     assert_int_equal(ev->classes[0].total, 2);
+    assert_true(ev->classes[0].not_in_model);
     assert_int_equal(ev->num_confusions, 1);
     assert_string_equal(ev->confusions[0].truth, "a");
     assert_int_equal(ev->num_skipped_clips, 1);
