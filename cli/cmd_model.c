@@ -173,6 +173,7 @@ typedef struct fetch_display {
     int terminal;
     const char *current;
     int64_t last_done;
+    int line_open;      /* a progress bar is on the current line */
 } fetch_display;
 
 static void on_file(void *user, const vb_model_file *file, const char *source)
@@ -180,6 +181,10 @@ static void on_file(void *user, const vb_model_file *file, const char *source)
     fetch_display *display = user;
     display->current = file->install_name;
     display->last_done = -1;
+    if (display->line_open) {
+        fprintf(stderr, "\n");
+        display->line_open = 0;
+    }
     if (cli_verbosity > 0)
         fprintf(stderr, "  %s <- %s\n", file->install_name, source);
 }
@@ -199,8 +204,11 @@ static int on_progress(void *user, int64_t done_bytes, int64_t total_bytes)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
     fprintf(stderr, "\r  [%s] %s / %s   ", bar, done, total);
-    if (total_bytes > 0 && done_bytes >= total_bytes)
+    display->line_open = 1;
+    if (total_bytes > 0 && done_bytes >= total_bytes) {
         fprintf(stderr, "\n");
+        display->line_open = 0;
+    }
     return 0;
 }
 
@@ -290,7 +298,7 @@ static int model_fetch(int argc, char **argv)
     if (cli_verbosity > 0)
         fprintf(stderr, "fetching %s\n", model->name);
     rc = vb_model_fetch(model, &options, &paths, &err);
-    if (display.terminal && display.last_done > 0)
+    if (display.line_open)
         fprintf(stderr, "\n");
     if (rc) {
         cli_fail(&err);
