@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -158,8 +159,14 @@ static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
         pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mutex);
     pool_drain(p, job, 0);
-    while (atomic_load(&p->active) > 0)
-        cpu_relax();
+    /* A worker still inside a piece: spin briefly, then give the core away so that a
+     * descheduled worker sharing it can finish. */
+    for (int spins = 0; atomic_load(&p->active) > 0; spins++) {
+        if (spins < 256)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 /* ---------------------------------------------------------------- nodes */

@@ -131,8 +131,23 @@ static void build_rows(const tfl_conv_params *p, const tfl_packed_conv *packed, 
                     row16[c] = (int16_t)(src[c] + p->input_offset);
             kk = p->in_c;
         } else {
+            const int ix0 = ox * p->stride_w - p->pad_left;
+            const int row_inside = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
             for (int ky = 0; ky < p->k_h; ky++) {
                 const int iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+                if (row_inside && iy >= 0 && iy < p->in_h) {
+                    /* The whole filter row is inside: one contiguous run of k_w * in_c bytes. */
+                    const int8_t *src = in_batch + ((size_t)iy * p->in_w + ix0) * p->in_c;
+                    const int run = p->k_w * p->in_c;
+                    if (level == 2)
+                        for (int j = 0; j < run; j++)
+                            row8[kk + j] = (uint8_t)(src[j] ^ 0x80);
+                    else
+                        for (int j = 0; j < run; j++)
+                            row16[kk + j] = (int16_t)(src[j] + p->input_offset);
+                    kk += run;
+                    continue;
+                }
                 for (int kx = 0; kx < p->k_w; kx++, kk += p->in_c) {
                     const int ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
                     const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
