@@ -95,3 +95,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
+
+# The reference I3D backend is plain C written for auto-vectorization (inner loops over output
+# channels, cloned for AVX-512/AVX2); -O2's very-cheap cost model would leave them scalar.
+$(BUILD)/obj/src/model/i3d/reference.o: LIB_CFLAGS += -O3

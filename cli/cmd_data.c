@@ -155,6 +155,8 @@ static int parse_args(const char *verb, int argc, char **argv, data_args *a)
 typedef struct progress_state {
     int tty;
     int bar_visible;
+    double last_draw;         /* seconds since start of the last bar redraw */
+    int64_t last_done;        /* bytes shown by that redraw */
     struct timespec start;
     const char *what;
 } progress_state;
@@ -182,6 +184,12 @@ static int on_progress(void *user, const vb_dataset_progress *p)
     case VB_EVENT_BYTES: {
         if (!s->tty || cli_verbosity == 0)
             return 0;
+        /* curl reports many times a second; ten redraws a second are plenty */
+        if (p->bytes_done == s->last_done ||
+            (elapsed - s->last_draw < 0.1 && p->bytes_done != p->bytes_total))
+            return 0;
+        s->last_draw = elapsed;
+        s->last_done = p->bytes_done;
         double rate = elapsed > 0 ? p->bytes_all_done / elapsed : 0;
         double frac = p->bytes_total > 0 ? (double)p->bytes_done / (double)p->bytes_total : 0;
         char bar[21];
@@ -548,6 +556,11 @@ static int run_prepare(int argc, char **argv)
                 result.clips_bad);
     if (rc)
         return cli_fail(&err);
+    if (result.clips_considered == 0) {
+        fprintf(stderr, "vidbench: no local clips of kinetics %d %s in %s; run 'vidbench data download' first\n",
+                a.version, vb_split_name(a.split), a.data_dir);
+        return CLI_EXIT_FAILURE;
+    }
     return CLI_EXIT_OK;
 }
 

@@ -21,7 +21,8 @@ static void print_help(FILE *out)
             "       vidbench model info NAME\n"
             "       vidbench model fetch NAME [--base-url URL] [--from DIR] [--force]\n"
             "       vidbench model convert PREFIX -o OUT.safetensors [--labels FILE] [--architecture A]\n"
-            "       vidbench model verify NAME [--weights FILE] [--base-url URL] [--from DIR]\n"
+            "       vidbench model verify NAME [--weights FILE] [--labels FILE] [--sample FILE.npy]\n"
+            "                             [--reference OUT.txt] [--backend B] [--base-url URL] [--from DIR]\n"
             "       vidbench model inspect PREFIX [--verify] | FILE.tflite\n"
             "\n"
             "  list      known models: architecture, classes, download size, installed or not\n"
@@ -423,7 +424,9 @@ int cmd_model(int argc, char **argv)
         print_help(stdout);
         return CLI_EXIT_OK;
     }
-    for (int i = 2; i < argc; i++)
+    /* `inspect FILE.tflite --help` belongs to the TFLite lister. */
+    int tflite_inspect = !strcmp(sub, "inspect") && argc > 2 && ends_with(argv[2], ".tflite");
+    for (int i = 2; i < argc && !tflite_inspect; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             print_help(stdout);
             return CLI_EXIT_OK;
@@ -443,10 +446,149 @@ int cmd_model(int argc, char **argv)
     return cli_usage_error("model", "unknown subcommand '%s'", sub);
 }
 
+/* DeepMind's evaluate_sample.py check: the sample through the model, logits against the
+ * published listing. The sample is in [-1,1]; vb_i3d_forward takes [0,1] and maps 2x-1, so the
+ * input is passed as (x+1)/2 (exact to float rounding, far below the 1e-3 tolerance). */
 static int model_verify(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "vidbench model verify: the I3D engine is not merged into this build yet\n");
-    return CLI_EXIT_FAILURE;
+    const char *name = NULL, *weights = NULL, *labels_path = NULL, *sample = NULL, *reference_path = NULL;
+    const char *backend = NULL;
+    double tolerance = 1e-3;
+    vb_model_fetch_options options;
+    vb_model_fetch_options_init(&options);
+    for (int arg = 1; arg < argc; arg++) {
+        if (parse_source_options("model verify", argc, argv, &arg, &options))
+            continue;
+        if (!strcmp(argv[arg], "--weights") && arg + 1 < argc)
+            weights = argv[++arg];
+        else if (!strcmp(argv[arg], "--labels") && arg + 1 < argc)
+            labels_path = argv[++arg];
+        else if (!strcmp(argv[arg], "--sample") && arg + 1 < argc)
+            sample = argv[++arg];
+        else if (!strcmp(argv[arg], "--reference") && arg + 1 < argc)
+            reference_path = argv[++arg];
+        else if (!strcmp(argv[arg], "--backend") && arg + 1 < argc)
+            backend = argv[++arg];
+        else if (!strcmp(argv[arg], "--tolerance") && arg + 1 < argc) {
+            if (cli_parse_double(argv[++arg], 1e-9, 1, &tolerance))
+                return cli_usage_error("model verify", "--tolerance takes a number in (0, 1]");
+        } else if (argv[arg][0] == '-')
+            return cli_usage_error("model verify", "unknown option '%s'", argv[arg]);
+        else if (name)
+            return cli_usage_error("model verify", "one model at a time");
+        else
+            name = argv[arg];
+    }
+    if (!name && !(weights && labels_path && sample && reference_path))
+        return cli_usage_error("model verify", "expected a model NAME (or --weights, --labels, --sample "
+                               "and --reference)");
+    if (!options.base_url && !options.from_dir && getenv("VIDBENCH_MODEL_BASE_URL") &&
+        *getenv("VIDBENCH_MODEL_BASE_URL"))
+        options.base_url = getenv("VIDBENCH_MODEL_BASE_URL");
+    vb_i3d_options engine_options;
+    vb_i3d_options_init(&engine_options);
+    if (backend) {
+        int b = vb_i3d_backend_from_name(backend);
+        if (b < 0)
+            return cli_usage_error("model verify", "unknown backend '%s'", backend);
+        engine_options.backend = (vb_i3d_backend)b;
+    }
+
+    vb_error err = {0};
+    int rc = CLI_EXIT_FAILURE;
+    vb_model_registry *registry = NULL;
+    vb_labels labels = {0};
+    vb_i3d *engine = NULL;
+    float *input = NULL, *logits = NULL;
+    char sample_path[4096], reference_file[4096];
+    vb_model_paths paths;
+    if (name) {
+        if ((rc = load_registry(&registry)))
+            return rc;
+        rc = CLI_EXIT_FAILURE;
+        const vb_model_info *model = find_model(registry, name);
+        if (!model)
+            goto done;
+        if (model->format != VB_MODEL_FORMAT_TF_CHECKPOINT) {
+            fprintf(stderr, "vidbench: error: %s: verify runs I3D models; MoViNet's published check is "
+                            "'carving ice' on its reference clip (see its PROVENANCE.txt)\n", name);
+            goto done;
+        }
+        if ((!weights || !labels_path) && !vb_model_installed_paths(model, &paths)) {
+            fprintf(stderr, "vidbench: error: %s is not installed; run 'vidbench model fetch %s' "
+                            "(or pass --weights and --labels)\n", name, name);
+            goto done;
+        }
+        if (!weights)
+            weights = paths.weights;
+        if (!labels_path)
+            labels_path = paths.labels;
+        if (!sample || !reference_path) {
+            if (vb_model_fetch_verify_files(model, &options, sample_path, sizeof sample_path, reference_file,
+                                            sizeof reference_file, &err)) {
+                cli_fail(&err);
+                goto done;
+            }
+            if (!sample)
+                sample = sample_path;
+            if (!reference_path)
+                reference_path = reference_file;
+        }
+    }
+    vb_reference_output reference;
+    int ndim = 0;
+    int64_t shape[8];
+    if (vb_reference_output_parse(reference_path, &reference, &err) ||
+        vb_labels_load(labels_path, &labels, &err) ||
+        vb_model_read_sample_npy(sample, &input, &ndim, shape, &err)) {
+        cli_fail(&err);
+        goto done;
+    }
+    if (ndim != 5 || shape[0] != 1 || shape[2] != VB_I3D_INPUT_SIZE || shape[3] != VB_I3D_INPUT_SIZE ||
+        shape[4] != 3 || shape[1] < VB_I3D_MIN_FRAMES) {
+        fprintf(stderr, "vidbench: error: %s: expected a [1,T>=%d,224,224,3] sample\n", sample, VB_I3D_MIN_FRAMES);
+        goto done;
+    }
+    int frames = (int)shape[1];
+    size_t count = (size_t)frames * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
+    for (size_t i = 0; i < count; i++)
+        input[i] = (input[i] + 1.0f) * 0.5f;
+    if (vb_i3d_open(weights, &engine_options, &engine, &err)) {
+        cli_fail(&err);
+        goto done;
+    }
+    int classes = vb_i3d_num_classes(engine);
+    if (!(logits = calloc((size_t)classes, sizeof *logits)) ||
+        vb_i3d_forward(engine, input, 1, frames, logits, &err)) {
+        cli_fail(&err);
+        goto done;
+    }
+    vb_reference_check check;
+    int compare_rc = vb_reference_output_compare(&reference, logits, classes, &labels, tolerance, &check, &err);
+    if (compare_rc && !check.worst_class) {
+        cli_fail(&err);
+        goto done;
+    }
+    printf("sample:      %s (%d frames)\n", sample, frames);
+    printf("reference:   %s\n", reference_path);
+    printf("logit norm:  %.6f (reference %.6f, relative error %.2e)\n", check.logits_norm, reference.logits_norm,
+           check.norm_relative_error);
+    printf("top class:   %s %.6f (reference %s %.6f)\n", labels.names[check.top1_index], logits[check.top1_index],
+           reference.top[0].name, reference.top[0].logit);
+    printf("top-%d logits: max relative error %.2e at '%s' (tolerance %.0e)\n", reference.count,
+           check.max_relative_error, check.worst_class, tolerance);
+    if (compare_rc) {
+        printf("FAILED\n");
+        cli_fail(&err);
+        goto done;
+    }
+    printf("PASSED\n");
+    rc = CLI_EXIT_OK;
+done:
+    free(logits);
+    free(input);
+    vb_i3d_free(&engine);
+    vb_labels_free(&labels);
+    vb_model_registry_free(&registry);
+    return rc;
 }

@@ -8,6 +8,7 @@ packages=(
   libdnnl-dev libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libcjson-dev
   libcmocka-dev
   python3-opencv python3-numpy
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -19,6 +19,10 @@ typedef enum vb_resize_mode {
     VB_RESIZE_STRETCH,    /* whole frame resized to S x S, aspect not kept (MoViNet apps) */
 } vb_resize_mode;
 
+/* "crop", "pad", "shortside", "stretch" <-> the enum; parse returns 0 or VB_EINVAL. */
+int vb_resize_mode_parse(const char *name, vb_resize_mode *mode);
+const char *vb_resize_mode_name(vb_resize_mode mode);
+
 typedef struct vb_video_options {
     int size;                 /* output S; 0 means 224 */
     vb_resize_mode resize;
@@ -69,6 +73,10 @@ typedef struct vb_video_info {
 
 /* Reads the header (and decodes every frame when count_frames is set). */
 int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_error *err);
+
+/* The seed's float tensor: out[i] = (float)(frames[i] / 255.0), the value numpy's
+ * np.array(frames) / 255.0 then .astype(np.float32) gives. out holds T*H*W*3 floats. */
+void vb_clip_to_float32(const vb_clip *clip, float *out);
 
 /* Writes a uint8 [T,S,S,3] clip (or float32 in [0,1] when as_float32) as a NumPy .npy file,
  * atomically. */

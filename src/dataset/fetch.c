@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -378,6 +380,34 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Removes the temporaries ("<name>.unpack-XXXXXX") of unpacks that a kill interrupted, so a
+ * killed run leaves no stray file once the next run starts. Depth-limited walk, no links. */
+static void remove_stale_unpack_files(const char *dir, int depth)
+{
+    if (depth > 16)
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            continue;
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            remove_stale_unpack_files(path, depth + 1);
+        else if (S_ISREG(st.st_mode) && strstr(de->d_name, ".unpack-"))
+            unlink(path);
+    }
+    closedir(d);
+}
+
 /* Fetches url (mirror-rewritten) into dir/name unless it is already there. */
 static int fetch_meta_file(const vb_download_request *req, const char *canonical_url, const char *dir,
                            const char *name, vb_error *err)
@@ -509,6 +539,7 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
         rc = vb_mkdir_p(run.raw_dir, err);
     if (rc)
         return rc;
+    remove_stale_unpack_files(run.raw_dir, 0);
     vb_pathlist list;
     rc = fetch_metadata(ds, req, meta_dir, &list, err);
     if (rc)
@@ -529,7 +560,13 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
     run.largest_partition_bytes = vb_db_count(
         ds, "SELECT coalesce(max(bytes),0) FROM partitions WHERE version=?1 AND split=?2",
         req->version, req->split);
+    /* progress counts partitions finished in earlier runs too ("partition 5/20") */
+    run.items_done = (int)vb_db_count(
+        ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='done'",
+        req->version, req->split);
     pthread_mutex_unlock(&ds->lock);
+    if (run.items_done < 0)
+        run.items_done = 0;
     if (run.largest_partition_bytes < 0)
         run.largest_partition_bytes = 0;
 

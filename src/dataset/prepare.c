@@ -4,11 +4,13 @@
 #include "dataset_internal.h"
 #include "common/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Cache file: 40-byte little-endian header, then T*H*W*C bytes.
  *   magic "VBCLIP01" | u32 T | u32 H | u32 W | u32 C | u32 decoded_frames | u32 lost_frames
@@ -236,7 +238,11 @@ static void *prepare_worker(void *arg)
         vb_clip clip;
         vb_error decode_err = {0};
         vb_error err = {0};
-        int rc = vb_video_decode_clip(item->path, &run->request->video, &clip, &decode_err);
+        vb_video_options options = run->request->video;
+        /* parallel clips: one decoder thread each, rather than every decoder using every core */
+        if (run->request->jobs > 1 && options.threads == 0)
+            options.threads = 1;
+        int rc = vb_video_decode_clip(item->path, &options, &clip, &decode_err);
         int fatal = 0;
         if (rc == 0) {
             char path[PATH_MAX + 128];
@@ -301,6 +307,18 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     if (rc)
         return rc;
 
+    /* temporaries of cache files whose writer was killed */
+    DIR *dir = opendir(run.cache_dir);
+    if (dir) {
+        struct dirent *de;
+        while ((de = readdir(dir)))
+            if (strstr(de->d_name, ".vbclip.tmp.")) {
+                char stale[PATH_MAX + 256];
+                snprintf(stale, sizeof stale, "%s/%s", run.cache_dir, de->d_name);
+                unlink(stale);
+            }
+        closedir(dir);
+    }
     vb_clip_list list;
     rc = vb_dataset_clips(ds, req->version, req->split, &req->video, &list, err);
     if (rc)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavutil/display.h>
 #include <libavutil/imgutils.h>
@@ -19,6 +20,7 @@
 #include "video/video_internal.h"
 
 enum { MAX_PIXELS = 1 << 26 };   /* 8192 x 8192: larger frames are refused, not allocated */
+enum { MAX_AUTO_THREADS = 3 };
 
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
 
@@ -87,7 +89,10 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
                             strerror(errno));
     if (S_ISDIR(st.st_mode))
         return vb_error_set(err, VB_EIO, "%s: is a directory, not a video file", path);
-    if (S_ISREG(st.st_mode) && st.st_size == 0)
+    /* a FIFO or device could block in open() where the deadline cannot reach */
+    if (!S_ISREG(st.st_mode))
+        return vb_error_set(err, VB_EIO, "%s: not a regular file", path);
+    if (st.st_size == 0)
         return vb_error_set(err, VB_EFORMAT, "%s: empty file (0 bytes)", path);
 
     int rc;
@@ -151,7 +156,13 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
     }
     ret = avcodec_parameters_to_context(d->codec, par);
     if (ret >= 0) {
-        d->codec->thread_count = threads > 0 ? threads : 0; /* 0: FFmpeg picks one per core */
+        /* Frame threads each hold frames in flight, so memory grows with them: "all cores"
+         * means at most MAX_AUTO_THREADS, which keeps the 1080p bound on big machines. */
+        if (threads <= 0) {
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            threads = cores < 1 ? 1 : cores > MAX_AUTO_THREADS ? MAX_AUTO_THREADS : (int)cores;
+        }
+        d->codec->thread_count = threads;
         d->codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
         d->codec->pkt_timebase = d->stream->time_base;
         ret = avcodec_open2(d->codec, decoder_codec, NULL);
@@ -169,7 +180,6 @@ fail:
 
 int vb_decoder_next(vb_decoder *d, vb_error *err)
 {
-    char text[AV_ERROR_MAX_STRING_SIZE];
     for (;;) {
         if (av_gettime_relative() > d->deadline_us)
             return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", d->path);
@@ -214,7 +224,6 @@ int vb_decoder_next(vb_decoder *d, vb_error *err)
                 d->lost_frames++;
         }
         av_packet_unref(d->packet);
-        (void)text;
     }
 }
 

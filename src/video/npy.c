@@ -4,9 +4,20 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/fsutil.h"
+
+void vb_clip_to_float32(const vb_clip *clip, float *out)
+{
+    float table[256];
+    for (int v = 0; v < 256; v++)
+        table[v] = (float)(v / 255.0); /* float64 division, then rounding to float32 */
+    size_t elements = (size_t)clip->num_frames * clip->height * clip->width * 3;
+    for (size_t i = 0; i < elements; i++)
+        out[i] = table[clip->frames[i]];
+}
 
 int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_error *err)
 {
@@ -35,17 +46,18 @@ int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_
     if (ok && !as_float32) {
         ok = fwrite(clip->frames, 1, elements, file.fp) == elements;
     } else if (ok) {
-        float table[256];
-        for (int v = 0; v < 256; v++)
-            table[v] = (float)(v / 255.0);
-        float chunk[4096];
-        for (size_t done = 0; ok && done < elements;) {
-            size_t n = elements - done < 4096 ? elements - done : 4096;
-            for (size_t i = 0; i < n; i++)
-                chunk[i] = table[clip->frames[done + i]]; /* little-endian host assumed (x86/arm) */
-            ok = fwrite(chunk, sizeof(float), n, file.fp) == n;
-            done += n;
+        /* one frame at a time through vb_clip_to_float32; little-endian host (x86, arm) */
+        size_t frame_elements = (size_t)clip->height * clip->width * 3;
+        float *chunk = malloc(frame_elements * sizeof *chunk);
+        ok = chunk != NULL;
+        for (int t = 0; ok && t < clip->num_frames; t++) {
+            vb_clip one = *clip;
+            one.num_frames = 1;
+            one.frames = clip->frames + (size_t)t * frame_elements;
+            vb_clip_to_float32(&one, chunk);
+            ok = fwrite(chunk, sizeof(float), frame_elements, file.fp) == frame_elements;
         }
+        free(chunk);
     }
     if (!ok) {
         int saved = errno;

@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { COEF_BITS = 11, COEF_SCALE = 1 << COEF_BITS };
 
@@ -108,7 +111,8 @@ void vb_resize_plan_free(vb_resize_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-/* HResizeLinear: out[e] = S[ofs]*w0 + S[ofs+cn]*w1 inside, S[ofs]*2048 at the right edge. */
+/* HResizeLinear: out[e] = S[ofs]*w0 + S[ofs+cn]*w1 inside, S[ofs]*2048 at the right edge.
+ * Exact integer arithmetic, so any evaluation order gives OpenCV's values. */
 static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, int32_t *out)
 {
     const int cn = plan->channels;
@@ -116,6 +120,15 @@ static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, 
     const int *ofs = plan->x_offsets;
     const int16_t *w = plan->x_weights;
     int e = 0;
+    if (cn == 3) { /* the common case: one offset and weight pair per pixel */
+        for (; e + 3 <= plan->x_interior_end; e += 3) {
+            const uint8_t *s = src_row + ofs[e];
+            int32_t w0 = w[2 * e], w1 = w[2 * e + 1];
+            out[e] = s[0] * w0 + s[3] * w1;
+            out[e + 1] = s[1] * w0 + s[4] * w1;
+            out[e + 2] = s[2] * w0 + s[5] * w1;
+        }
+    }
     for (; e < plan->x_interior_end; e++)
         out[e] = src_row[ofs[e]] * w[2 * e] + src_row[ofs[e] + cn] * w[2 * e + 1];
     for (; e < elements; e++)
@@ -129,14 +142,43 @@ static inline uint8_t saturate_uint8(int32_t v)
 
 /* VResizeLinear<uchar, int, short, ...> (a specialization in OpenCV): both its SIMD body
  * and its scalar tail take (row >> 4) * weight >> 16 per row and round the sum by
- * (sum + 2) >> 2 -- not the exact (a*b0 + b*b1 + 2^21) >> 22, which differs by 1 at times. */
-static void vertical_pass(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
-                          int elements, uint8_t *dst)
+ * (sum + 2) >> 2 -- not the exact (a*b0 + b*b1 + 2^21) >> 22, which differs by 1 at times.
+ * This is the plain reference; vb_resize_vertical below runs the same arithmetic with SSE2. */
+void vb_resize_vertical_reference(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
+                                  int elements, uint8_t *dst)
 {
     for (int x = 0; x < elements; x++) {
         int32_t sum = ((b0 * (row0[x] >> 4)) >> 16) + ((b1 * (row1[x] >> 4)) >> 16);
         dst[x] = saturate_uint8((sum + 2) >> 2);
     }
+}
+
+void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
+                        uint8_t *dst)
+{
+    int x = 0;
+#ifdef __SSE2__
+    /* OpenCV's own kernel: pack (row >> 4) to int16 with saturation, mulhi, add, (v+2)>>2,
+     * pack to uint8 with saturation. */
+    const __m128i w0 = _mm_set1_epi16(b0), w1 = _mm_set1_epi16(b1), two = _mm_set1_epi16(2);
+    for (; x + 16 <= elements; x += 16) {
+        __m128i a_lo = _mm_packs_epi32(_mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row0 + x)), 4),
+                                       _mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row0 + x + 4)), 4));
+        __m128i a_hi = _mm_packs_epi32(_mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row0 + x + 8)), 4),
+                                       _mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row0 + x + 12)), 4));
+        __m128i b_lo = _mm_packs_epi32(_mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row1 + x)), 4),
+                                       _mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row1 + x + 4)), 4));
+        __m128i b_hi = _mm_packs_epi32(_mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row1 + x + 8)), 4),
+                                       _mm_srai_epi32(_mm_loadu_si128((const __m128i *)(row1 + x + 12)), 4));
+        __m128i lo = _mm_add_epi16(_mm_mulhi_epi16(a_lo, w0), _mm_mulhi_epi16(b_lo, w1));
+        __m128i hi = _mm_add_epi16(_mm_mulhi_epi16(a_hi, w0), _mm_mulhi_epi16(b_hi, w1));
+        lo = _mm_srai_epi16(_mm_add_epi16(lo, two), 2);
+        hi = _mm_srai_epi16(_mm_add_epi16(hi, two), 2);
+        _mm_storeu_si128((__m128i *)(dst + x), _mm_packus_epi16(lo, hi));
+    }
+#endif
+    if (x < elements)
+        vb_resize_vertical_reference(row0 + x, row1 + x, b0, b1, elements - x, dst + x);
 }
 
 /* resizeAreaFast_ for an exact 2x reduction: the mean of each 2x2 block, rounded half up. */
@@ -189,7 +231,7 @@ void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, 
         int sy0 = clamp_row(plan, plan->y_offsets[dy]), sy1 = clamp_row(plan, plan->y_offsets[dy] + 1);
         const int32_t *row0 = source_row(plan, src, src_stride, sy0, sy1);
         const int32_t *row1 = source_row(plan, src, src_stride, sy1, sy0);
-        vertical_pass(row0, row1, plan->y_weights[2 * dy], plan->y_weights[2 * dy + 1], elements,
+        vb_resize_vertical(row0, row1, plan->y_weights[2 * dy], plan->y_weights[2 * dy + 1], elements,
                       dst + (size_t)dy * dst_stride);
     }
 }

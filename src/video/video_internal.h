@@ -32,6 +32,13 @@ void vb_resize_plan_free(vb_resize_plan *plan);
  * dst: (dst_height, dst_width, channels) rows dst_stride bytes apart. */
 void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
                    size_t dst_stride);
+/* One output row of the vertical pass: the SSE2 kernel and the plain reference it is
+ * tested against (tests/unit/test_video_resize.c). */
+void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
+                        uint8_t *dst);
+void vb_resize_vertical_reference(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
+                                  int elements, uint8_t *dst);
+
 /* ---- transform.c: one decoded BGR24 frame -> S x S RGB, the way the seed does it ---- */
 
 typedef struct vb_frame_transform {

@@ -72,6 +72,27 @@ else
     fail "dropped connection: exit $rc: $out"
 fi
 
+# 2b. Interrupted run (the only try drops): nothing installed, the partial file stays, and the
+#     next run resumes it.
+export VIDBENCH_HOME=$T/home-interrupted
+echo "[{\"path\": \"$DATA\", \"drop_after\": 250000, \"times\": 1}]" >"$T/faults.json"
+out=$(VIDBENCH_FETCH_ATTEMPTS=1 "$CLI" model fetch tiny --base-url "$BASE" 2>&1)
+rc=$?
+part=$VIDBENCH_HOME/downloads/tiny/model.ckpt.data-00000-of-00001.part
+if [ $rc -eq 1 ] && ! installed tiny && [ "$(leftovers)" -eq 0 ] && [ "$(stat -c %s "$part" 2>/dev/null)" = 250000 ]; then
+    pass "an interrupted fetch installs nothing and keeps 250000 bytes for resume"
+else
+    fail "interrupted fetch: exit $rc: $out"
+fi
+out=$("$CLI" model fetch tiny --base-url "$BASE" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && installed tiny && [ "$(grep -c '"range": "bytes=250000-"' "$T/requests.log")" -eq 1 ] &&
+   [ ! -e "$VIDBENCH_HOME/downloads/tiny" ]; then
+    pass "the next run resumes from byte 250000 and installs"
+else
+    fail "resume across runs: exit $rc: $out"
+fi
+
 # 3. One corrupt byte in the data shard: crc32c names the tensor, nothing installed.
 export VIDBENCH_HOME=$T/home-corrupt
 echo "[{\"path\": \"$DATA\", \"corrupt_offset\": 600000}]" >"$T/faults.json"

@@ -87,6 +87,22 @@ def main():
             continue
         compare(f"crop {rel}", mine, ref)
 
+    # the unusual inputs (10-bit, full range, HEVC, AV1, VFR, rotation) match OpenCV too;
+    # decord/corrupted.mp4: OpenCV stops at the damaged packet, we keep decoding after it
+    for rel in ["decord/unordered.mov", "mmaction2_demo_skeleton_vfr.mp4", "mp4parse/hevc_white_frame.mp4",
+                "mp4parse/tiny_av1.mp4", "mp4parse/h264_white_frame_sar_16_9.mp4", "torchcodec/av1_video.mkv",
+                "torchcodec/bt709_full_range.mp4", "torchcodec/h264_10bits.mp4", "torchcodec/h265_video.mp4",
+                "decord/corrupted.mp4"]:
+        if SANITIZED and rel not in ("torchcodec/h264_10bits.mp4", "torchcodec/h265_video.mp4"):
+            continue
+        path = os.path.join(SHARED, "data/robustness", rel)
+        ref = seed_frames(path, lambda f: cv2.resize(crop_center_square(f), (224, 224)))
+        mine, why = ours(path, "rob.npy")
+        if rel == "decord/corrupted.mp4" and mine is not None and len(mine) > len(ref):
+            check(len(ref) > 0, f"{rel}: OpenCV stops after {len(ref)} frames, we keep {len(mine)}", "")
+            mine = mine[:len(ref)]
+        compare(f"crop robustness/{rel}", mine, ref)
+
     # float32 as the seed returns it, and the stretch mode MoViNet uses, on one clip each
     path = os.path.join(SHARED, "data/videos/kinetics400/abseiling_k400.mp4")
     ref = seed_frames(path, lambda f: cv2.resize(crop_center_square(f), (224, 224)))
@@ -106,13 +122,16 @@ def main():
     compare("stretch 172 hmdb51/RATRACE", mine, ref)
 
     # display rotation: cv2 4.6 applies it (CAP_PROP_ORIENTATION_AUTO)
-    path = os.path.join(SHARED, "data/robustness/decord/video_90.mov")
-    ref = seed_frames(path, lambda f: f)
-    mine, why = ours(path, "rot.npy", "--resize", "stretch", "--size", "64")
-    ref_small = np.array([cv2.resize(f[:, :, [2, 1, 0]], (64, 64))[:, :, [2, 1, 0]] for f in ref])
-    check(ref.shape[1:3] == (568, 320), "video_90.mov rotates to 320 wide, 568 high",
-          f"OpenCV frame shape {ref.shape[1:3]}")
-    compare("rotation video_90.mov", mine, ref_small)
+    for rel in ["data/robustness/decord/video_90.mov", "data/robustness/decord/video_180.mov",
+                "data/robustness/mp4parse/video_rotation_90.mp4"]:
+        path = os.path.join(SHARED, rel)
+        ref = seed_frames(path, lambda f: f)
+        mine, why = ours(path, "rot.npy", "--resize", "stretch", "--size", "64")
+        ref_small = np.array([cv2.resize(f[:, :, [2, 1, 0]], (64, 64))[:, :, [2, 1, 0]] for f in ref])
+        if rel.endswith("video_90.mov"):
+            check(ref.shape[1:3] == (568, 320), "video_90.mov rotates to 320 wide, 568 high",
+                  f"OpenCV frame shape {ref.shape[1:3]}")
+        compare(f"rotation {rel}", mine, ref_small)
     return 1 if failures else 0
 
 

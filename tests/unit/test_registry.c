@@ -5,6 +5,9 @@
 #include "testlib.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +347,37 @@ static void fetch_over_http_resumes_a_dropped_connection(void **state)
     vb_model_registry_free(&registry);
 }
 
+static void concurrent_fetch_is_refused_and_stale_temporaries_go(void **state)
+{
+    (void)state;
+    use_home("home-lock");
+    vb_model_registry *registry = NULL;
+    const vb_model_info *tiny = load_tiny(&registry, GOLDEN_K400_INDEX_SHA);
+    vb_model_fetch_options options;
+    vb_model_fetch_options_init(&options);
+    options.from_dir = make_repository_copy("repo-lock", -1);
+    char path[4300];
+    vb_error err = {0};
+    /* A killed fetch left a temporary directory behind. */
+    snprintf(path, sizeof path, "%s/models/.tiny-k400.tmp.99999", getenv("VIDBENCH_HOME"));
+    assert_int_equal(vb_mkdir_p(path, &err), VB_OK);
+    /* Another fetch holds the model's lock. */
+    snprintf(path, sizeof path, "%s/downloads", getenv("VIDBENCH_HOME"));
+    assert_int_equal(vb_mkdir_p(path, &err), VB_OK);
+    strcat(path, "/tiny-k400.lock");
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+    assert_int_equal(vb_model_fetch(tiny, &options, NULL, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "another"));
+    close(fd);
+    if (vb_model_fetch(tiny, &options, NULL, &err))
+        fail_msg("fetch after the lock was released: %s", err.message);
+    snprintf(path, sizeof path, "%s/models", getenv("VIDBENCH_HOME"));
+    assert_int_equal(count_entries(path), 1);   /* tiny-k400 only; the stale temporary is gone */
+    vb_model_registry_free(&registry);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +391,7 @@ int main(void)
         cmocka_unit_test(corrupt_local_copy_installs_nothing),
         cmocka_unit_test(wrong_index_pin_installs_nothing),
         cmocka_unit_test(fetch_over_http_resumes_a_dropped_connection),
+        cmocka_unit_test(concurrent_fetch_is_refused_and_stale_temporaries_go),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "model/i3d/net.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,10 @@ typedef struct onednn_state {
     int block;                   /* its channel block: 16 or 8 */
     onednn_plan *plan;
     void (*omp_set_num_threads)(int);
+    /* Per Mixed block: branch 1 and 2 reduce convs merged into one 1x1 conv (they read the
+     * same input), weights [cin, c1+c2]; built when c1 is a multiple of the block. */
+    i3d_conv merged_reduce[VB_I3D_ENDPOINT_COUNT];
+    float *merged_parameters;
 } onednn_state;
 
 static int dnnl_fail(vb_error *err, dnnl_status_t status, const char *what, const char *layer)
@@ -72,12 +77,12 @@ static int dnnl_fail(vb_error *err, dnnl_status_t status, const char *what, cons
 
 /* Arena layout is computed in a first pass (sizes only) and bound in a second. */
 typedef struct arena_layout {
-    int64_t trunk[2], temp, concat, scratch;   /* region sizes in bytes */
-    int binding;                               /* second pass: regions have addresses */
-    char *base[5];                             /* trunk0, trunk1, temp, concat, scratch */
+    int64_t trunk[2], temp, concat, scratch, input;   /* region sizes in bytes */
+    int binding;                                      /* second pass: regions have addresses */
+    char *base[6];                                    /* in enum order below */
 } arena_layout;
 
-enum { REGION_TRUNK0, REGION_TRUNK1, REGION_TEMP, REGION_CONCAT, REGION_SCRATCH };
+enum { REGION_TRUNK0, REGION_TRUNK1, REGION_TEMP, REGION_CONCAT, REGION_SCRATCH, REGION_INPUT, REGION_COUNT };
 
 static void grow(int64_t *have, int64_t need) { if (need > *have) *have = need; }
 
@@ -305,6 +310,58 @@ fail:
     return rc;
 }
 
+/* The src layout oneDNN's fastest kernel wants for conv (format "any"). */
+static int choose_conv_src(onednn_state *st, const i3d_conv *c, i3d_dims in, i3d_dims out, dnnl_memory_desc_t *src_md,
+                           vb_error *err)
+{
+    int rc = 0;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_memory_desc_t src_any, weights_any, bias_md, dst_md = act_md(st, out);
+    dnnl_dims_t sdims = {1, in.c, in.t, in.h, in.w};
+    dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
+    dnnl_dims_t bdims = {c->out_channels};
+    dnnl_memory_desc_init_by_tag(&src_any, 5, sdims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&weights_any, 5, wdims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
+    dnnl_dims_t strides, pad_l, pad_r;
+    const int in_dims[3] = {in.t, in.h, in.w};
+    for (int d = 0; d < 3; d++) {
+        strides[d] = c->stride[d];
+        pad_l[d] = same_pad_before(in_dims[d], c->kernel[d], c->stride[d]);
+        pad_r[d] = same_pad_after(in_dims[d], c->kernel[d], c->stride[d]);
+    }
+    dnnl_convolution_desc_t desc;
+    TRY(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src_any,
+                                           &weights_any, &bias_md, &dst_md, strides, pad_l, pad_r),
+        "convolution descriptor", c->name);
+    TRY(dnnl_primitive_desc_create(&pd, &desc, NULL, st->engine, NULL), "convolution", c->name);
+    *src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+static int plan_reorder(onednn_state *st, onednn_plan *p, arena_layout *lay, const dnnl_memory_desc_t *src_md,
+                        dnnl_memory_t src, const dnnl_memory_desc_t *dst_md, dnnl_memory_t dst, const char *name,
+                        vb_error *err)
+{
+    int rc = 0;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    (void)lay;
+    TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, st->engine, dst_md, st->engine, NULL), "reorder", name);
+    if (lay->binding) {
+        TRY(dnnl_primitive_create(&prim, pd), "reorder", name);
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+        rc = add_op(p, prim, 2, args, err);
+    }
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
 /* One Inception block: x (region `in_region`) -> y (region `out_region`). */
 static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const i3d_stage *s, i3d_dims xd,
                       i3d_dims yd, const dnnl_memory_desc_t *x_md, dnnl_memory_t x, const dnnl_memory_desc_t *y_md,
@@ -347,8 +404,27 @@ static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const
     /* branch 0: 1x1 */
     if ((rc = plan_conv(st, p, lay, branch_out[0], xd, x_md, x, &out_md[0], out_mem[0], err)))
         return rc;
-    /* branches 1 and 2: 1x1 reduce into the temp region, then 3x3x3 */
-    for (int b = 1; b <= 2; b++) {
+    /* branches 1 and 2: 1x1 reduce into the temp region, then 3x3x3. With the merged reduce
+     * conv both reductions come out of one primitive as [c1 | c2] and each 3x3x3 conv reads
+     * its (block-aligned, hence dense) channel slice. */
+    const i3d_conv *merged = &st->merged_reduce[s->endpoint];
+    if (in_place && merged->weights) {
+        const int c1 = c[s->mixed[MIX_B1A]].out_channels, c2 = c[s->mixed[MIX_B2A]].out_channels;
+        i3d_dims md_dims = {xd.t, xd.h, xd.w, c1 + c2}, r1_dims = md_dims, r2_dims = md_dims;
+        r1_dims.c = c1;
+        r2_dims.c = c2;
+        dnnl_memory_desc_t m_md = act_md(st, md_dims), r1_md = act_md(st, r1_dims), r2_md = act_md(st, r2_dims);
+        grow(&lay->temp, md_bytes(&m_md));
+        dnnl_memory_t m, r1, r2;
+        if ((rc = memory_at(st, p, &m_md, temp, &m, err)) ||
+            (rc = memory_at(st, p, &r1_md, temp, &r1, err)) ||
+            (rc = memory_at(st, p, &r2_md, temp ? temp + (int64_t)c1 * pixels * 4 : NULL, &r2, err)) ||
+            (rc = plan_conv(st, p, lay, merged, xd, x_md, x, &m_md, m, err)) ||
+            (rc = plan_conv(st, p, lay, branch_out[1], r1_dims, &r1_md, r1, &out_md[1], out_mem[1], err)) ||
+            (rc = plan_conv(st, p, lay, branch_out[2], r2_dims, &r2_md, r2, &out_md[2], out_mem[2], err)))
+            return rc;
+    }
+    for (int b = 1; b <= 2 && !(in_place && merged->weights); b++) {
         const i3d_conv *reduce = &c[s->mixed[b == 1 ? MIX_B1A : MIX_B2A]];
         i3d_dims rd = {xd.t, xd.h, xd.w, reduce->out_channels};
         dnnl_memory_desc_t r_md = act_md(st, rd);
@@ -388,6 +464,20 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
     if ((rc = memory_at(st, p, &x_md, NULL, &x, err)))
         return rc;
     p->input = x;
+    /* The first conv (3 input channels) has a fast kernel only for the layout oneDNN picks,
+     * so the clip is reordered into that layout first when it differs from channels last. */
+    dnnl_memory_desc_t conv1_src_md;
+    if ((rc = choose_conv_src(st, &net->convs[net->stages[0].conv], xd, dims[0], &conv1_src_md, err)))
+        return rc;
+    if (!dnnl_memory_desc_equal(&conv1_src_md, &x_md)) {
+        grow(&lay->input, md_bytes(&conv1_src_md));
+        dnnl_memory_t reordered;
+        if ((rc = memory_at(st, p, &conv1_src_md, lay->base[REGION_INPUT], &reordered, err)) ||
+            (rc = plan_reorder(st, p, lay, &x_md, x, &conv1_src_md, reordered, "input clip", err)))
+            return rc;
+        x = reordered;
+        x_md = conv1_src_md;
+    }
     int next = REGION_TRUNK0;
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
         const i3d_stage *s = &net->stages[e];
@@ -397,14 +487,19 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
             i3d_dims pd_dims = {xd.t - 1, 1, 1, xd.c};
             dnnl_memory_desc_t pooled_md = act_md(st, pd_dims);
             grow(&lay->temp, md_bytes(&pooled_md));
-            dnnl_memory_t pooled, logits;
-            dnnl_memory_desc_t logits_md = plain_md(yd);
+            /* blocked logits go to the free trunk region, then to the caller's channels-last buffer */
+            dnnl_memory_t pooled, logits_blocked, logits;
+            dnnl_memory_desc_t blocked_md = act_md(st, yd), logits_md = plain_md(yd);
+            grow(&lay->trunk[next], md_bytes(&blocked_md));
             static const int k[3] = {2, 7, 7}, s1[3] = {1, 1, 1};
             if ((rc = memory_at(st, p, &pooled_md, lay->base[REGION_TEMP], &pooled, err)) ||
                 (rc = plan_pool(st, p, lay, dnnl_pooling_avg_exclude_padding, k, s1, 0, xd, &x_md, x, &pooled_md, pooled,
                                 "Logits/AvgPool3D", err)) ||
+                (rc = memory_at(st, p, &blocked_md, lay->base[next], &logits_blocked, err)) ||
+                (rc = plan_conv(st, p, lay, &net->convs[s->conv], pd_dims, &pooled_md, pooled, &blocked_md,
+                                logits_blocked, err)) ||
                 (rc = memory_at(st, p, &logits_md, NULL, &logits, err)) ||
-                (rc = plan_conv(st, p, lay, &net->convs[s->conv], pd_dims, &pooled_md, pooled, &logits_md, logits, err)))
+                (rc = plan_reorder(st, p, lay, &blocked_md, logits_blocked, &logits_md, logits, "Logits", err)))
                 return rc;
             p->frame_logits = logits;
             break;
@@ -483,10 +578,10 @@ static int make_plan(onednn_state *st, int frames, vb_error *err)
     if ((rc = plan_pass(st, p, &lay, dims, err)))
         goto fail;
     plan_reset(p);
-    int64_t sizes[5] = {align64(lay.trunk[0]), align64(lay.trunk[1]), align64(lay.temp), align64(lay.concat),
-                        align64(lay.scratch)};
+    int64_t sizes[REGION_COUNT] = {align64(lay.trunk[0]), align64(lay.trunk[1]), align64(lay.temp),
+                                   align64(lay.concat), align64(lay.scratch), align64(lay.input)};
     int64_t total = 0;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < REGION_COUNT; i++)
         total += sizes[i];
     p->arena = aligned_alloc(64, (size_t)(total > 0 ? total : 64));
     if (!p->arena) {
@@ -495,7 +590,7 @@ static int make_plan(onednn_state *st, int frames, vb_error *err)
     }
     p->arena_bytes = total;
     char *cursor = p->arena;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < REGION_COUNT; i++) {
         lay.base[i] = cursor;
         cursor += sizes[i];
     }
@@ -530,11 +625,57 @@ static void onednn_destroy(void *opaque)
     if (!st)
         return;
     plan_free(st->plan);
+    free(st->merged_parameters);
     if (st->stream)
         dnnl_stream_destroy(st->stream);
     if (st->engine)
         dnnl_engine_destroy(st->engine);
     free(st);
+}
+
+/* Concatenates the branch 1 and 2 reduce convs of every Mixed block along output channels:
+ * weights [cin, c1] and [cin, c2] -> [cin, c1+c2], biases likewise. */
+static int build_merged_reduce(onednn_state *st, vb_error *err)
+{
+    const i3d_net *net = st->net;
+    int64_t total = 0;
+    for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
+        const i3d_stage *s = &net->stages[e];
+        if (s->kind != I3D_STAGE_MIXED)
+            continue;
+        const i3d_conv *a = &net->convs[s->mixed[MIX_B1A]], *b = &net->convs[s->mixed[MIX_B2A]];
+        if (a->out_channels % st->block == 0)
+            total += (int64_t)(a->in_channels + 1) * (a->out_channels + b->out_channels);
+    }
+    if (!total)
+        return 0;
+    st->merged_parameters = malloc((size_t)total * sizeof(float));
+    if (!st->merged_parameters)
+        return vb_error_set(err, VB_ENOMEM, "I3D oneDNN backend: out of memory");
+    float *cursor = st->merged_parameters;
+    for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
+        const i3d_stage *s = &net->stages[e];
+        if (s->kind != I3D_STAGE_MIXED)
+            continue;
+        const i3d_conv *a = &net->convs[s->mixed[MIX_B1A]], *b = &net->convs[s->mixed[MIX_B2A]];
+        if (a->out_channels % st->block)
+            continue;
+        const int cin = a->in_channels, c1 = a->out_channels, c2 = b->out_channels;
+        i3d_conv *m = &st->merged_reduce[e];
+        *m = *a;
+        snprintf(m->name, sizeof m->name, "%s/Branch_1+2/Conv3d_0a_1x1", vb_i3d_endpoint_name((vb_i3d_endpoint)e));
+        m->out_channels = c1 + c2;
+        m->weights = cursor;
+        m->bias = cursor + (int64_t)cin * (c1 + c2);
+        cursor += (int64_t)(cin + 1) * (c1 + c2);
+        for (int ci = 0; ci < cin; ci++) {
+            memcpy(m->weights + (int64_t)ci * (c1 + c2), a->weights + (int64_t)ci * c1, (size_t)c1 * sizeof(float));
+            memcpy(m->weights + (int64_t)ci * (c1 + c2) + c1, b->weights + (int64_t)ci * c2, (size_t)c2 * sizeof(float));
+        }
+        memcpy(m->bias, a->bias, (size_t)c1 * sizeof(float));
+        memcpy(m->bias + c1, b->bias, (size_t)c2 * sizeof(float));
+    }
+    return 0;
 }
 
 static int onednn_create(const i3d_net *net, int threads, void **out, vb_error *err)
@@ -553,6 +694,8 @@ static int onednn_create(const i3d_net *net, int threads, void **out, vb_error *
     int avx512 = ((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core) == (unsigned)dnnl_cpu_isa_avx512_core;
     st->act_tag = avx512 ? dnnl_nCdhw16c : dnnl_nCdhw8c;
     st->block = avx512 ? 16 : 8;
+    if ((rc = build_merged_reduce(st, err)))
+        goto fail;
     *out = st;
     return 0;
 fail:

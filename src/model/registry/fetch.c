@@ -7,8 +7,11 @@
 #include "vidbench/tfckpt.h"
 #include "common/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,46 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 static void remove_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Removes .NAME.tmp.* and .NAME.old.* left in models/ by a fetch that was killed; called
+ * with the model's lock held, so none of them belongs to a live fetch. */
+static void remove_stale_temporaries(const char *models_dir, const char *name)
+{
+    DIR *dir = opendir(models_dir);
+    if (!dir)
+        return;
+    char tmp_prefix[256], old_prefix[256];
+    snprintf(tmp_prefix, sizeof tmp_prefix, ".%s.tmp.", name);
+    snprintf(old_prefix, sizeof old_prefix, ".%s.old.", name);
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        if (strncmp(entry->d_name, tmp_prefix, strlen(tmp_prefix)) &&
+            strncmp(entry->d_name, old_prefix, strlen(old_prefix)))
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", models_dir, entry->d_name);
+        remove_tree(path);
+    }
+    closedir(dir);
+}
+
+/* One fetch per model at a time: two would write the same .part files. The lock is released
+ * when the descriptor closes (also when the process dies). */
+static int lock_model(const char *home, const char *name, int *fd, vb_error *err)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/downloads/%s.lock", home, name);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return vb_error_set(err, VB_EIO, "%s: cannot create: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        close(*fd);
+        *fd = -1;
+        return vb_error_set(err, VB_ESTATE, "%s: another 'vidbench model fetch %s' is running (lock %s)", name,
+                            name, path);
+    }
+    return VB_OK;
 }
 
 static int64_t file_size(const char *path)
@@ -211,14 +254,9 @@ static int write_install_record(const vb_model_info *model, const char *dir, con
     return rc;
 }
 
-int vb_model_fetch(const vb_model_info *model, const vb_model_fetch_options *options, vb_model_paths *paths,
-                   vb_error *err)
+static int fetch_locked(const vb_model_info *model, const vb_model_fetch_options *options, vb_model_paths *paths,
+                        vb_error *err)
 {
-    vb_model_fetch_options defaults;
-    if (!options) {
-        vb_model_fetch_options_init(&defaults);
-        options = &defaults;
-    }
     /* Sizes grow with nesting so that no join below can truncate (home is at most 4095). */
     char home[4096], staging[4400], models_dir[4400], install_dir[4800], temp_dir[4800], old_dir[4800];
     char index_path[5200], labels_path[5200], main_path[5200], target[5200], prefix[5200];
@@ -234,6 +272,7 @@ int vb_model_fetch(const vb_model_info *model, const vb_model_fetch_options *opt
     snprintf(old_dir, sizeof old_dir, "%s/.%s.old.%ld", models_dir, model->name, (long)getpid());
     if ((rc = vb_mkdir_p(staging, err)) || (rc = vb_mkdir_p(models_dir, err)))
         return rc;
+    remove_stale_temporaries(models_dir, model->name);
 
     const vb_model_file *labels = vb_model_find_file(model, VB_MODEL_FILE_LABELS);
     if (!labels)
@@ -323,6 +362,31 @@ int vb_model_fetch(const vb_model_info *model, const vb_model_fetch_options *opt
     return VB_OK;
 fail:
     remove_tree(temp_dir);
+    return rc;
+}
+
+int vb_model_fetch(const vb_model_info *model, const vb_model_fetch_options *options, vb_model_paths *paths,
+                   vb_error *err)
+{
+    vb_model_fetch_options defaults;
+    if (!options) {
+        vb_model_fetch_options_init(&defaults);
+        options = &defaults;
+    }
+    char home[4096], downloads[4200];
+    int rc = vb_model_home(home, sizeof home, err);
+    if (rc)
+        return rc;
+    if (!options->force && vb_model_installed_paths(model, paths))
+        return VB_OK;
+    snprintf(downloads, sizeof downloads, "%s/downloads", home);
+    if ((rc = vb_mkdir_p(downloads, err)))
+        return rc;
+    int lock_fd = -1;
+    if ((rc = lock_model(home, model->name, &lock_fd, err)))
+        return rc;
+    rc = fetch_locked(model, options, paths, err);
+    close(lock_fd);
     return rc;
 }
 

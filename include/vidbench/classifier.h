@@ -1,0 +1,75 @@
+/* A video classifier whatever the model: opens a weights file by type (.safetensors -> I3D,
+ * .tflite -> MoViNet) with an optional label map, says which decoded input it wants, and
+ * turns a decoded clip into logits, probabilities and the top-k classes. */
+#ifndef VIDBENCH_CLASSIFIER_H
+#define VIDBENCH_CLASSIFIER_H
+
+#include "vidbench/error.h"
+#include "vidbench/i3d.h"
+#include "vidbench/labels.h"
+#include "vidbench/video.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vb_classifier_kind {
+    VB_CLASSIFIER_I3D = 0,
+    VB_CLASSIFIER_MOVINET,
+} vb_classifier_kind;
+
+/* I3D takes num_frames frames (the seed resamples every clip to 100). */
+#define VB_CLASSIFIER_I3D_DEFAULT_FRAMES 100
+
+typedef struct vb_classifier_options {
+    vb_i3d_backend backend;   /* I3D only */
+    int threads;              /* 0: VIDBENCH_THREADS or all cores */
+    int num_frames;           /* frames fed to the model; 0: I3D 100, MoViNet every frame */
+} vb_classifier_options;
+
+void vb_classifier_options_init(vb_classifier_options *options);
+
+typedef struct vb_classifier vb_classifier;
+
+/* labels_path may be NULL (classes are then reported by id). The label map must have exactly
+ * one line per class. */
+int vb_classifier_open(const char *weights_path, const char *labels_path, const vb_classifier_options *options,
+                       vb_classifier **out, vb_error *err);
+void vb_classifier_free(vb_classifier **classifier);
+
+vb_classifier_kind vb_classifier_get_kind(const vb_classifier *classifier);
+int vb_classifier_num_classes(const vb_classifier *classifier);
+/* NULL when opened without a label map. */
+const vb_labels *vb_classifier_labels(const vb_classifier *classifier);
+/* Name of a class: its label, or NULL without a label map. */
+const char *vb_classifier_label(const vb_classifier *classifier, int class_id);
+
+/* The decode options the model wants: I3D 224 x 224 centre crop resampled to num_frames;
+ * MoViNet its own input size, whole frame stretched, every frame (or num_frames). */
+void vb_classifier_video_options(const vb_classifier *classifier, vb_video_options *options);
+
+/* Runs a decoded clip ([T,S,S,3] uint8 RGB of the size video_options asked for).
+ * logits and probabilities: [classes] each, either may be NULL. */
+int vb_classifier_run(vb_classifier *classifier, const vb_clip *clip, float *logits, float *probabilities,
+                      vb_error *err);
+
+/* Decodes a file with vb_classifier_video_options and runs it: the one-call path. */
+int vb_classifier_classify_file(vb_classifier *classifier, const char *video_path, float *logits,
+                                float *probabilities, vb_error *err);
+
+/* Numerically stable softmax over n values. */
+void vb_softmax(const float *logits, int n, float *probabilities);
+
+typedef struct vb_prediction {
+    int class_id;
+    float probability;
+} vb_prediction;
+
+/* The k most probable classes, most probable first (ties: lower class id first).
+ * Returns how many were written: min(k, n). */
+int vb_top_k(const float *probabilities, int n, int k, vb_prediction *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,189 @@
+/* Merging shard stores into one: every shard 0..N-1 exactly once, one configuration, every
+ * clip finished, no clip in two shards and none missing. The result is an ordinary
+ * unsharded store, so outputs are written from it like from a single run. */
+#include "vidbench/eval.h"
+#include "eval/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct merged_row {
+    long ordinal;
+    char *clip_id, *youtube_id, *label, *reason;
+    int status;
+    float *probs;
+    double decode_ms, preprocess_ms, model_ms;
+} merged_row;
+
+typedef struct {
+    const char *path;
+    int shard_index, shard_count, num_classes;
+    merged_row *rows;         /* indexed by ordinal, [selection_total] */
+    long total;
+    long *owner;              /* [total] shard that delivered each ordinal, -1 none */
+} merge_state;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int collect_row(void *user, const vb_store_row *row, vb_error *err)
+{
+    merge_state *m = user;
+    if (row->status == VB_STORE_MISSING)
+        return vb_error_set(err, VB_ESTATE, "%s: shard %d/%d is unfinished: clip '%s' (position %ld) "
+                            "has no result (re-run that shard)", m->path, m->shard_index,
+                            m->shard_count, row->clip_id, row->ordinal);
+    if (row->ordinal < 0 || row->ordinal >= m->total ||
+        row->ordinal % m->shard_count != m->shard_index)
+        return vb_error_set(err, VB_ESTATE, "%s: clip '%s' at position %ld does not belong to shard %d/%d",
+                            m->path, row->clip_id, row->ordinal, m->shard_index, m->shard_count);
+    if (m->owner[row->ordinal] >= 0)
+        return vb_error_set(err, VB_ESTATE, "%s: position %ld ('%s') is also in shard %ld: shards overlap",
+                            m->path, row->ordinal, row->clip_id, m->owner[row->ordinal]);
+    merged_row *r = &m->rows[row->ordinal];
+    r->ordinal = row->ordinal;
+    r->status = row->status;
+    r->clip_id = dup_or_null(row->clip_id);
+    r->youtube_id = dup_or_null(row->youtube_id);
+    r->label = dup_or_null(row->label);
+    r->reason = dup_or_null(row->reason);
+    r->decode_ms = row->decode_ms;
+    r->preprocess_ms = row->preprocess_ms;
+    r->model_ms = row->model_ms;
+    if (row->probs) {
+        r->probs = malloc((size_t)m->num_classes * sizeof(float));
+        if (r->probs)
+            memcpy(r->probs, row->probs, (size_t)m->num_classes * sizeof(float));
+    }
+    if (!r->clip_id || (row->probs && !r->probs))
+        return vb_error_set(err, VB_ENOMEM, "merge: out of memory");
+    m->owner[row->ordinal] = m->shard_index;
+    return 0;
+}
+
+int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_error *err)
+{
+    if (count < 1)
+        return vb_error_set(err, VB_EINVAL, "merge: no shard stores given");
+    for (int i = 0; i < count; i++)
+        if (!strcmp(paths[i], out_path))
+            return vb_error_set(err, VB_EINVAL, "merge: output %s is also an input", out_path);
+    vb_store_info first = {0};
+    merge_state m = {0};
+    int *seen = NULL;
+    int rc = 0;
+    for (int i = 0; i < count && !rc; i++) {
+        vb_store *store = NULL;
+        vb_store_info info = {0};
+        rc = vb_store_open(paths[i], 0, &store, err);
+        if (!rc)
+            rc = vb_store_info_read(store, &info, err);
+        if (!rc && i == 0) {
+            first = info;
+            memset(&info, 0, sizeof info);
+            m.total = first.selection_total;
+            m.num_classes = first.num_classes;
+            m.rows = calloc((size_t)m.total + 1, sizeof *m.rows);
+            m.owner = malloc(((size_t)m.total + 1) * sizeof *m.owner);
+            seen = calloc((size_t)first.shard_count, sizeof *seen);
+            if (!m.rows || !m.owner || !seen)
+                rc = vb_error_set(err, VB_ENOMEM, "merge: out of memory");
+            for (long k = 0; !rc && k < m.total; k++)
+                m.owner[k] = -1;
+        }
+        const vb_store_info *cur = i == 0 ? &first : &info;
+        if (!rc && i > 0) {
+            if (strcmp(info.fingerprint, first.fingerprint))
+                rc = vb_error_set(err, VB_ESTATE, "%s: another configuration (%s) than %s (%s)",
+                                  paths[i], info.fingerprint, paths[0], first.fingerprint);
+            else if (info.shard_count != first.shard_count)
+                rc = vb_error_set(err, VB_ESTATE, "%s: shard of %d, %s is a shard of %d", paths[i],
+                                  info.shard_count, paths[0], first.shard_count);
+            else if (info.selection_total != first.selection_total)
+                rc = vb_error_set(err, VB_ESTATE, "%s: selection of %ld clips, %s has %ld", paths[i],
+                                  info.selection_total, paths[0], first.selection_total);
+            else if (info.num_classes != first.num_classes)
+                rc = vb_error_set(err, VB_ESTATE, "%s: %d classes, %s has %d", paths[i],
+                                  info.num_classes, paths[0], first.num_classes);
+            for (int c = 0; !rc && c < info.num_classes; c++)
+                if (strcmp(info.class_names[c], first.class_names[c]))
+                    rc = vb_error_set(err, VB_ESTATE, "%s: class %d is '%s', in %s '%s'", paths[i], c,
+                                      info.class_names[c], paths[0], first.class_names[c]);
+        }
+        if (!rc && seen[cur->shard_index]++)
+            rc = vb_error_set(err, VB_ESTATE, "%s: shard %d/%d given twice: shards overlap", paths[i],
+                              cur->shard_index, cur->shard_count);
+        if (!rc) {
+            m.path = paths[i];
+            m.shard_index = cur->shard_index;
+            m.shard_count = cur->shard_count;
+            rc = vb_store_visit_selection(store, collect_row, &m, err);
+        }
+        vb_store_info_free(&info);
+        vb_store_close(&store);
+    }
+    for (int s = 0; !rc && s < first.shard_count; s++)
+        if (!seen[s])
+            rc = vb_error_set(err, VB_ESTATE, "merge: shard %d/%d is missing: a gap", s, first.shard_count);
+    for (long k = 0; !rc && k < m.total; k++)
+        if (m.owner[k] < 0)
+            rc = vb_error_set(err, VB_ESTATE, "merge: position %ld of the selection is in no shard: a gap", k);
+    vb_store *out = NULL;
+    long *ordinals = NULL;
+    const char **ids = NULL;
+    vb_store_row *rows = NULL;
+    if (!rc)
+        rc = vb_store_open(out_path, 1, &out, err);
+    if (!rc) {
+        vb_store_identity id = {
+            .fingerprint = first.fingerprint,
+            .num_classes = first.num_classes,
+            .class_names = (const char *const *)first.class_names,
+            .shard_index = 0,
+            .shard_count = 1,
+            .selection_total = m.total,
+        };
+        rc = vb_store_bind(out, &id, err);
+    }
+    if (!rc) {
+        ordinals = malloc(((size_t)m.total + 1) * sizeof *ordinals);
+        ids = malloc(((size_t)m.total + 1) * sizeof *ids);
+        rows = calloc((size_t)m.total + 1, sizeof *rows);
+        if (!ordinals || !ids || !rows)
+            rc = vb_error_set(err, VB_ENOMEM, "merge: out of memory");
+    }
+    for (long k = 0; !rc && k < m.total; k++) {
+        const merged_row *r = &m.rows[k];
+        ordinals[k] = k;
+        ids[k] = r->clip_id;
+        rows[k] = (vb_store_row){
+            .ordinal = k, .clip_id = r->clip_id, .youtube_id = r->youtube_id, .label = r->label,
+            .status = r->status, .reason = r->reason, .probs = r->probs,
+            .decode_ms = r->decode_ms, .preprocess_ms = r->preprocess_ms, .model_ms = r->model_ms,
+        };
+    }
+    if (!rc)
+        rc = vb_store_set_selection(out, ordinals, ids, (size_t)m.total, err);
+    if (!rc)
+        rc = vb_store_commit_rows(out, rows, (size_t)m.total, err);
+    vb_store_close(&out);
+    free(ordinals);
+    free(ids);
+    free(rows);
+    if (m.rows)
+        for (long k = 0; k < m.total; k++) {
+            free(m.rows[k].clip_id);
+            free(m.rows[k].youtube_id);
+            free(m.rows[k].label);
+            free(m.rows[k].reason);
+            free(m.rows[k].probs);
+        }
+    free(m.rows);
+    free(m.owner);
+    free(seen);
+    vb_store_info_free(&first);
+    return rc;
+}

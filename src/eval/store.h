@@ -1,0 +1,73 @@
+/* The SQLite results store of one evaluation (or one shard): identity, class names, the
+ * selection of clips this store is responsible for, and one row per finished clip with its
+ * probability vector. WAL mode; a batch of rows is one transaction, so a killed run loses
+ * at most the batch in flight. Internal to src/eval. */
+#ifndef VB_EVAL_STORE_H
+#define VB_EVAL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vidbench/error.h"
+
+typedef struct vb_store vb_store;
+
+enum { VB_STORE_MISSING = -1, VB_STORE_OK = 0, VB_STORE_SKIPPED = 1 };
+
+/* One finished clip. probs is NULL for skipped clips. */
+typedef struct vb_store_row {
+    long ordinal;             /* position in the whole (unsharded) selection */
+    const char *clip_id;
+    const char *youtube_id;
+    const char *label;        /* NULL when unlabelled */
+    int status;               /* VB_STORE_OK, VB_STORE_SKIPPED (VB_STORE_MISSING on visit) */
+    const char *reason;       /* skipped: why */
+    const float *probs;       /* [num_classes] */
+    double decode_ms, preprocess_ms, model_ms;
+} vb_store_row;
+
+/* Identity stored once: the run is resumed only when these agree. */
+typedef struct vb_store_identity {
+    const char *fingerprint;
+    int num_classes;
+    const char *const *class_names;
+    int shard_index, shard_count;
+    long selection_total;     /* clips in the whole selection (all shards) */
+} vb_store_identity;
+
+/* Opens (creating) path. overwrite deletes an existing store first. */
+int vb_store_open(const char *path, int overwrite, vb_store **store, vb_error *err);
+void vb_store_close(vb_store **store);
+
+/* First run: records identity. Later runs: VB_ESTATE unless fingerprint, classes and shard
+ * agree (selection_total is updated: --num_videos may grow). */
+int vb_store_bind(vb_store *store, const vb_store_identity *id, vb_error *err);
+
+/* Replaces the selection list (ordinal, clip id) this store covers. */
+int vb_store_set_selection(vb_store *store, const long *ordinals, const char *const *clip_ids,
+                           size_t count, vb_error *err);
+
+/* 1 if clip_id already has a row, 0 if not. */
+int vb_store_has(vb_store *store, const char *clip_id, vb_error *err);
+
+/* Commits rows in one transaction. */
+int vb_store_commit_rows(vb_store *store, const vb_store_row *rows, size_t count,
+                         vb_error *err);
+
+/* Reads the identity back (owned by info; free with vb_store_info_free). */
+typedef struct vb_store_info {
+    char *fingerprint;
+    int num_classes;
+    char **class_names;
+    int shard_index, shard_count;
+    long selection_total;
+} vb_store_info;
+int vb_store_info_read(vb_store *store, vb_store_info *info, vb_error *err);
+void vb_store_info_free(vb_store_info *info);
+
+/* Visits the rows of the selection in ordinal order; missing rows are reported with
+ * status -1 (clip_id set, everything else empty). probs valid during the call only. */
+typedef int (*vb_store_visit_fn)(void *user, const vb_store_row *row, vb_error *err);
+int vb_store_visit_selection(vb_store *store, vb_store_visit_fn visit, void *user,
+                             vb_error *err);
+
+#endif

@@ -1,0 +1,234 @@
+/* Generic classifier over the I3D engine and the MoViNet interpreter (see classifier.h).
+ * The model type is decided by the weights file's extension. */
+#include "vidbench/classifier.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vidbench/movinet.h"
+
+struct vb_classifier {
+    vb_classifier_kind kind;
+    vb_i3d *i3d;
+    vb_movinet *movinet;
+    int num_classes;
+    int num_frames;           /* 0: all (MoViNet only) */
+    vb_labels labels;
+    int has_labels;
+    float *input;             /* I3D: [T,224,224,3] in [0,1] */
+    size_t input_floats;
+    float *logits;            /* [classes] scratch when the caller wants only probabilities */
+};
+
+void vb_classifier_options_init(vb_classifier_options *options)
+{
+    memset(options, 0, sizeof *options);
+    options->backend = VB_I3D_BACKEND_ONEDNN;
+}
+
+static int ends_with(const char *text, const char *suffix)
+{
+    size_t lt = strlen(text), ls = strlen(suffix);
+    return lt >= ls && !strcmp(text + lt - ls, suffix);
+}
+
+int vb_classifier_open(const char *weights_path, const char *labels_path, const vb_classifier_options *options,
+                       vb_classifier **out, vb_error *err)
+{
+    *out = NULL;
+    vb_classifier_options defaults;
+    if (!options) {
+        vb_classifier_options_init(&defaults);
+        options = &defaults;
+    }
+    if (options->num_frames < 0 || options->threads < 0)
+        return vb_error_set(err, VB_EINVAL, "%s: negative frame or thread count", weights_path);
+    vb_classifier *c = calloc(1, sizeof *c);
+    if (!c)
+        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", weights_path);
+    int rc;
+    if (ends_with(weights_path, ".safetensors")) {
+        c->kind = VB_CLASSIFIER_I3D;
+        vb_i3d_options i3d_options;
+        vb_i3d_options_init(&i3d_options);
+        i3d_options.backend = options->backend;
+        i3d_options.threads = options->threads;
+        if ((rc = vb_i3d_open(weights_path, &i3d_options, &c->i3d, err)))
+            goto fail;
+        c->num_classes = vb_i3d_num_classes(c->i3d);
+        c->num_frames = options->num_frames ? options->num_frames : VB_CLASSIFIER_I3D_DEFAULT_FRAMES;
+        if (c->num_frames < VB_I3D_MIN_FRAMES) {
+            rc = vb_error_set(err, VB_EINVAL, "%s: I3D needs at least %d frames, %d requested", weights_path,
+                              VB_I3D_MIN_FRAMES, c->num_frames);
+            goto fail;
+        }
+    } else if (ends_with(weights_path, ".tflite")) {
+        c->kind = VB_CLASSIFIER_MOVINET;
+        if ((rc = vb_movinet_open(weights_path, options->threads, &c->movinet, err)))
+            goto fail;
+        c->num_classes = vb_movinet_num_classes(c->movinet);
+        c->num_frames = options->num_frames;
+    } else {
+        rc = vb_error_set(err, VB_EUNSUPPORTED,
+                          "%s: unknown model type (expected .safetensors for I3D or .tflite for MoViNet)", weights_path);
+        goto fail;
+    }
+    if (c->num_classes < 1) {
+        rc = vb_error_set(err, VB_EFORMAT, "%s: model has no classes", weights_path);
+        goto fail;
+    }
+    if (labels_path) {
+        if ((rc = vb_labels_load(labels_path, &c->labels, err)))
+            goto fail;
+        c->has_labels = 1;
+        if (c->labels.count != c->num_classes) {
+            rc = vb_error_set(err, VB_ESHAPE, "%s: label map has %d classes but the model %s has %d", labels_path,
+                              c->labels.count, weights_path, c->num_classes);
+            goto fail;
+        }
+    }
+    c->logits = malloc((size_t)c->num_classes * sizeof(float));
+    if (!c->logits) {
+        rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", weights_path);
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:
+    vb_classifier_free(&c);
+    return rc;
+}
+
+void vb_classifier_free(vb_classifier **classifier)
+{
+    if (!classifier || !*classifier)
+        return;
+    vb_classifier *c = *classifier;
+    vb_i3d_free(&c->i3d);
+    vb_movinet_free(&c->movinet);
+    if (c->has_labels)
+        vb_labels_free(&c->labels);
+    free(c->input);
+    free(c->logits);
+    free(c);
+    *classifier = NULL;
+}
+
+vb_classifier_kind vb_classifier_get_kind(const vb_classifier *classifier) { return classifier->kind; }
+int vb_classifier_num_classes(const vb_classifier *classifier) { return classifier->num_classes; }
+
+const vb_labels *vb_classifier_labels(const vb_classifier *classifier)
+{
+    return classifier->has_labels ? &classifier->labels : NULL;
+}
+
+const char *vb_classifier_label(const vb_classifier *classifier, int class_id)
+{
+    if (!classifier->has_labels || class_id < 0 || class_id >= classifier->labels.count)
+        return NULL;
+    return classifier->labels.names[class_id];
+}
+
+void vb_classifier_video_options(const vb_classifier *classifier, vb_video_options *options)
+{
+    vb_video_options_init(options);
+    if (classifier->kind == VB_CLASSIFIER_I3D) {
+        options->size = VB_I3D_INPUT_SIZE;
+        options->resize = VB_RESIZE_CROP;        /* the seed's centre square */
+        options->num_frames = classifier->num_frames;
+    } else {
+        options->size = vb_movinet_input_size(classifier->movinet);
+        options->resize = VB_RESIZE_STRETCH;
+        options->num_frames = classifier->num_frames;
+    }
+}
+
+void vb_softmax(const float *logits, int n, float *probabilities)
+{
+    if (n <= 0)
+        return;
+    float max = logits[0];
+    for (int i = 1; i < n; i++)
+        if (logits[i] > max)
+            max = logits[i];
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += exp((double)logits[i] - max);
+    for (int i = 0; i < n; i++)
+        probabilities[i] = (float)(exp((double)logits[i] - max) / sum);
+}
+
+int vb_top_k(const float *probabilities, int n, int k, vb_prediction *out)
+{
+    if (k > n)
+        k = n;
+    if (k <= 0)
+        return 0;
+    int count = 0;
+    /* Insertion into a sorted list of k: k is small (top 5) next to n (400-600 classes). */
+    for (int i = 0; i < n; i++) {
+        float p = probabilities[i];
+        if (count == k && !(p > out[k - 1].probability))
+            continue;
+        int pos = count < k ? count++ : k - 1;
+        while (pos > 0 && p > out[pos - 1].probability) {
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        out[pos] = (vb_prediction){i, p};
+    }
+    return k;
+}
+
+int vb_classifier_run(vb_classifier *c, const vb_clip *clip, float *logits, float *probabilities, vb_error *err)
+{
+    if (!clip || !clip->frames || clip->num_frames < 1)
+        return vb_error_set(err, VB_EINVAL, "classifier: empty clip");
+    float *out = logits ? logits : c->logits;
+    int rc;
+    if (c->kind == VB_CLASSIFIER_I3D) {
+        if (clip->height != VB_I3D_INPUT_SIZE || clip->width != VB_I3D_INPUT_SIZE)
+            return vb_error_set(err, VB_ESHAPE, "I3D takes %dx%d frames, the clip has %dx%d", VB_I3D_INPUT_SIZE,
+                                VB_I3D_INPUT_SIZE, clip->width, clip->height);
+        size_t n = (size_t)clip->num_frames * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
+        if (c->input_floats < n) {
+            free(c->input);
+            c->input = malloc(n * sizeof(float));
+            c->input_floats = c->input ? n : 0;
+            if (!c->input)
+                return vb_error_set(err, VB_ENOMEM, "classifier: out of memory for a %d-frame clip", clip->num_frames);
+        }
+        /* uint8 RGB -> [0,1], what the seed feeds TF Hub's I3D */
+        for (size_t i = 0; i < n; i++)
+            c->input[i] = clip->frames[i] * (1.0f / 255.0f);
+        rc = vb_i3d_forward(c->i3d, c->input, 1, clip->num_frames, out, err);
+    } else {
+        int size = vb_movinet_input_size(c->movinet);
+        if (clip->height != size || clip->width != size)
+            return vb_error_set(err, VB_ESHAPE, "MoViNet takes %dx%d frames, the clip has %dx%d", size, size,
+                                clip->width, clip->height);
+        rc = vb_movinet_classify_frames(c->movinet, clip->frames, clip->num_frames, out, err);
+    }
+    if (rc)
+        return rc;
+    if (probabilities)
+        vb_softmax(out, c->num_classes, probabilities);
+    return 0;
+}
+
+int vb_classifier_classify_file(vb_classifier *c, const char *video_path, float *logits, float *probabilities,
+                                vb_error *err)
+{
+    vb_video_options options;
+    vb_classifier_video_options(c, &options);
+    vb_clip clip;
+    int rc = vb_video_decode_clip(video_path, &options, &clip, err);
+    if (rc)
+        return rc;
+    rc = vb_classifier_run(c, &clip, logits, probabilities, err);
+    if (rc)
+        vb_error_prefix(err, "%s: ", video_path);
+    vb_clip_free(&clip);
+    return rc;
+}
