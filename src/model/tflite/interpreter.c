@@ -982,6 +982,45 @@ static void eval_pool(vb_tflite_interpreter *it, node *n)
             }
 }
 
+/* Large element-wise int8 ADD/MUL and float QUANTIZE on the vector levels: pieces of the
+ * flat element range, run by the pool like the convolutions. */
+static int elementwise_parallel(const vb_tflite_interpreter *it, const node *n)
+{
+    if (it->level == 0 || it->workers.threads < 2)
+        return 0;
+    if (n->code == VB_TFLITE_OP_QUANTIZE)
+        return n->in_type == VB_TFLITE_FLOAT32 && it->model->tensors[n->op->outputs[0]].num_elements >= 4096;
+    return (n->code == VB_TFLITE_OP_ADD || n->code == VB_TFLITE_OP_MUL) && n->in_type == VB_TFLITE_INT8 &&
+           n->bc.same_shape && n->bc.count >= 4096;
+}
+
+static void run_elementwise_part(void *arg, int chunk, int chunks, int thread)
+{
+    (void)thread;
+    vb_tflite_interpreter *it = arg;
+    const node *n = it->current;
+    const size_t count = it->model->tensors[n->op->outputs[0]].num_elements;
+    /* Piece boundaries on multiples of 64 elements keep the vector loops whole. */
+    const size_t blocks = (count + 63) / 64;
+    const size_t begin = blocks * (size_t)chunk / (size_t)chunks * 64;
+    size_t end = blocks * (size_t)(chunk + 1) / (size_t)chunks * 64;
+    end = end < count ? end : count;
+    if (begin >= end)
+        return;
+    if (n->code == VB_TFLITE_OP_QUANTIZE) {
+        tfl_quantize_vector(it->level, (const float *)buf(it, n, 0) + begin, (int8_t *)outbuf(it, n) + begin,
+                            end - begin, n->scale, n->zero_point);
+        return;
+    }
+    const tfl_elementwise_params e = {
+        n->code == VB_TFLITE_OP_ADD, n->in1_offset, n->in2_offset, n->out_offset, n->left_shift,
+        n->in1_mult, n->in2_mult, n->out_mult, n->in1_shift, n->in2_shift, n->out_shift, n->act_min, n->act_max};
+    const int8_t *a = (const int8_t *)buf(it, n, 0) + begin, *b = (const int8_t *)buf(it, n, 1) + begin;
+    int8_t *o = (int8_t *)outbuf(it, n) + begin;
+    if (!tfl_add_mul_vector(it->level, &e, a, b, o, end - begin))
+        tfl_lookup2_vector(it->level, n->lut, a, b, o, end - begin);
+}
+
 static void eval_add_mul_div(vb_tflite_interpreter *it, node *n)
 {
     const broadcast *bc = &n->bc;
@@ -1479,9 +1518,19 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         }
         case VB_TFLITE_OP_ADD:
         case VB_TFLITE_OP_MUL:
-        case VB_TFLITE_OP_DIV: eval_add_mul_div(it, n); break;
+        case VB_TFLITE_OP_DIV:
+            if (elementwise_parallel(it, n))
+                pool_run(&it->workers, run_elementwise_part, it, 2 * it->workers.threads);
+            else
+                eval_add_mul_div(it, n);
+            break;
         case VB_TFLITE_OP_AVERAGE_POOL_2D: eval_pool(it, n); break;
-        case VB_TFLITE_OP_QUANTIZE: eval_quantize(it, n); break;
+        case VB_TFLITE_OP_QUANTIZE:
+            if (elementwise_parallel(it, n))
+                pool_run(&it->workers, run_elementwise_part, it, 2 * it->workers.threads);
+            else
+                eval_quantize(it, n);
+            break;
         case VB_TFLITE_OP_DEQUANTIZE: eval_dequantize(it, n); break;
         case VB_TFLITE_OP_CAST: eval_cast(it, n); break;
         case VB_TFLITE_OP_RESHAPE: break;   /* output aliases the input */
