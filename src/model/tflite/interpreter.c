@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels.h"
 
@@ -38,7 +39,17 @@ typedef struct pool {
     pool_fn fn;
     void *arg;
     int chunks;
+    /* Adaptive use of the workers on a busy machine (see vb_tflite_invoke). */
+    double waited_seconds;          /* caller's time waiting for workers, this invoke */
+    int serial_invokes_left;        /* > 0: run alone for this many more invokes */
 } pool;
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 typedef struct worker_arg {
     pool *p;
@@ -77,7 +88,7 @@ static void *worker_main(void *arg)
         while ((job = atomic_load(&p->work) >> 32) == seen) {
             if (atomic_load(&p->stop))
                 return NULL;
-            if (++spins < 2000) {
+            if (++spins < 500) {
                 cpu_relax();
                 continue;
             }
@@ -143,7 +154,7 @@ static void pool_stop(pool *p)
 
 static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
 {
-    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1) {
+    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1 || p->serial_invokes_left > 0) {
         for (int c = 0; c < chunks; c++)
             fn(arg, c, chunks, 0);
         return;
@@ -161,11 +172,15 @@ static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
     pool_drain(p, job, 0);
     /* A worker still inside a piece: spin briefly, then give the core away so that a
      * descheduled worker sharing it can finish. */
-    for (int spins = 0; atomic_load(&p->active) > 0; spins++) {
-        if (spins < 256)
-            cpu_relax();
-        else
-            sched_yield();
+    if (atomic_load(&p->active) > 0) {
+        const double t0 = monotonic_seconds();
+        for (int spins = 0; atomic_load(&p->active) > 0; spins++) {
+            if (spins < 256)
+                cpu_relax();
+            else
+                sched_yield();
+        }
+        p->waited_seconds += monotonic_seconds() - t0;
     }
 }
 
@@ -1501,6 +1516,14 @@ int vb_tflite_set_simd_level(vb_tflite_interpreter *it, int level)
 int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
 {
     (void)err;
+    /* On a machine whose other cores are busy, a worker preempted inside its piece makes the
+     * caller wait: when more than a quarter of an invoke went into such waits, the next 32
+     * invokes run on the calling thread alone, then the workers are tried again. Results are
+     * the same either way; only the speed differs. */
+    pool *workers = &it->workers;
+    const double invoke_start = workers->threads > 1 ? monotonic_seconds() : 0.0;
+    const int was_serial = workers->serial_invokes_left > 0;
+    workers->waited_seconds = 0.0;
     for (int i = 0; i < it->num_nodes; i++) {
         node *n = &it->nodes[i];
         if (n->skip && it->skip_fused)
@@ -1539,6 +1562,12 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         case VB_TFLITE_OP_SUM: eval_sum(it, n); break;
         default: break;   /* refused at creation */
         }
+    }
+    if (workers->threads > 1) {
+        if (was_serial)
+            workers->serial_invokes_left--;
+        else if (workers->waited_seconds > 0.25 * (monotonic_seconds() - invoke_start))
+            workers->serial_invokes_left = 32;
     }
     return 0;
 }
