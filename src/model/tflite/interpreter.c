@@ -33,12 +33,11 @@ typedef struct pool {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     int sleepers;                   /* under mutex */
-    atomic_uint_fast64_t work;      /* job number << 32 | next chunk */
+    atomic_uint_fast64_t work;      /* job number << 32 | chunks << 16 | next chunk */
     atomic_int active;              /* threads inside a job */
     atomic_int stop;
     pool_fn fn;
     void *arg;
-    int chunks;
     /* Adaptive use of the workers on a busy machine (see vb_tflite_invoke). */
     double waited_seconds;          /* caller's time waiting for workers, this invoke */
     int serial_invokes_left;        /* > 0: run alone for this many more invokes */
@@ -63,15 +62,18 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Claims and runs pieces of job `job` until none is left. */
+/* Claims and runs pieces of job `job` until none is left. The job's piece count lives in the
+ * same atomic word as its number and next piece, so a claim can only succeed while that job
+ * still has pieces, i.e. while the caller has not moved on to publishing the next one. */
 static void pool_drain(pool *p, uint64_t job, int thread)
 {
     for (;;) {
         uint_fast64_t w = atomic_load(&p->work);
-        if ((w >> 32) != job || (int)(w & 0xffffffffu) >= p->chunks)
+        const int next = (int)(w & 0xffffu), chunks = (int)((w >> 16) & 0xffffu);
+        if ((w >> 32) != job || next >= chunks)
             return;
         if (atomic_compare_exchange_weak(&p->work, &w, w + 1))
-            p->fn(p->arg, (int)(w & 0xffffffffu), p->chunks, thread);
+            p->fn(p->arg, next, chunks, thread);
     }
 }
 
@@ -162,9 +164,10 @@ static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
     /* Publish the job; wait until no piece is left and no worker is still inside it. */
     p->fn = fn;
     p->arg = arg;
-    p->chunks = chunks;
+    if (chunks > 0xffff)
+        chunks = 0xffff;
     const uint64_t job = (atomic_load(&p->work) >> 32) + 1;
-    atomic_store(&p->work, (uint_fast64_t)job << 32);
+    atomic_store(&p->work, (uint_fast64_t)job << 32 | (uint_fast64_t)chunks << 16);
     pthread_mutex_lock(&p->mutex);
     if (p->sleepers)
         pthread_cond_broadcast(&p->cond);
