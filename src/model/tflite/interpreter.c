@@ -38,9 +38,11 @@ typedef struct pool {
     atomic_int stop;
     pool_fn fn;
     void *arg;
-    /* Adaptive use of the workers on a busy machine (see vb_tflite_invoke). */
-    double waited_seconds;          /* caller's time waiting for workers, this invoke */
-    int serial_invokes_left;        /* > 0: run alone for this many more invokes */
+    /* Adaptive use of the workers (see vb_tflite_invoke). */
+    int serial;                     /* current phase: 1 the caller runs alone */
+    int phase_left;                 /* invokes left in the current phase */
+    double phase_seconds[2];        /* summed invoke times of the last phase of each kind */
+    int phase_invokes[2];
 } pool;
 
 static double monotonic_seconds(void)
@@ -116,6 +118,7 @@ static int pool_start(pool *p, int threads)
 {
     memset(p, 0, sizeof *p);
     p->threads = threads;
+    p->phase_left = 4;
     if (threads <= 1)
         return 0;
     p->ids = calloc((size_t)threads, sizeof(pthread_t));
@@ -156,7 +159,7 @@ static void pool_stop(pool *p)
 
 static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
 {
-    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1 || p->serial_invokes_left > 0) {
+    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1 || p->serial) {
         for (int c = 0; c < chunks; c++)
             fn(arg, c, chunks, 0);
         return;
@@ -175,15 +178,11 @@ static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
     pool_drain(p, job, 0);
     /* A worker still inside a piece: spin briefly, then give the core away so that a
      * descheduled worker sharing it can finish. */
-    if (atomic_load(&p->active) > 0) {
-        const double t0 = monotonic_seconds();
-        for (int spins = 0; atomic_load(&p->active) > 0; spins++) {
-            if (spins < 256)
-                cpu_relax();
-            else
-                sched_yield();
-        }
-        p->waited_seconds += monotonic_seconds() - t0;
+    for (int spins = 0; atomic_load(&p->active) > 0; spins++) {
+        if (spins < 256)
+            cpu_relax();
+        else
+            sched_yield();
     }
 }
 
@@ -1519,14 +1518,13 @@ int vb_tflite_set_simd_level(vb_tflite_interpreter *it, int level)
 int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
 {
     (void)err;
-    /* On a machine whose other cores are busy, a worker preempted inside its piece makes the
-     * caller wait: when more than a quarter of an invoke went into such waits, the next 32
-     * invokes run on the calling thread alone, then the workers are tried again. Results are
-     * the same either way; only the speed differs. */
+    /* With several threads the interpreter measures instead of assuming: it alternates phases
+     * where the workers share the operators and phases where the calling thread runs alone,
+     * keeps the faster kind for 124 invokes and re-measures the other for 4. On an idle
+     * machine the workers win; on one whose other cores are busy (workers preempted inside
+     * their pieces) the caller alone wins. Results are identical either way. */
     pool *workers = &it->workers;
     const double invoke_start = workers->threads > 1 ? monotonic_seconds() : 0.0;
-    const int was_serial = workers->serial_invokes_left > 0;
-    workers->waited_seconds = 0.0;
     for (int i = 0; i < it->num_nodes; i++) {
         node *n = &it->nodes[i];
         if (n->skip && it->skip_fused)
@@ -1567,10 +1565,19 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         }
     }
     if (workers->threads > 1) {
-        if (was_serial)
-            workers->serial_invokes_left--;
-        else if (workers->waited_seconds > 0.25 * (monotonic_seconds() - invoke_start))
-            workers->serial_invokes_left = 32;
+        const int kind = workers->serial;
+        workers->phase_seconds[kind] += monotonic_seconds() - invoke_start;
+        workers->phase_invokes[kind]++;
+        if (--workers->phase_left <= 0) {
+            const int serial_measured = workers->phase_invokes[1] > 0;
+            const double parallel_mean = workers->phase_seconds[0] / (workers->phase_invokes[0] ? workers->phase_invokes[0] : 1);
+            const double serial_mean = workers->phase_seconds[1] / (serial_measured ? workers->phase_invokes[1] : 1);
+            const int parallel_wins = !serial_measured || parallel_mean < serial_mean;
+            workers->serial = !kind;
+            workers->phase_left = (workers->serial ? !parallel_wins : parallel_wins) ? 124 : 4;
+            workers->phase_seconds[workers->serial] = 0.0;
+            workers->phase_invokes[workers->serial] = 0;
+        }
     }
     return 0;
 }
