@@ -134,43 +134,53 @@ int bench_movinet(int argc, char **argv)
            model_path, clip_path ? clip_path : "synthetic", size, size, frames, repeat);
     printf("%-14s %8s %10s %10s %8s\n", "kernels", "threads", "frames/s", "ms/frame", "ratio");
     static const char *level_names[] = {"plain C", "AVX2", "AVX-512 VNNI"};
-    double first_fps = 0;
-    int rc = CLI_EXIT_OK;
-    for (int li = 0; li < n_levels && rc == CLI_EXIT_OK; li++) {
-        for (int ti = 0; ti < n_threads; ti++) {
+    /* Every configuration is opened first and the timed runs interleave (run r of each row,
+     * then run r+1...), so that a machine whose load changes treats all rows alike. */
+    enum { MAX_ROWS = 32 };
+    vb_movinet *models[MAX_ROWS] = {0};
+    int row_level[MAX_ROWS], row_threads[MAX_ROWS];
+    double best[MAX_ROWS];
+    int rows = 0, rc = CLI_EXIT_OK;
+    for (int li = 0; li < n_levels && rc == CLI_EXIT_OK; li++)
+        for (int ti = 0; ti < n_threads && rows < MAX_ROWS; ti++) {
             vb_movinet *m = NULL;
             if (vb_movinet_open(model_path, threads[ti], &m, &err)) {
                 rc = cli_fail(&err);
                 break;
             }
-            const int level = vb_movinet_set_simd_level(m, levels[li]);
-            if (level != levels[li]) {
+            if (vb_movinet_set_simd_level(m, levels[li]) != levels[li]) {
                 printf("%-14s %8d %10s   (not supported by this CPU)\n", level_names[levels[li]], threads[ti], "-");
                 vb_movinet_free(&m);
                 continue;
             }
-            const long n = level == 0 ? (frames + 9) / 10 : frames;
-            double best = 1e30;
-            for (long r = 0; r <= repeat; r++) {
-                vb_movinet_reset(m);
-                const double t0 = now_seconds();
-                for (long f = 0; f < (r == 0 ? (n < 8 ? n : 8) : n); f++)
-                    if (vb_movinet_step(m, pool + (size_t)(f % pool_frames) * frame_bytes, logits, &err)) {
-                        rc = cli_fail(&err);
-                        break;
-                    }
-                const double dt = now_seconds() - t0;
-                if (r > 0 && dt < best)
-                    best = dt;   /* run 0 warms the caches and the threads up */
-            }
-            const double fps = (double)n / best;
-            if (first_fps == 0)
-                first_fps = fps;
-            printf("%-14s %8d %10.1f %10.3f %7.2fx\n", level_names[level], threads[ti], fps, 1000.0 / fps,
-                   fps / first_fps);
-            vb_movinet_free(&m);
+            models[rows] = m;
+            row_level[rows] = levels[li];
+            row_threads[rows] = threads[ti];
+            best[rows] = 1e30;
+            rows++;
         }
+    for (long r = 0; r <= repeat && rc == CLI_EXIT_OK; r++)
+        for (int row = 0; row < rows && rc == CLI_EXIT_OK; row++) {
+            const long n = row_level[row] == 0 ? (frames + 9) / 10 : frames;
+            const long todo = r == 0 ? (n < 8 ? n : 8) : n;   /* run 0 warms caches and threads up */
+            vb_movinet_reset(models[row]);
+            const double t0 = now_seconds();
+            for (long f = 0; f < todo; f++)
+                if (vb_movinet_step(models[row], pool + (size_t)(f % pool_frames) * frame_bytes, logits, &err)) {
+                    rc = cli_fail(&err);
+                    break;
+                }
+            const double per_frame = (now_seconds() - t0) / (double)todo;
+            if (r > 0 && per_frame < best[row])
+                best[row] = per_frame;
+        }
+    for (int row = 0; row < rows && rc == CLI_EXIT_OK; row++) {
+        const double fps = 1.0 / best[row];
+        printf("%-14s %8d %10.1f %10.3f %7.2fx\n", level_names[row_level[row]], row_threads[row], fps,
+               1000.0 * best[row], best[0] / best[row]);
     }
+    for (int row = 0; row < rows; row++)
+        vb_movinet_free(&models[row]);
     free(logits);
     free(synthetic);
     vb_clip_free(&clip);

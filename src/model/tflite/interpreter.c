@@ -6,11 +6,13 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels.h"
 
@@ -31,13 +33,24 @@ typedef struct pool {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     int sleepers;                   /* under mutex */
-    atomic_uint_fast64_t work;      /* job number << 32 | next chunk */
+    atomic_uint_fast64_t work;      /* job number << 32 | chunks << 16 | next chunk */
     atomic_int active;              /* threads inside a job */
     atomic_int stop;
     pool_fn fn;
     void *arg;
-    int chunks;
+    /* Adaptive use of the workers (see vb_tflite_invoke). */
+    int serial;                     /* current phase: 1 the caller runs alone */
+    int phase_left;                 /* invokes left in the current phase */
+    double phase_seconds[2];        /* summed invoke times of the last phase of each kind */
+    int phase_invokes[2];
 } pool;
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 typedef struct worker_arg {
     pool *p;
@@ -51,15 +64,18 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Claims and runs pieces of job `job` until none is left. */
+/* Claims and runs pieces of job `job` until none is left. The job's piece count lives in the
+ * same atomic word as its number and next piece, so a claim can only succeed while that job
+ * still has pieces, i.e. while the caller has not moved on to publishing the next one. */
 static void pool_drain(pool *p, uint64_t job, int thread)
 {
     for (;;) {
         uint_fast64_t w = atomic_load(&p->work);
-        if ((w >> 32) != job || (int)(w & 0xffffffffu) >= p->chunks)
+        const int next = (int)(w & 0xffffu), chunks = (int)((w >> 16) & 0xffffu);
+        if ((w >> 32) != job || next >= chunks)
             return;
         if (atomic_compare_exchange_weak(&p->work, &w, w + 1))
-            p->fn(p->arg, (int)(w & 0xffffffffu), p->chunks, thread);
+            p->fn(p->arg, next, chunks, thread);
     }
 }
 
@@ -76,7 +92,7 @@ static void *worker_main(void *arg)
         while ((job = atomic_load(&p->work) >> 32) == seen) {
             if (atomic_load(&p->stop))
                 return NULL;
-            if (++spins < 2000) {
+            if (++spins < 500) {
                 cpu_relax();
                 continue;
             }
@@ -102,6 +118,7 @@ static int pool_start(pool *p, int threads)
 {
     memset(p, 0, sizeof *p);
     p->threads = threads;
+    p->phase_left = 4;
     if (threads <= 1)
         return 0;
     p->ids = calloc((size_t)threads, sizeof(pthread_t));
@@ -142,7 +159,7 @@ static void pool_stop(pool *p)
 
 static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
 {
-    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1) {
+    if (chunks <= 1 || p->threads <= 1 || p->started != p->threads - 1 || p->serial) {
         for (int c = 0; c < chunks; c++)
             fn(arg, c, chunks, 0);
         return;
@@ -150,16 +167,23 @@ static void pool_run(pool *p, pool_fn fn, void *arg, int chunks)
     /* Publish the job; wait until no piece is left and no worker is still inside it. */
     p->fn = fn;
     p->arg = arg;
-    p->chunks = chunks;
+    if (chunks > 0xffff)
+        chunks = 0xffff;
     const uint64_t job = (atomic_load(&p->work) >> 32) + 1;
-    atomic_store(&p->work, (uint_fast64_t)job << 32);
+    atomic_store(&p->work, (uint_fast64_t)job << 32 | (uint_fast64_t)chunks << 16);
     pthread_mutex_lock(&p->mutex);
     if (p->sleepers)
         pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mutex);
     pool_drain(p, job, 0);
-    while (atomic_load(&p->active) > 0)
-        cpu_relax();
+    /* A worker still inside a piece: spin briefly, then give the core away so that a
+     * descheduled worker sharing it can finish. */
+    for (int spins = 0; atomic_load(&p->active) > 0; spins++) {
+        if (spins < 256)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -975,6 +999,45 @@ static void eval_pool(vb_tflite_interpreter *it, node *n)
             }
 }
 
+/* Large element-wise int8 ADD/MUL and float QUANTIZE on the vector levels: pieces of the
+ * flat element range, run by the pool like the convolutions. */
+static int elementwise_parallel(const vb_tflite_interpreter *it, const node *n)
+{
+    if (it->level == 0 || it->workers.threads < 2)
+        return 0;
+    if (n->code == VB_TFLITE_OP_QUANTIZE)
+        return n->in_type == VB_TFLITE_FLOAT32 && it->model->tensors[n->op->outputs[0]].num_elements >= 4096;
+    return (n->code == VB_TFLITE_OP_ADD || n->code == VB_TFLITE_OP_MUL) && n->in_type == VB_TFLITE_INT8 &&
+           n->bc.same_shape && n->bc.count >= 4096;
+}
+
+static void run_elementwise_part(void *arg, int chunk, int chunks, int thread)
+{
+    (void)thread;
+    vb_tflite_interpreter *it = arg;
+    const node *n = it->current;
+    const size_t count = it->model->tensors[n->op->outputs[0]].num_elements;
+    /* Piece boundaries on multiples of 64 elements keep the vector loops whole. */
+    const size_t blocks = (count + 63) / 64;
+    const size_t begin = blocks * (size_t)chunk / (size_t)chunks * 64;
+    size_t end = blocks * (size_t)(chunk + 1) / (size_t)chunks * 64;
+    end = end < count ? end : count;
+    if (begin >= end)
+        return;
+    if (n->code == VB_TFLITE_OP_QUANTIZE) {
+        tfl_quantize_vector(it->level, (const float *)buf(it, n, 0) + begin, (int8_t *)outbuf(it, n) + begin,
+                            end - begin, n->scale, n->zero_point);
+        return;
+    }
+    const tfl_elementwise_params e = {
+        n->code == VB_TFLITE_OP_ADD, n->in1_offset, n->in2_offset, n->out_offset, n->left_shift,
+        n->in1_mult, n->in2_mult, n->out_mult, n->in1_shift, n->in2_shift, n->out_shift, n->act_min, n->act_max};
+    const int8_t *a = (const int8_t *)buf(it, n, 0) + begin, *b = (const int8_t *)buf(it, n, 1) + begin;
+    int8_t *o = (int8_t *)outbuf(it, n) + begin;
+    if (!tfl_add_mul_vector(it->level, &e, a, b, o, end - begin))
+        tfl_lookup2_vector(it->level, n->lut, a, b, o, end - begin);
+}
+
 static void eval_add_mul_div(vb_tflite_interpreter *it, node *n)
 {
     const broadcast *bc = &n->bc;
@@ -1455,6 +1518,13 @@ int vb_tflite_set_simd_level(vb_tflite_interpreter *it, int level)
 int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
 {
     (void)err;
+    /* With several threads the interpreter measures instead of assuming: it alternates phases
+     * where the workers share the operators and phases where the calling thread runs alone,
+     * keeps the faster kind for 124 invokes and re-measures the other for 4. On an idle
+     * machine the workers win; on one whose other cores are busy (workers preempted inside
+     * their pieces) the caller alone wins. Results are identical either way. */
+    pool *workers = &it->workers;
+    const double invoke_start = workers->threads > 1 ? monotonic_seconds() : 0.0;
     for (int i = 0; i < it->num_nodes; i++) {
         node *n = &it->nodes[i];
         if (n->skip && it->skip_fused)
@@ -1472,9 +1542,19 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         }
         case VB_TFLITE_OP_ADD:
         case VB_TFLITE_OP_MUL:
-        case VB_TFLITE_OP_DIV: eval_add_mul_div(it, n); break;
+        case VB_TFLITE_OP_DIV:
+            if (elementwise_parallel(it, n))
+                pool_run(&it->workers, run_elementwise_part, it, 2 * it->workers.threads);
+            else
+                eval_add_mul_div(it, n);
+            break;
         case VB_TFLITE_OP_AVERAGE_POOL_2D: eval_pool(it, n); break;
-        case VB_TFLITE_OP_QUANTIZE: eval_quantize(it, n); break;
+        case VB_TFLITE_OP_QUANTIZE:
+            if (elementwise_parallel(it, n))
+                pool_run(&it->workers, run_elementwise_part, it, 2 * it->workers.threads);
+            else
+                eval_quantize(it, n);
+            break;
         case VB_TFLITE_OP_DEQUANTIZE: eval_dequantize(it, n); break;
         case VB_TFLITE_OP_CAST: eval_cast(it, n); break;
         case VB_TFLITE_OP_RESHAPE: break;   /* output aliases the input */
@@ -1482,6 +1562,21 @@ int vb_tflite_invoke(vb_tflite_interpreter *it, vb_error *err)
         case VB_TFLITE_OP_STRIDED_SLICE: eval_strided_slice(it, n); break;
         case VB_TFLITE_OP_SUM: eval_sum(it, n); break;
         default: break;   /* refused at creation */
+        }
+    }
+    if (workers->threads > 1) {
+        const int kind = workers->serial;
+        workers->phase_seconds[kind] += monotonic_seconds() - invoke_start;
+        workers->phase_invokes[kind]++;
+        if (--workers->phase_left <= 0) {
+            const int serial_measured = workers->phase_invokes[1] > 0;
+            const double parallel_mean = workers->phase_seconds[0] / (workers->phase_invokes[0] ? workers->phase_invokes[0] : 1);
+            const double serial_mean = workers->phase_seconds[1] / (serial_measured ? workers->phase_invokes[1] : 1);
+            const int parallel_wins = !serial_measured || parallel_mean < serial_mean;
+            workers->serial = !kind;
+            workers->phase_left = (workers->serial ? !parallel_wins : parallel_wins) ? 124 : 4;
+            workers->phase_seconds[workers->serial] = 0.0;
+            workers->phase_invokes[workers->serial] = 0;
         }
     }
     return 0;

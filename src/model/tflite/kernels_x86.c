@@ -131,8 +131,23 @@ static void build_rows(const tfl_conv_params *p, const tfl_packed_conv *packed, 
                     row16[c] = (int16_t)(src[c] + p->input_offset);
             kk = p->in_c;
         } else {
+            const int ix0 = ox * p->stride_w - p->pad_left;
+            const int row_inside = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
             for (int ky = 0; ky < p->k_h; ky++) {
                 const int iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+                if (row_inside && iy >= 0 && iy < p->in_h) {
+                    /* The whole filter row is inside: one contiguous run of k_w * in_c bytes. */
+                    const int8_t *src = in_batch + ((size_t)iy * p->in_w + ix0) * p->in_c;
+                    const int run = p->k_w * p->in_c;
+                    if (level == 2)
+                        for (int j = 0; j < run; j++)
+                            row8[kk + j] = (uint8_t)(src[j] ^ 0x80);
+                    else
+                        for (int j = 0; j < run; j++)
+                            row16[kk + j] = (int16_t)(src[j] + p->input_offset);
+                    kk += run;
+                    continue;
+                }
                 for (int kx = 0; kx < p->k_w; kx++, kk += p->in_c) {
                     const int ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
                     const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
@@ -210,7 +225,8 @@ T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv 
     const __m512i flip_bits = _mm512_set1_epi32(flip ? (int32_t)0x80808080u : 0);
     for (int nb = n_begin / 32; nb * 32 < n_end; nb++) {
         const int8_t *wb = (const int8_t *)pk->weights + (size_t)nb * k4 * 128;
-        for (int r = 0; r < count; r += 4) {
+        int r = 0;
+        for (; r + 4 <= count || (r < count && count >= 4); r += 4) {
             /* Rows past count repeat row r: valid memory, results not stored. */
             const uint8_t *a0 = rows + (size_t)r * lda;
             const uint8_t *a1 = r + 1 < count ? a0 + lda : a0, *a2 = r + 2 < count ? a0 + 2 * (size_t)lda : a0;
@@ -247,6 +263,37 @@ T512 static void conv_chunk_512(const tfl_conv_params *p, const tfl_packed_conv 
                         store_requantized_512(acc[i][h], p, pk, oc, n_end, out);
                 }
             }
+        }
+        /* Fewer than 4 rows in all (the 1-pixel head convolutions): one row at a time instead
+         * of a 4-row tile that would compute 3 copies for nothing. */
+        for (; r < count; r++) {
+            const uint8_t *a0 = rows + (size_t)r * lda;
+            __m512i c00 = _mm512_setzero_si512(), c01 = c00, d00 = c00, d01 = c00;
+            int k = 0;
+            for (; k + 2 <= k4; k += 2) {   /* two independent chains hide the latency */
+                int32_t v0, v1;
+                memcpy(&v0, a0 + 4 * k, 4);
+                memcpy(&v1, a0 + 4 * k + 4, 4);
+                const __m512i b0 = _mm512_xor_si512(_mm512_set1_epi32(v0), flip_bits);
+                const __m512i b1 = _mm512_xor_si512(_mm512_set1_epi32(v1), flip_bits);
+                c00 = _mm512_dpbusd_epi32(c00, b0, _mm512_load_si512(wb + (size_t)k * 128));
+                c01 = _mm512_dpbusd_epi32(c01, b0, _mm512_load_si512(wb + (size_t)k * 128 + 64));
+                d00 = _mm512_dpbusd_epi32(d00, b1, _mm512_load_si512(wb + (size_t)k * 128 + 128));
+                d01 = _mm512_dpbusd_epi32(d01, b1, _mm512_load_si512(wb + (size_t)k * 128 + 192));
+            }
+            for (; k < k4; k++) {
+                int32_t v0;
+                memcpy(&v0, a0 + 4 * k, 4);
+                const __m512i b0 = _mm512_xor_si512(_mm512_set1_epi32(v0), flip_bits);
+                c00 = _mm512_dpbusd_epi32(c00, b0, _mm512_load_si512(wb + (size_t)k * 128));
+                c01 = _mm512_dpbusd_epi32(c01, b0, _mm512_load_si512(wb + (size_t)k * 128 + 64));
+            }
+            c00 = _mm512_add_epi32(c00, d00);
+            c01 = _mm512_add_epi32(c01, d01);
+            int8_t *out = output + (size_t)(first + r) * p->out_c;
+            store_requantized_512(c00, p, pk, nb * 32, n_end, out);
+            if (nb * 32 + 16 < n_end)
+                store_requantized_512(c01, p, pk, nb * 32 + 16, n_end, out);
         }
     }
 }
