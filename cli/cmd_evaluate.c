@@ -354,6 +354,8 @@ int cmd_evaluate(int argc, char **argv)
                summary.preprocess_ms / per_clip,
                summary.clips_evaluated ? summary.model_ms / summary.clips_evaluated : 0,
                summary.clips_per_s);
+    if (summary.labelled == 0 && summary.clips_evaluated > 0)
+        printf("note: no evaluated clip has a ground truth (unlabelled split?): accuracies are 0\n");
     if (summary.label_not_in_model)
         printf("note: %ld clips have a ground truth the model does not know (counted wrong)\n",
                summary.label_not_in_model);
