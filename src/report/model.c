@@ -308,7 +308,7 @@ static int add_video_dir(vb_report *report, const char *dir_path, const char *re
         count++;
     }
     closedir(dir);
-    if (!rc)
+    if (!rc && count > 1)
         qsort(names, count, sizeof *names, compare_names);
     for (size_t i = 0; i < count && !rc; i++) {
         size_t length = strlen(dir_path) + strlen(names[i]) + 2;
@@ -533,7 +533,8 @@ static int compute_metrics(vb_report *report, vb_error *err)
 
 int vb_report_finish(vb_report *report, int sample_size, vb_error *err)
 {
-    qsort(report->clips, (size_t)report->num_clips, sizeof *report->clips, compare_clips);
+    if (report->num_clips > 1) /* clips is NULL when only a summary was read */
+        qsort(report->clips, (size_t)report->num_clips, sizeof *report->clips, compare_clips);
     if (report->slot_capacity && rebuild_index(report, report->slot_capacity))
         return vb_error_set(err, VB_ENOMEM, "report: out of memory for the clip index");
 
