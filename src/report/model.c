@@ -235,12 +235,14 @@ vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, 
     }
     if (!clip)
         clip = vb_report_clip_get(report, clip_name, err);
+    if (clip && clip->video_path && !strcmp(clip->video_path, path))
+        return clip; /* the very same path given twice */
     if (clip && clip->video_path) /* a second file of the same name: keep both, named by path */
         clip = vb_report_clip_get(report, path, err);
     if (!clip)
         return NULL;
     if (clip->video_path)
-        return clip; /* the very same path given twice */
+        return clip;
     char *href = NULL;
     if (vb_report_relative_href(report_dir, path, &href, err))
         return NULL;
