@@ -21,6 +21,7 @@
 typedef struct bench_job {
     char **clips;
     int clip_count, repeat, num_frames, decoder_threads;
+    int decode_only;            /* the floor: decode every frame, convert none (probe --count) */
     atomic_int next;
     atomic_int failed;
     double checksum;            /* keeps the float conversion from being optimized away */
@@ -38,6 +39,15 @@ static double now_seconds(void)
  * the worker reuses from clip to clip (as an evaluation loop does). */
 static int run_one(bench_job *job, const char *path, float **tensor, size_t *tensor_elements)
 {
+    if (job->decode_only) {
+        vb_video_info info;
+        vb_error err = {0};
+        if (vb_video_probe(path, 1, &info, &err)) {
+            fprintf(stderr, "bench video: %s\n", err.message);
+            return -1;
+        }
+        return 0;
+    }
     vb_video_options options;
     vb_video_options_init(&options);
     options.num_frames = job->num_frames;
@@ -79,11 +89,21 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* clips/s with `workers` clips decoding at once, each decoder with `threads` threads. */
-static double measure_c(char **clips, int count, int repeat, int num_frames, int workers, int threads)
+static double cpu_seconds(int who)
+{
+    struct rusage u;
+    getrusage(who, &u);
+    return u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+}
+
+/* clips/s with `workers` clips decoding at once, each decoder with `threads` threads;
+ * *cpu_ms_per_clip: CPU time (all threads, user + system) per clip, which other load on
+ * the machine disturbs less than wall time. */
+static double measure_c(char **clips, int count, int repeat, int num_frames, int workers, int threads,
+                        int decode_only, double *cpu_ms_per_clip)
 {
     bench_job job = {.clips = clips, .clip_count = count, .repeat = repeat, .num_frames = num_frames,
-                     .decoder_threads = threads};
+                     .decoder_threads = threads, .decode_only = decode_only};
     pthread_mutex_init(&job.lock, NULL);
     float *warm = NULL;
     size_t warm_elements = 0;
@@ -91,21 +111,25 @@ static double measure_c(char **clips, int count, int repeat, int num_frames, int
     free(warm);
     atomic_store(&job.next, 0);
     pthread_t tid[16];
-    double start = now_seconds();
+    double start = now_seconds(), cpu_start = cpu_seconds(RUSAGE_SELF);
     for (int w = 0; w < workers; w++)
         pthread_create(&tid[w], NULL, worker, &job);
     for (int w = 0; w < workers; w++)
         pthread_join(tid[w], NULL);
     double seconds = now_seconds() - start;
+    *cpu_ms_per_clip = (cpu_seconds(RUSAGE_SELF) - cpu_start) * 1e3 / (count * repeat);
     pthread_mutex_destroy(&job.lock);
     if (atomic_load(&job.failed))
         return -1;
     return count * repeat / seconds;
 }
 
-/* Runs the seed path in /usr/bin/python3 and parses its clips/s. */
-static double measure_python(const char *script, char **clips, int count, int repeat, int num_frames)
+/* Runs the seed path in /usr/bin/python3 and parses its clips/s; *cpu_ms_per_clip is the
+ * child's CPU time per clip (its warm-up clip included, so slightly pessimistic for it). */
+static double measure_python(const char *script, char **clips, int count, int repeat, int num_frames,
+                             double *cpu_ms_per_clip)
 {
+    double cpu_start = cpu_seconds(RUSAGE_CHILDREN);
     int fds[2];
     if (pipe(fds))
         return -1;
@@ -143,6 +167,7 @@ static double measure_python(const char *script, char **clips, int count, int re
     }
     int status;
     waitpid(pid, &status, 0);
+    *cpu_ms_per_clip = (cpu_seconds(RUSAGE_CHILDREN) - cpu_start) * 1e3 / (count * repeat);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? rate : -1;
 }
 
@@ -184,7 +209,7 @@ int bench_video(int argc, char **argv)
             clips[count++] = argv[i];
         }
     }
-    if (repeat < 1 || num_frames < 1) {
+    if (repeat < 1 || num_frames < 1 || repeat > 1000 || num_frames > 100000) {
         fprintf(stderr, "vidbench bench video: --repeat and --num-frames must be positive\n");
         free(clips);
         return 2;
@@ -204,40 +229,50 @@ int bench_video(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("vidbench bench video: %d clips x %d repeats, resample to %d frames, 224x224 crop, "
            "float32 out; %ld cores\n\n", count, repeat, num_frames, cores);
-    printf("%-52s %10s %8s\n", "path", "clips/s", "vs seed");
+    printf("%-52s %9s %8s %12s %8s\n", "path", "clips/s", "vs seed", "CPU ms/clip", "vs seed");
 
-    double seed = -1;
-    if (python) {
-        const char *script = "bench/seed_opencv_path.py";
-        if (access(script, R_OK) != 0)
-            script = getenv("VB_ROOT") ? NULL : NULL;
-        if (!script) {
-            fprintf(stderr, "vidbench bench video: run from the repository root (bench/seed_opencv_path.py)\n");
-        } else {
-            seed = measure_python(script, clips, count, repeat, num_frames);
-            if (seed > 0)
-                printf("%-52s %10.2f %7.2fx\n", "seed: python3 + cv2 4.6 (OpenCV threads: default)", seed, 1.0);
-            else
-                printf("%-52s %10s\n", "seed: python3 + cv2 (failed to run)", "-");
-        }
+    /* The seed runs before and after ours and its mean is the baseline, so load that
+     * comes and goes on a shared machine hits both sides alike. */
+    const char *script = "bench/seed_opencv_path.py";
+    if (python && access(script, R_OK) != 0) {
+        fprintf(stderr, "vidbench bench video: bench/seed_opencv_path.py not found; run from the repository root\n");
+        python = 0;
     }
-    struct { const char *name; int workers, threads; } configs[] = {
-        {"vidbench: 1 clip at a time, 1 decoder thread", 1, 1},
-        {"vidbench: 1 clip at a time, decoder threads = cores", 1, 0},
-        {"vidbench: 1 clip per core, 1 decoder thread each", (int)(cores > 16 ? 16 : cores), 1},
+    double seed_rate[2] = {-1, -1}, seed_cpu[2] = {0, 0};
+    if (python)
+        seed_rate[0] = measure_python(script, clips, count, repeat, num_frames, &seed_cpu[0]);
+    const int per_core = (int)(cores > 16 ? 16 : cores < 1 ? 1 : cores);
+    struct { const char *name; int workers, threads, decode_only; double rate, cpu; } configs[] = {
+        {"vidbench: 1 clip at a time, 1 decoder thread", 1, 1, 0, 0, 0},
+        {"vidbench: 1 clip at a time, decoder threads = cores", 1, 0, 0, 0, 0},
+        {"vidbench: 1 clip per core, 1 decoder thread each", per_core, 1, 0, 0, 0},
+        {"floor: decode all frames, no conversion (probe --count)", per_core, 1, 1, 0, 0},
     };
+    const int config_count = (int)(sizeof configs / sizeof configs[0]);
     int failed = 0;
-    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
-        double rate = measure_c(clips, count, repeat, num_frames, configs[c].workers, configs[c].threads);
-        if (rate < 0) {
-            printf("%-52s %10s\n", configs[c].name, "failed");
+    for (int c = 0; c < config_count; c++)
+        configs[c].rate = measure_c(clips, count, repeat, num_frames, configs[c].workers, configs[c].threads,
+                                    configs[c].decode_only, &configs[c].cpu);
+    if (python)
+        seed_rate[1] = measure_python(script, clips, count, repeat, num_frames, &seed_cpu[1]);
+    double seed = seed_rate[0] > 0 && seed_rate[1] > 0 ? (seed_rate[0] + seed_rate[1]) / 2 : -1;
+    double seed_cpu_ms = (seed_cpu[0] + seed_cpu[1]) / 2;
+    if (seed > 0)
+        printf("%-52s %9.2f %7.2fx %12.1f %7.2fx   (runs: %.2f before, %.2f after)\n",
+               "seed: python3 + cv2 4.6 (its default threads)", seed, 1.0, seed_cpu_ms, 1.0, seed_rate[0],
+               seed_rate[1]);
+    else if (python)
+        printf("%-52s %9s\n", "seed: python3 + cv2 (failed to run)", "-");
+    for (int c = 0; c < config_count; c++) {
+        if (configs[c].rate < 0) {
+            printf("%-52s %9s\n", configs[c].name, "failed");
             failed = 1;
         } else if (seed > 0) {
-            printf("%-52s %10.2f %7.2fx\n", configs[c].name, rate, rate / seed);
+            printf("%-52s %9.2f %7.2fx %12.1f %7.2fx\n", configs[c].name, configs[c].rate, configs[c].rate / seed,
+                   configs[c].cpu, seed_cpu_ms / configs[c].cpu);
         } else {
-            printf("%-52s %10.2f %8s\n", configs[c].name, rate, "-");
+            printf("%-52s %9.2f %8s %12.1f\n", configs[c].name, configs[c].rate, "-", configs[c].cpu);
         }
-        fflush(stdout);
     }
     struct rusage usage_self;
     getrusage(RUSAGE_SELF, &usage_self);

@@ -70,7 +70,7 @@ typedef struct dataset_loader {
     vb_split split;
     const vb_eval_clip *clips;    /* parallel to list->clips */
     const vb_clip_list *list;
-    int overwrite_cache;
+    int three_crops;              /* decode with the aspect kept instead of the cache */
 } dataset_loader;
 
 static int dataset_load(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
@@ -80,6 +80,8 @@ static int dataset_load(void *impl, const vb_eval_clip *clip, const vb_video_opt
     const vb_clip_entry *entry = &dl->list->clips[clip - dl->clips];
     if (entry->status == VB_CLIP_BAD)
         return vb_error_set(err, VB_EDECODE, "%s", entry->bad_reason ? entry->bad_reason : "known bad clip");
+    if (dl->three_crops)
+        return vb_eval_aspect_loader.load(NULL, clip, video, out, err);
     int rc = vb_dataset_load_prepared(dl->dataset, dl->version, dl->split, clip->clip_id, video, out, err);
     if (rc == VB_ENOTFOUND)   /* not in the cache for these parameters: decode it here */
         rc = vb_video_decode_clip(clip->path, video, out, err);
@@ -188,8 +190,6 @@ int cmd_evaluate(int argc, char **argv)
                                    : is_movinet ? VB_RESIZE_STRETCH : VB_RESIZE_CROP;
     video.num_frames = cfg.num_clips > 1 ? 0 : cfg.num_frames;
     video.min_frames = cfg.min_frames;
-    if (cfg.num_crops == 3 && video.resize != VB_RESIZE_SHORTSIDE && verbose)
-        fprintf(stderr, "vidbench evaluate: note: --num_crops 3 on square frames gives 3 equal crops\n");
 
     int rc = CLI_EXIT_FAILURE;
     vb_dataset *dataset = NULL;
@@ -198,7 +198,8 @@ int cmd_evaluate(int argc, char **argv)
     vb_eval_clip *clips = NULL;
     size_t clip_count = 0;
     dataset_loader dl = {0};
-    vb_eval_loader loader = vb_eval_file_loader;
+    /* Three crops need the long side: frames resized on their short side only. */
+    vb_eval_loader loader = cfg.num_crops == 3 ? vb_eval_aspect_loader : vb_eval_file_loader;
     progress_state ps = {.tty = isatty(2) && cli_verbosity > 0, .verbose = verbose};
 
     if (cfg.clips_file[0]) {
@@ -238,6 +239,8 @@ int cmd_evaluate(int argc, char **argv)
                 goto done;
             }
         }
+        if (cfg.num_crops == 3)
+            goto listed;   /* the cache holds square frames: decode in the loop instead */
         vb_prepare_request preq;
         vb_prepare_request_init(&preq);
         preq.version = cfg.kinetics_version;
@@ -252,6 +255,7 @@ int cmd_evaluate(int argc, char **argv)
             rc = cli_fail(&err);
             goto done;
         }
+    listed:
         if (vb_dataset_clips(dataset, cfg.kinetics_version, split, &video, &dlist, &err)) {
             rc = cli_fail(&err);
             goto done;
@@ -278,7 +282,7 @@ int cmd_evaluate(int argc, char **argv)
                                       .label = dlist.clips[i].label,
                                       .path = dlist.clips[i].path};
         dl = (dataset_loader){.dataset = dataset, .version = cfg.kinetics_version, .split = split,
-                              .clips = clips, .list = &dlist};
+                              .clips = clips, .list = &dlist, .three_crops = cfg.num_crops == 3};
         loader = (vb_eval_loader){.impl = &dl, .load = dataset_load};
     }
     if (cfg.clips_file[0] && cfg.num_videos > 0 && (size_t)cfg.num_videos < clip_count)

@@ -27,22 +27,6 @@ static void usage(FILE *out)
             "  --max-frames N        refuse files with more than N frames (default 100000)\n");
 }
 
-int parse_resize_mode(const char *text, vb_resize_mode *mode);
-
-int parse_resize_mode(const char *text, vb_resize_mode *mode)
-{
-    static const struct { const char *name; vb_resize_mode mode; } modes[] = {
-        {"crop", VB_RESIZE_CROP}, {"pad", VB_RESIZE_PAD},
-        {"shortside", VB_RESIZE_SHORTSIDE}, {"stretch", VB_RESIZE_STRETCH},
-    };
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-        if (!strcmp(text, modes[i].name)) {
-            *mode = modes[i].mode;
-            return 0;
-        }
-    return -1;
-}
-
 int cmd_frames(int argc, char **argv)
 {
     const char *input = NULL, *output = NULL;
@@ -73,7 +57,7 @@ int cmd_frames(int argc, char **argv)
                 return cli_usage_error("frames", "--size must be 1..4096, got '%s'", value);
             options.size = (int)n;
         } else if (!strcmp(arg, "--resize")) {
-            if (parse_resize_mode(value, &options.resize))
+            if (vb_resize_mode_parse(value, &options.resize))
                 return cli_usage_error("frames", "--resize must be crop, pad, shortside or stretch, got '%s'", value);
         } else if (!strcmp(arg, "--num-frames")) {
             if (cli_parse_int(value, 1, 100000, &n))

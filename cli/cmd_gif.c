@@ -19,8 +19,6 @@ static void usage(FILE *out)
             "  --num-frames N      resample to N frames first\n");
 }
 
-int parse_resize_mode(const char *text, vb_resize_mode *mode);
-
 int cmd_gif(int argc, char **argv)
 {
     const char *input = NULL, *output = NULL;
@@ -57,7 +55,7 @@ int cmd_gif(int argc, char **argv)
                 return cli_usage_error("gif", "--num-frames must be 1..10000, got '%s'", value);
             options.num_frames = (int)n;
         } else if (!strcmp(arg, "--resize")) {
-            if (parse_resize_mode(value, &options.resize))
+            if (vb_resize_mode_parse(value, &options.resize))
                 return cli_usage_error("gif", "--resize must be crop, pad, shortside or stretch, got '%s'", value);
         } else
             return cli_usage_error("gif", "unknown option '%s'", arg);

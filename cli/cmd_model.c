@@ -424,7 +424,9 @@ int cmd_model(int argc, char **argv)
         print_help(stdout);
         return CLI_EXIT_OK;
     }
-    for (int i = 2; i < argc; i++)
+    /* `inspect FILE.tflite --help` belongs to the TFLite lister. */
+    int tflite_inspect = !strcmp(sub, "inspect") && argc > 2 && ends_with(argv[2], ".tflite");
+    for (int i = 2; i < argc && !tflite_inspect; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             print_help(stdout);
             return CLI_EXIT_OK;

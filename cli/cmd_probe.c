@@ -56,7 +56,7 @@ int cmd_probe(int argc, char **argv)
 {
     int count = 0;
     enum format format = TABLE;
-    int first_file = 0, files = 0;
+    int files = 0;
     char **paths = calloc((size_t)argc, sizeof *paths);
     if (!paths)
         return CLI_EXIT_FAILURE;
@@ -86,7 +86,6 @@ int cmd_probe(int argc, char **argv)
             paths[files++] = argv[i];
         }
     }
-    (void)first_file;
     if (files == 0) {
         free(paths);
         return cli_usage_error("probe", "no input file");
@@ -125,9 +124,9 @@ int cmd_probe(int argc, char **argv)
             if (rc)
                 printf("%-40s %s\n", path, error);
             else
-                printf("%-40s %-10s %-6s %5d %5d %4d %-7s %-12s %7.3f %8.3f %7s%s\n", path, container,
+                printf("%-40s %-10s %-6s %5d %5d %4d %-7s %-12s %7.3f %8.3f %7s\n", path, container,
                        info.codec, info.width, info.height, info.rotation_degrees, sar, info.pixel_format,
-                       info.fps, info.duration_seconds, frames, info.frame_count_exact ? "" : "");
+                       info.fps, info.duration_seconds, frames);
         } else if (format == CSV) {
             csv_field(stdout, path);
             putchar(',');

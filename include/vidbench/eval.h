@@ -8,9 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "vidbench/classifier.h"   /* vb_softmax */
 #include "vidbench/error.h"
 #include "vidbench/video.h"
-#include "vidbench/classifier.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,6 +138,7 @@ typedef struct vb_eval_params {
     const char *fingerprint;      /* identity of model + protocol; a store made with another
                                      one is refused (use overwrite) */
     int overwrite;                /* start over: discard the store */
+    int serial;                   /* 1: no decode thread (benchmarks compare against it) */
     vb_eval_progress_fn progress;
     void *progress_user;
 } vb_eval_params;
@@ -201,10 +202,11 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
 int vb_eval_merge(const char *const *shard_store_paths, int count, const char *out_store_path,
                   vb_error *err);
 
-/* vb_softmax comes from classifier.h (one definition for classify and evaluate). */
-
 /* The loader that decodes clip->path with vb_video_decode_clip. */
 extern const vb_eval_loader vb_eval_file_loader;
+/* The loader for --num_crops 3: decodes clip->path to frames whose short side is the
+ * model's size with the aspect kept (MMAction2 Resize(-1, S)); the resize mode is unused. */
+extern const vb_eval_loader vb_eval_aspect_loader;
 
 /* The classifiers vidbench runs, behind vb_eval_model: a .safetensors file is an I3D
  * (vb_i3d, float batches, 224 x 224), a .tflite file a MoViNet stream model (vb_movinet,

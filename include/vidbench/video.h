@@ -19,6 +19,10 @@ typedef enum vb_resize_mode {
     VB_RESIZE_STRETCH,    /* whole frame resized to S x S, aspect not kept (MoViNet apps) */
 } vb_resize_mode;
 
+/* "crop", "pad", "shortside", "stretch" <-> the enum; parse returns 0 or VB_EINVAL. */
+int vb_resize_mode_parse(const char *name, vb_resize_mode *mode);
+const char *vb_resize_mode_name(vb_resize_mode mode);
+
 typedef struct vb_video_options {
     int size;                 /* output S; 0 means 224 */
     vb_resize_mode resize;

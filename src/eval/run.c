@@ -300,6 +300,24 @@ static int evaluate_slot(pipeline *pl, batch_slot *slot, vb_store *store, float 
     return vb_store_commit_rows(store, rows, (size_t)slot->item_count, err);
 }
 
+/* A batch meets any number of bad clips before batch_size good ones: rows grow to fit. */
+static int grow_rows(vb_store_row **rows, float **probs, int *capacity, int need, int classes,
+                     vb_error *err)
+{
+    if (need <= *capacity)
+        return 0;
+    vb_store_row *r = realloc(*rows, (size_t)need * sizeof **rows);
+    if (r)
+        *rows = r;
+    float *pr = realloc(*probs, (size_t)need * (size_t)classes * sizeof(float));
+    if (pr)
+        *probs = pr;
+    if (!r || !pr)
+        return vb_error_set(err, VB_ENOMEM, "evaluation: out of memory for %d rows", need);
+    *capacity = need;
+    return 0;
+}
+
 static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long shard_total,
                         double start_ms, long *done_this_run, vb_error *err)
 {
@@ -315,6 +333,39 @@ static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long sh
     int rc = 0;
     if (!logits || !view_probs || !probs || !rows) {
         rc = vb_error_set(err, VB_ENOMEM, "evaluation: out of memory");
+        goto done;
+    }
+    if (p->serial) {
+        /* The same steps without overlap: load a batch, then run it. */
+        long skipped = 0;
+        batch_slot *slot = &pl->slots[0];
+        for (;;) {
+            rc = fill_slot(pl, slot, err);
+            if (!rc)
+                rc = grow_rows(&rows, &probs, &rows_capacity, slot->item_count, classes, err);
+            if (!rc && slot->item_count)
+                rc = evaluate_slot(pl, slot, store, logits, probs, view_probs, rows, err);
+            if (rc)
+                break;
+            for (int i = 0; i < slot->item_count; i++)
+                skipped += !slot->items[i].ok;
+            *done_this_run += slot->item_count;
+            int last = slot->last;
+            slot_reset(pl->loader, slot);
+            if (p->progress) {
+                double elapsed = (now_ms() - start_ms) / 1e3;
+                long done = done_before + *done_this_run;
+                vb_eval_progress prog = {.done = done, .total = shard_total, .skipped = skipped,
+                                         .elapsed_s = elapsed, .eta_s = -1};
+                if (p->progress(p->progress_user, &prog)) {
+                    rc = vb_error_set(err, VB_ESTATE, "evaluation stopped after %ld of %ld clips "
+                                      "(re-run to resume)", done, shard_total);
+                    break;
+                }
+            }
+            if (last)
+                break;
+        }
         goto done;
     }
     pthread_t worker;
@@ -335,19 +386,9 @@ static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long sh
             rc = worker_rc;
             break;
         }
-        if (slot->item_count > rows_capacity) {
-            rows_capacity = slot->item_count;
-            vb_store_row *r = realloc(rows, (size_t)rows_capacity * sizeof *rows);
-            if (r)
-                rows = r;
-            float *pr = realloc(probs, (size_t)rows_capacity * (size_t)classes * sizeof(float));
-            if (pr)
-                probs = pr;
-            if (!r || !pr) {
-                rc = vb_error_set(err, VB_ENOMEM, "evaluation: out of memory");
-                break;
-            }
-        }
+        rc = grow_rows(&rows, &probs, &rows_capacity, slot->item_count, classes, err);
+        if (rc)
+            break;
         if (slot->item_count)
             rc = evaluate_slot(pl, slot, store, logits, probs, view_probs, rows, err);
         if (rc)

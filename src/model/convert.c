@@ -3,11 +3,11 @@
  * every tensor's crc32c verified on the way, metadata describing the model. */
 #define _GNU_SOURCE
 #include "vidbench/tfckpt.h"
+#include "vidbench/download.h"
 #include "vidbench/labels.h"
 #include "vidbench/version.h"
 #include "common/fsutil.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +52,6 @@ static int ends_with(const char *text, const char *suffix)
     return n >= m && strcmp(text + n - m, suffix) == 0;
 }
 
-static int sha256_of_file(const char *path, char hex[65], vb_error *err)
-{
-    char *bytes = NULL;
-    size_t size = 0;
-    int rc = vb_read_file(path, 1u << 30, &bytes, &size, err);
-    if (rc)
-        return rc;
-    unsigned char digest[32];
-    unsigned int digest_size = 0;
-    int ok = EVP_Digest(bytes, size, digest, &digest_size, EVP_sha256(), NULL);
-    free(bytes);
-    if (!ok || digest_size != 32)
-        return vb_error_set(err, VB_EIO, "%s: sha256 failed", path);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    return VB_OK;
-}
-
 int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert_options *options,
                       vb_convert_report *report, vb_error *err)
 {
@@ -97,7 +79,7 @@ int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert
         rc = vb_error_set(err, VB_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = sha256_of_file(index_path, report->index_sha256, err)))
+    if ((rc = vb_sha256_file(index_path, report->index_sha256, err)))
         goto done;
 
     int count = vb_tfckpt_count(ckpt);

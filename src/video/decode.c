@@ -15,6 +15,8 @@
 
 enum { DEFAULT_SIZE = 224, DEFAULT_MAX_FRAMES = 100000, MAX_SIZE = 4096 };
 #define DEFAULT_MAX_SECONDS 300.0
+/* The output tensor is refused beyond this, before the allocation is tried. */
+#define MAX_OUTPUT_BYTES ((size_t)8 << 30)
 
 void vb_video_options_init(vb_video_options *options)
 {
@@ -79,6 +81,11 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
             /* decide after decoding: the header count may be wrong */
             out_count = 0;
         } else {
+            if (frame_bytes * (size_t)out_count > MAX_OUTPUT_BYTES) {
+                rc = vb_error_set(err, VB_ELIMIT, "%s: %d frames of %dx%d exceed the %zu GiB output limit",
+                                  path, out_count, opt->size, opt->size, MAX_OUTPUT_BYTES >> 30);
+                goto done;
+            }
             selection = malloc((size_t)out_count * sizeof *selection);
             frames = malloc(frame_bytes * (size_t)out_count);
             if (!selection || !frames) {
@@ -142,6 +149,15 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         if (expected < 0) {
             if (out_count == capacity) {
                 int grown = capacity ? capacity * 2 : 64;
+                if (frame_bytes * (size_t)grown > MAX_OUTPUT_BYTES)
+                    grown = (int)(MAX_OUTPUT_BYTES / frame_bytes);
+                if (grown <= out_count) {
+                    rc = vb_error_set(err, VB_ELIMIT,
+                                      "%s: more than %d frames of %dx%d exceed the %zu GiB output limit "
+                                      "(resample with num_frames)", path, out_count, opt->size, opt->size,
+                                      MAX_OUTPUT_BYTES >> 30);
+                    goto done;
+                }
                 uint8_t *more = realloc(frames, frame_bytes * (size_t)grown);
                 if (!more) {
                     rc = vb_error_set(err, VB_ENOMEM, "%s: %d frames do not fit in memory", path, grown);

@@ -89,7 +89,10 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
                             strerror(errno));
     if (S_ISDIR(st.st_mode))
         return vb_error_set(err, VB_EIO, "%s: is a directory, not a video file", path);
-    if (S_ISREG(st.st_mode) && st.st_size == 0)
+    /* a FIFO or device could block in open() where the deadline cannot reach */
+    if (!S_ISREG(st.st_mode))
+        return vb_error_set(err, VB_EIO, "%s: not a regular file", path);
+    if (st.st_size == 0)
         return vb_error_set(err, VB_EFORMAT, "%s: empty file (0 bytes)", path);
 
     int rc;
@@ -177,7 +180,6 @@ fail:
 
 int vb_decoder_next(vb_decoder *d, vb_error *err)
 {
-    char text[AV_ERROR_MAX_STRING_SIZE];
     for (;;) {
         if (av_gettime_relative() > d->deadline_us)
             return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", d->path);
@@ -222,7 +224,6 @@ int vb_decoder_next(vb_decoder *d, vb_error *err)
                 d->lost_frames++;
         }
         av_packet_unref(d->packet);
-        (void)text;
     }
 }
 

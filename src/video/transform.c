@@ -9,6 +9,23 @@
 
 enum { SHORTSIDE_TARGET = 256 };
 
+static const char *const mode_names[] = {"crop", "pad", "shortside", "stretch"};
+
+int vb_resize_mode_parse(const char *name, vb_resize_mode *mode)
+{
+    for (int i = 0; name && i < (int)(sizeof mode_names / sizeof mode_names[0]); i++)
+        if (!strcmp(name, mode_names[i])) {
+            *mode = (vb_resize_mode)i;
+            return VB_OK;
+        }
+    return VB_EINVAL;
+}
+
+const char *vb_resize_mode_name(vb_resize_mode mode)
+{
+    return (unsigned)mode < sizeof mode_names / sizeof mode_names[0] ? mode_names[mode] : "?";
+}
+
 int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size, int in_width,
                             int in_height)
 {

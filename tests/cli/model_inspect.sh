@@ -104,3 +104,11 @@ else
 fi
 "$CLI" model info no-such-model >/dev/null 2>&1
 [ $? -eq 1 ] && pass "info on an unknown model: exit 1" || fail "info unknown: not exit 1"
+
+out=$("$CLI" model inspect "$S/models/movinet-a0-stream-int8-k600/movinet_a0_stream_int8.tflite" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "TFLite"; then
+    pass "inspect FILE.tflite goes to the TFLite lister"
+else
+    fail "inspect .tflite: exit $rc: $(printf '%s\n' "$out" | head -n 3)"
+fi

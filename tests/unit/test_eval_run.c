@@ -550,6 +550,54 @@ static void multi_view_scores_average_probabilities(void **state)
     vb_eval_summary_free(&s);
 }
 
+static void serial_mode_gives_the_same_csv(void **state)
+{
+    (void)state;
+    make_clips();
+    vb_eval_params a = make_params("pipelined", 16), b = make_params("serial", 16);
+    b.serial = 1;
+    test_model ma = {0}, mb = {0};
+    vb_eval_summary s;
+    run_ok(&a, &ma, &s);
+    vb_eval_summary_free(&s);
+    run_ok(&b, &mb, &s);
+    vb_eval_summary_free(&s);
+    assert_int_equal(ma.calls, mb.calls);
+    char *x = read_text(a.csv_path), *y = read_text(b.csv_path);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+}
+
+static void a_batch_may_meet_many_bad_clips(void **state)
+{
+    (void)state;
+    /* 150 clips, all broken but three: batch_size 1 must still collect rows for every
+     * broken clip met before the next good one */
+    enum { N = 150 };
+    static char many_ids[N][32];
+    static vb_eval_clip many[N];
+    for (int i = 0; i < N; i++) {
+        int good = i == 0 || i == 120 || i == 149;
+        snprintf(many_ids[i], sizeof many_ids[i], "%s%03d", good ? "clip" : "bad_", i);
+        many[i] = (vb_eval_clip){many_ids[i], "", class_names[i % CLASSES], many_ids[i]};
+    }
+    for (int serial = 0; serial <= 1; serial++) {
+        vb_eval_params p = make_params(serial ? "many_bad_serial" : "many_bad", 16);
+        p.clips = many;
+        p.clip_count = N;
+        p.batch_size = 1;
+        p.serial = serial;
+        test_model m = {0};
+        vb_eval_summary s;
+        run_ok(&p, &m, &s);
+        assert_int_equal(s.clips_evaluated, 3);
+        assert_int_equal(s.clips_skipped, N - 3);
+        assert_int_equal(s.clips_missing, 0);
+        vb_eval_summary_free(&s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +609,8 @@ int main(void)
         cmocka_unit_test(window_offsets_follow_mmaction2),
         cmocka_unit_test(three_crops_along_the_long_side),
         cmocka_unit_test(multi_view_scores_average_probabilities),
+        cmocka_unit_test(serial_mode_gives_the_same_csv),
+        cmocka_unit_test(a_batch_may_meet_many_bad_clips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

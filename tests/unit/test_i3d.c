@@ -10,6 +10,7 @@
 
 #include "vidbench/i3d.h"
 #include "vidbench/safetensors.h"
+#include "vidbench/tfckpt.h"
 #include "common/fsutil.h"
 
 #define K400 "golden/i3d-tiny-k400/weights.safetensors"
@@ -135,6 +136,39 @@ static void flop_count_matches_the_issue(void **state)
     assert_true(fabs(vb_i3d_flops_per_clip(model, 79) * 1e-9 - 277.9) < 0.05);
     assert_true(fabs(vb_i3d_flops_per_clip(model, 100) * 1e-9 - 347.6) < 0.05);
     vb_i3d_free(&model);
+}
+
+/* The random full-width weights used by the agreement test and the benchmark have exactly the
+ * tensors of DeepMind's real rgb_imagenet checkpoint (its index is in ../shared). */
+static void random_weights_match_real_checkpoint(void **state)
+{
+    (void)state;
+    vb_error err = {0};
+    const char *path = temp_path("i3d-full-shapes.safetensors");
+    assert_int_equal(vb_i3d_write_random_weights(path, 1, 400, 3, &err), VB_OK);
+    vb_safetensors *mine = NULL;
+    vb_tfckpt *real = NULL;
+    assert_int_equal(vb_safetensors_open(path, &mine, &err), VB_OK);
+    if (vb_tfckpt_open(shared_path("data/i3d/checkpoints/rgb_imagenet/model.ckpt"), &real, &err))
+        fail_msg("%s", err.message);
+    int model_tensors = 0;
+    for (int i = 0; i < vb_tfckpt_count(real); i++) {
+        const vb_tfckpt_entry *e = vb_tfckpt_at(real, i);
+        if (!vb_tfckpt_is_model_tensor(e->name))
+            continue;
+        model_tensors++;
+        const vb_tensor_view *t = vb_safetensors_find(mine, e->name);
+        if (!t)
+            fail_msg("random weights lack %s", e->name);
+        int same = t->ndim == e->ndim;
+        for (int d = 0; same && d < e->ndim; d++)
+            same = t->shape[d] == e->shape[d];
+        if (!same)
+            fail_msg("%s: random weights shape differs from rgb_imagenet", e->name);
+    }
+    assert_int_equal(model_tensors, vb_safetensors_count(mine));   /* 230: nothing extra */
+    vb_tfckpt_close(&real);
+    vb_safetensors_close(&mine);
 }
 
 static void embedding_is_mixed_5c_mean(void **state)
@@ -358,6 +392,7 @@ int main(void)
         cmocka_unit_test(shapes_follow_tf_same_rules),
         cmocka_unit_test(too_few_frames_is_a_clear_error),
         cmocka_unit_test(flop_count_matches_the_issue),
+        cmocka_unit_test(random_weights_match_real_checkpoint),
         cmocka_unit_test(embedding_is_mixed_5c_mean),
         cmocka_unit_test(truncated_file_is_refused),
         cmocka_unit_test(lying_header_offsets_are_refused),

@@ -169,6 +169,34 @@ static void depthwise_vector_equals_reference(void **state)
     }
 }
 
+static void avgpool_vector_equals_reference(void **state)
+{
+    (void)state;
+    const int cpu = vb_tflite_cpu_simd_level();
+    for (int round = 0; round < 200; round++) {
+        conv_case c;
+        make_case(&c, 1);
+        tfl_conv_params p = c.p;
+        if (p.dilation_h != 1) {   /* pooling has no dilation: recompute the geometry */
+            p.dilation_h = 1;
+            p.out_h = (p.in_h + p.stride_h - 1) / p.stride_h;
+            const int th = (p.out_h - 1) * p.stride_h + p.k_h - p.in_h;
+            p.pad_top = th > 0 ? th / 2 : 0;
+        }
+        const size_t out_n = (size_t)p.batches * p.out_h * p.out_w * p.in_c;
+        int8_t *ref = malloc(out_n), *vec = malloc(out_n);
+        tfl_avgpool_ref(&p, c.input, ref);
+        for (int level = 1; level <= cpu; level++) {
+            memset(vec, 0x55, out_n);
+            tfl_avgpool_vector(level, &p, c.input, vec);
+            compare(vec, ref, out_n, "average pool", level, round);
+        }
+        free(ref);
+        free(vec);
+        free_case(&c);
+    }
+}
+
 static void quantize_vector_equals_reference(void **state)
 {
     (void)state;
@@ -261,6 +289,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_vector_equals_reference),
         cmocka_unit_test(depthwise_vector_equals_reference),
+        cmocka_unit_test(avgpool_vector_equals_reference),
         cmocka_unit_test(quantize_vector_equals_reference),
         cmocka_unit_test(add_mul_vector_equals_reference),
     };

@@ -142,6 +142,21 @@ static void rotation_turns_like_cv_rotate(void **state)
         assert_int_equal(dst[3 * i], 5 - i);
 }
 
+static void resize_mode_names_round_trip(void **state)
+{
+    (void)state;
+    const char *names[] = {"crop", "pad", "shortside", "stretch"};
+    for (int i = 0; i < 4; i++) {
+        vb_resize_mode mode;
+        assert_int_equal(vb_resize_mode_parse(names[i], &mode), VB_OK);
+        assert_string_equal(vb_resize_mode_name(mode), names[i]);
+    }
+    vb_resize_mode mode = VB_RESIZE_PAD;
+    assert_int_equal(vb_resize_mode_parse("Crop", &mode), VB_EINVAL);
+    assert_int_equal(vb_resize_mode_parse(NULL, &mode), VB_EINVAL);
+    assert_int_equal(mode, VB_RESIZE_PAD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +167,7 @@ int main(void)
         cmocka_unit_test(upscale_interpolates_between_pixels),
         cmocka_unit_test(crop_transform_takes_the_seeds_center_square),
         cmocka_unit_test(rotation_turns_like_cv_rotate),
+        cmocka_unit_test(resize_mode_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vidbench/video.h"
 #include "common/fsutil.h"
@@ -145,6 +146,13 @@ static void missing_empty_directory_and_text_are_clear_errors(void **state)
 
     assert_int_not_equal(decode_small(shared_path("data/robustness"), NULL, &clip, &err), VB_OK);
     assert_non_null(strstr(err.message, "directory"));
+
+    const char *fifo = temp_path("pipe.mp4"); /* would block in open(): refused up front */
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(decode_small(fifo, NULL, &clip, &err), VB_EIO);
+    assert_non_null(strstr(err.message, "not a regular file"));
+    unlink(fifo);
 
     const char *text = temp_path("notes.mp4");
     const char *words = "this is not a video, just some words in a file with a video name\n";

@@ -171,6 +171,14 @@ int vb_model_read_sample_npy(const char *path, float **data, int *ndim, int64_t 
         rc = vb_error_set(err, VB_ELIMIT, "%s: %llu elements exceed the 2^31 limit", path, (unsigned long long)count);
         goto done;
     }
+    /* The header is untrusted: the file must hold the data it promises before we allocate. */
+    long data_start = ftell(fp);
+    if (data_start < 0 || fseek(fp, 0, SEEK_END) != 0 || ftell(fp) - data_start < (long)(count * sizeof(float)) ||
+        fseek(fp, data_start, SEEK_SET) != 0) {
+        rc = vb_error_set(err, VB_EFORMAT, "%s: truncated .npy data (expected %llu floats)", path,
+                          (unsigned long long)count);
+        goto done;
+    }
     *data = malloc(count ? count * sizeof(float) : 1);
     if (!*data) {
         rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);

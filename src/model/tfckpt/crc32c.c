@@ -1,5 +1,6 @@
 /* crc32c (Castagnoli polynomial 0x82f63b78, reflected) and the LevelDB/TensorFlow masking.
- * Plain table-driven C: ~0.5 GB/s, enough for 100 MB checkpoints. */
+ * Plain byte-at-a-time table: ~180 MB/s measured (0.55 s for a 100 MB shard), small next to
+ * the download; no SIMD fast path to keep in step with a reference. */
 #include "vidbench/tfckpt.h"
 
 #include <pthread.h>

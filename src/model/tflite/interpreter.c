@@ -564,7 +564,7 @@ static int prepare_add_mul(vb_error *err, const vb_tflite_model *m, node *n)
         tfl_quantize_multiplier(real_multiplier, &n->out_mult, &n->out_shift);
     }
     /* The element function of two int8 values has 65536 cases: tabulate it. */
-    n->lut = malloc(65536);
+    n->lut = calloc(65536 + 4, 1);
     if (!n->lut)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", m->path);
     for (int x = -128; x < 128; x++)
@@ -947,6 +947,15 @@ static void run_conv_part(void *arg, int chunk, int chunks, int thread)
 static void eval_pool(vb_tflite_interpreter *it, node *n)
 {
     const tfl_conv_params *p = &n->conv;
+    if (n->in_type == VB_TFLITE_INT8) {
+        if (it->level > 0)
+            tfl_avgpool_vector(it->level, p, buf(it, n, 0), outbuf(it, n));
+        else
+            tfl_avgpool_ref(p, buf(it, n, 0), outbuf(it, n));
+        return;
+    }
+    const float *in = buf(it, n, 0);
+    float *out = outbuf(it, n);
     for (int b = 0; b < p->batches; b++)
         for (int oy = 0; oy < p->out_h; oy++)
             for (int ox = 0; ox < p->out_w; ox++) {
@@ -955,29 +964,13 @@ static void eval_pool(vb_tflite_interpreter *it, node *n)
                 const int fy1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
                 const int fx1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
                 const int count = (fy1 - fy0) * (fx1 - fx0);
-                const size_t out_base = (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c;
                 for (int c = 0; c < p->in_c; c++) {
-                    if (n->in_type == VB_TFLITE_FLOAT32) {
-                        const float *in = buf(it, n, 0);
-                        float sum = 0.0f;
-                        for (int fy = fy0; fy < fy1; fy++)
-                            for (int fx = fx0; fx < fx1; fx++)
-                                sum += in[(((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0 + fx) * p->in_c + c];
-                        ((float *)outbuf(it, n))[out_base + c] =
-                            apply_float_activation(n->op->options.activation, count > 0 ? sum / (float)count : 0.0f);
-                        continue;
-                    }
-                    const int8_t *in = buf(it, n, 0);
-                    int32_t acc = 0;
+                    float sum = 0.0f;
                     for (int fy = fy0; fy < fy1; fy++)
                         for (int fx = fx0; fx < fx1; fx++)
-                            acc += in[(((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0 + fx) * p->in_c + c];
-                    /* reference_integer_ops::AveragePool: round half away from zero. A window
-                     * entirely in the padding (impossible with TFLite's padding) gives 0. */
-                    if (count > 0)
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    acc = acc < p->act_min ? p->act_min : acc > p->act_max ? p->act_max : acc;
-                    ((int8_t *)outbuf(it, n))[out_base + c] = (int8_t)acc;
+                            sum += in[(((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0 + fx) * p->in_c + c];
+                    out[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c + c] =
+                        apply_float_activation(n->op->options.activation, count > 0 ? sum / (float)count : 0.0f);
                 }
             }
 }
@@ -993,8 +986,9 @@ static void eval_add_mul_div(vb_tflite_interpreter *it, node *n)
             const tfl_elementwise_params e = {
                 n->code == VB_TFLITE_OP_ADD, n->in1_offset, n->in2_offset, n->out_offset, n->left_shift,
                 n->in1_mult, n->in2_mult, n->out_mult, n->in1_shift, n->in2_shift, n->out_shift, n->act_min, n->act_max};
-            if (tfl_add_mul_vector(it->level, &e, a, b, o, bc->count))
-                return;
+            if (!tfl_add_mul_vector(it->level, &e, a, b, o, bc->count))
+                tfl_lookup2_vector(it->level, n->lut, a, b, o, bc->count);   /* exact by construction */
+            return;
         }
         if (it->level > 0) {
             const int8_t *lut = n->lut;

@@ -104,6 +104,13 @@ typedef struct tfl_elementwise_params {
 int tfl_add_mul_vector(int level, const tfl_elementwise_params *e, const int8_t *a, const int8_t *b, int8_t *out,
                        size_t n);
 
+/* out[i] = table[(uint8)a[i] * 256 + (uint8)b[i]] for a tabulated int8 element function. */
+void tfl_lookup2_vector(int level, const int8_t *table, const int8_t *a, const int8_t *b, int8_t *out, size_t n);
+
+/* AVERAGE_POOL_2D on int8 (k_h x k_w window, equal input and output quantization). */
+void tfl_avgpool_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output);
+void tfl_avgpool_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output);
+
 /* float -> int8 (TFLite AffineQuantize): zero_point + round(x / scale), clamped. */
 void tfl_quantize_ref(const float *input, int8_t *output, size_t n, float scale, int32_t zero_point);
 void tfl_quantize_vector(int level, const float *input, int8_t *output, size_t n, float scale,

@@ -131,6 +131,33 @@ void tfl_depthwise_ref(const tfl_conv_params *p, const int8_t *input, int8_t *ou
     }
 }
 
+/* reference_integer_ops::AveragePool: windows cut by the padding average only their valid
+ * taps; the average rounds half away from zero. out: (N, out_h, out_w, C). */
+void tfl_avgpool_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output)
+{
+    for (int b = 0; b < p->batches; b++)
+        for (int oy = 0; oy < p->out_h; oy++)
+            for (int ox = 0; ox < p->out_w; ox++) {
+                const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+                const int fy0 = iy0 < 0 ? -iy0 : 0, fx0 = ix0 < 0 ? -ix0 : 0;
+                const int fy1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
+                const int fx1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
+                const int count = (fy1 - fy0) * (fx1 - fx0);
+                int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c;
+                for (int c = 0; c < p->in_c; c++) {
+                    int32_t acc = 0;
+                    for (int fy = fy0; fy < fy1; fy++)
+                        for (int fx = fx0; fx < fx1; fx++)
+                            acc += input[(((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0 + fx) * p->in_c + c];
+                    /* A window entirely in the padding cannot occur with TFLite's padding; 0. */
+                    if (count > 0)
+                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    acc = acc < p->act_min ? p->act_min : acc > p->act_max ? p->act_max : acc;
+                    out[c] = (int8_t)acc;
+                }
+            }
+}
+
 void tfl_quantize_ref(const float *input, int8_t *output, size_t n, float scale, int32_t zero_point)
 {
     for (size_t i = 0; i < n; i++) {

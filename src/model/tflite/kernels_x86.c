@@ -4,6 +4,7 @@
  * are exact and the requantization reproduces gemmlowp's rounding lane by lane. */
 #include "kernels.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,26 +165,21 @@ static void build_rows(const tfl_conv_params *p, const tfl_packed_conv *packed, 
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq")))
 
-/* MultiplyByQuantizedMultiplier on 16 lanes with per-lane multiplier and shifts. */
+/* MultiplyByQuantizedMultiplier on 16 lanes with per-lane multiplier and shifts.
+ * Multipliers come from tfl_quantize_multiplier with positive scales, so 0 <= mult < 2^31:
+ * the INT32_MIN * INT32_MIN overflow cannot occur, and gemmlowp's "add 2^30 or 1-2^30, then
+ * divide by 2^31 truncating" equals floor((x*mult + 2^30) / 2^31) for either sign of x*mult
+ * (for a negative sum the truncation adds 2^31-1, and 1-2^30 + 2^31-1 = 2^30). */
 T512 static inline __m512i mbqm_512(__m512i x, __m512i mult, __m512i lshift, __m512i rshift)
 {
-    const __m512i zero = _mm512_setzero_si512();
     const __m512i one = _mm512_set1_epi32(1);
+    const __m512i half = _mm512_set1_epi64(1 << 30);
     x = _mm512_sllv_epi32(x, lshift);
-    __m512i even = _mm512_mul_epi32(x, mult);
-    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32));
-    const __m512i nudge_pos = _mm512_set1_epi64(1 << 30), nudge_neg = _mm512_set1_epi64(1 - (1 << 30));
-    const __m512i trunc_fix = _mm512_set1_epi64(((int64_t)1 << 31) - 1);
-    even = _mm512_add_epi64(even, _mm512_mask_blend_epi64(_mm512_cmplt_epi64_mask(even, zero), nudge_pos, nudge_neg));
-    odd = _mm512_add_epi64(odd, _mm512_mask_blend_epi64(_mm512_cmplt_epi64_mask(odd, zero), nudge_pos, nudge_neg));
-    even = _mm512_mask_add_epi64(even, _mm512_cmplt_epi64_mask(even, zero), even, trunc_fix);
-    odd = _mm512_mask_add_epi64(odd, _mm512_cmplt_epi64_mask(odd, zero), odd, trunc_fix);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, mult), half);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32)), half);
     even = _mm512_srai_epi64(even, 31);
     odd = _mm512_srai_epi64(odd, 31);
-    __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-    const __m512i int_min = _mm512_set1_epi32(INT32_MIN);
-    __mmask16 overflow = _mm512_cmpeq_epi32_mask(x, int_min) & _mm512_cmpeq_epi32_mask(mult, int_min);
-    high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(INT32_MAX));
+    const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
     const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rshift), one);
     const __m512i remainder = _mm512_and_si512(high, mask);
     const __m512i threshold = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_srli_epi32(high, 31));
@@ -261,6 +257,8 @@ T512 static void depthwise_512(const tfl_conv_params *p, const int8_t *input, in
 {
     const __m512i in_off = _mm512_set1_epi32(p->input_offset);
     const __m512i zero = _mm512_setzero_si512();
+    const __m512i out_off = _mm512_set1_epi32(p->output_offset);
+    const __m512i act_min = _mm512_set1_epi32(p->act_min), act_max = _mm512_set1_epi32(p->act_max);
     const int taps = p->k_h * p->k_w;
     __m512i weights[64];   /* this channel block's filter, widened once */
     for (int c = 0; c < p->out_c; c += 16) {
@@ -273,34 +271,46 @@ T512 static void depthwise_512(const tfl_conv_params *p, const int8_t *input, in
         const __m512i mult = _mm512_maskz_loadu_epi32(lanes, p->multiplier + c);
         const __m512i lshift = _mm512_max_epi32(shift, zero);
         const __m512i rshift = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-        for (int pixel = pixel_begin; pixel < pixel_end; pixel++) {
+        /* Walk the pixels row by row: the vertical tap range once per row, the horizontal one
+         * only near the left and right edges. */
+        for (int pixel = pixel_begin; pixel < pixel_end;) {
             const int b = pixel / (p->out_h * p->out_w), rem = pixel % (p->out_h * p->out_w);
-            const int oy = rem / p->out_w, ox = rem % p->out_w;
+            const int oy = rem / p->out_w, ox_first = rem % p->out_w;
+            const int ox_last = ox_first + (pixel_end - pixel) < p->out_w ? ox_first + (pixel_end - pixel) : p->out_w;
             const int8_t *in_batch = input + (size_t)b * p->in_h * p->in_w * p->in_c;
-            const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-            int ky0 = 0, ky1 = p->k_h, kx0 = 0, kx1 = p->k_w;
+            const int iy0 = oy * p->stride_h - p->pad_top;
+            int ky0 = 0, ky1 = p->k_h;
             while (ky0 < ky1 && iy0 + ky0 * p->dilation_h < 0)
                 ky0++;
             while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= p->in_h)
                 ky1--;
-            while (kx0 < kx1 && ix0 + kx0 * p->dilation_w < 0)
-                kx0++;
-            while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= p->in_w)
-                kx1--;
-            __m512i acc = bias;
-            for (int ky = ky0; ky < ky1; ky++) {
-                const int8_t *in_row = in_batch + ((size_t)(iy0 + ky * p->dilation_h) * p->in_w) * p->in_c + c;
-                for (int kx = kx0; kx < kx1; kx++) {
-                    const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
-                        lanes, in_row + (size_t)(ix0 + kx * p->dilation_w) * p->in_c)), in_off);
-                    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, weights[ky * p->k_w + kx]));
+            int8_t *out = output + (size_t)pixel * p->out_c + c;
+            for (int ox = ox_first; ox < ox_last; ox++, out += p->out_c) {
+                const int ix0 = ox * p->stride_w - p->pad_left;
+                int kx0 = 0, kx1 = p->k_w;
+                if (ix0 < 0 || ix0 + (p->k_w - 1) * p->dilation_w >= p->in_w) {
+                    while (kx0 < kx1 && ix0 + kx0 * p->dilation_w < 0)
+                        kx0++;
+                    while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= p->in_w)
+                        kx1--;
                 }
+                __m512i acc = bias;
+                for (int ky = ky0; ky < ky1; ky++) {
+                    const int8_t *in_row = in_batch + ((size_t)(iy0 + ky * p->dilation_h) * p->in_w + ix0) * p->in_c + c;
+                    const __m512i *w_row = weights + ky * p->k_w;
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
+                            lanes, in_row + (ptrdiff_t)kx * p->dilation_w * p->in_c)), in_off);
+                        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, w_row[kx]));
+                    }
+                }
+                acc = mbqm_512(acc, mult, lshift, rshift);
+                acc = _mm512_add_epi32(acc, out_off);
+                acc = _mm512_max_epi32(acc, act_min);
+                acc = _mm512_min_epi32(acc, act_max);
+                _mm_mask_storeu_epi8(out, lanes, _mm512_cvtepi32_epi8(acc));
             }
-            acc = mbqm_512(acc, mult, lshift, rshift);
-            acc = _mm512_add_epi32(acc, _mm512_set1_epi32(p->output_offset));
-            acc = _mm512_max_epi32(acc, _mm512_set1_epi32(p->act_min));
-            acc = _mm512_min_epi32(acc, _mm512_set1_epi32(p->act_max));
-            _mm_mask_storeu_epi8(output + (size_t)pixel * p->out_c + c, lanes, _mm512_cvtepi32_epi8(acc));
+            pixel += ox_last - ox_first;
         }
     }
 }
@@ -360,30 +370,65 @@ T512 static void add_mul_512(const tfl_elementwise_params *e, const int8_t *a, c
     (void)zero;
 }
 
+/* Average pooling, 16 channels per vector; the rounded division is done in double, exact
+ * for int32 numerators (the quotient's distance to the next integer, >= 1/count, is far
+ * above double's rounding error). */
+T512 static void avgpool_512(const tfl_conv_params *p, const int8_t *input, int8_t *output)
+{
+    const __m512i act_min = _mm512_set1_epi32(p->act_min), act_max = _mm512_set1_epi32(p->act_max);
+    const __m512i zero = _mm512_setzero_si512();
+    for (int b = 0; b < p->batches; b++)
+        for (int oy = 0; oy < p->out_h; oy++)
+            for (int ox = 0; ox < p->out_w; ox++) {
+                const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+                const int fy0 = iy0 < 0 ? -iy0 : 0, fx0 = ix0 < 0 ? -ix0 : 0;
+                const int fy1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
+                const int fx1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
+                const int count = (fy1 - fy0) * (fx1 - fx0);
+                const __m512i half = _mm512_set1_epi32(count / 2);
+                const __m512d divisor = _mm512_set1_pd(count > 0 ? (double)count : 1.0);
+                int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c;
+                for (int c = 0; c < p->in_c; c += 16) {
+                    const int left = p->in_c - c;
+                    const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+                    __m512i acc = zero;
+                    for (int fy = fy0; fy < fy1; fy++) {
+                        const int8_t *row = input + (((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0) * p->in_c + c;
+                        for (int fx = fx0; fx < fx1; fx++)
+                            acc = _mm512_add_epi32(acc, _mm512_cvtepi8_epi32(
+                                _mm_maskz_loadu_epi8(lanes, row + (size_t)fx * p->in_c)));
+                    }
+                    if (count > 0) {
+                        const __mmask16 positive = _mm512_cmpgt_epi32_mask(acc, zero);
+                        acc = _mm512_mask_add_epi32(_mm512_sub_epi32(acc, half), positive, acc, half);
+                        const __m256i lo = _mm512_cvttpd_epi32(
+                            _mm512_div_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(acc)), divisor));
+                        const __m256i hi = _mm512_cvttpd_epi32(
+                            _mm512_div_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(acc, 1)), divisor));
+                        acc = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+                    }
+                    acc = _mm512_min_epi32(_mm512_max_epi32(acc, act_min), act_max);
+                    _mm_mask_storeu_epi8(out + c, lanes, _mm512_cvtepi32_epi8(acc));
+                }
+            }
+}
+
 /* ---------------------------------------------------------------- AVX2 */
 
 #define T256 __attribute__((target("avx2")))
 
+/* As mbqm_512 (same argument for the rounding), 8 lanes. The quotient fits in 32 bits, so a
+ * logical 64-bit shift leaves the same low half as the arithmetic one AVX2 lacks. */
 T256 static inline __m256i mbqm_256(__m256i x, __m256i mult, __m256i lshift, __m256i rshift)
 {
-    const __m256i zero = _mm256_setzero_si256();
     const __m256i one = _mm256_set1_epi32(1);
+    const __m256i half = _mm256_set1_epi64x(1 << 30);
     x = _mm256_sllv_epi32(x, lshift);
-    __m256i even = _mm256_mul_epi32(x, mult);
-    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
-    const __m256i nudge_pos = _mm256_set1_epi64x(1 << 30), nudge_neg = _mm256_set1_epi64x(1 - (1 << 30));
-    const __m256i trunc_fix = _mm256_set1_epi64x(((int64_t)1 << 31) - 1);
-    even = _mm256_add_epi64(even, _mm256_blendv_epi8(nudge_pos, nudge_neg, _mm256_cmpgt_epi64(zero, even)));
-    odd = _mm256_add_epi64(odd, _mm256_blendv_epi8(nudge_pos, nudge_neg, _mm256_cmpgt_epi64(zero, odd)));
-    even = _mm256_add_epi64(even, _mm256_and_si256(_mm256_cmpgt_epi64(zero, even), trunc_fix));
-    odd = _mm256_add_epi64(odd, _mm256_and_si256(_mm256_cmpgt_epi64(zero, odd), trunc_fix));
-    /* The quotient fits in 32 bits, so the logical shift leaves the same low half. */
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, mult), half);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32)), half);
     even = _mm256_srli_epi64(even, 31);
     odd = _mm256_srli_epi64(odd, 31);
-    __m256i high = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    const __m256i int_min = _mm256_set1_epi32(INT32_MIN);
-    const __m256i overflow = _mm256_and_si256(_mm256_cmpeq_epi32(x, int_min), _mm256_cmpeq_epi32(mult, int_min));
-    high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), overflow);
+    const __m256i high = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
     const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, rshift), one);
     const __m256i remainder = _mm256_and_si256(high, mask);
     const __m256i threshold = _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_srli_epi32(high, 31));
@@ -614,6 +659,13 @@ void tfl_quantize_vector(int level, const float *input, int8_t *output, size_t n
     tfl_quantize_ref(input, output, n, scale, zero_point);
 }
 
+void tfl_lookup2_vector(int level, const int8_t *table, const int8_t *a, const int8_t *b, int8_t *out, size_t n)
+{
+    (void)level;
+    for (size_t i = 0; i < n; i++)
+        out[i] = table[((unsigned)(uint8_t)a[i] << 8) | (uint8_t)b[i]];
+}
+
 int tfl_add_mul_vector(int level, const tfl_elementwise_params *e, const int8_t *a, const int8_t *b, int8_t *out,
                        size_t n)
 {
@@ -629,4 +681,16 @@ int tfl_add_mul_vector(int level, const tfl_elementwise_params *e, const int8_t 
 #endif
     (void)level; (void)e; (void)a; (void)b; (void)out; (void)n;
     return 0;
+}
+
+void tfl_avgpool_vector(int level, const tfl_conv_params *p, const int8_t *input, int8_t *output)
+{
+#if TFL_X86
+    if (level == 2) {
+        avgpool_512(p, input, output);
+        return;
+    }
+#endif
+    (void)level;
+    tfl_avgpool_ref(p, input, output);
 }

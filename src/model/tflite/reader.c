@@ -326,8 +326,9 @@ static int read_tensor(fb *f, const fb_table *tt, int index, const fb_vector *bu
     for (int d = 0; d < rank; d++) {
         t->shape[d] = shape[d];
         if (shape[d] < 0 || (shape[d] > 0 && elements > MAX_TENSOR_ELEMENTS / (size_t)shape[d])) {
+            const int code = shape[d] < 0 ? VB_EUNSUPPORTED : VB_ELIMIT;
             free(shape);
-            return vb_error_set(f->err, shape[d] < 0 ? VB_EUNSUPPORTED : VB_ELIMIT,
+            return vb_error_set(f->err, code,
                                 "%s: tensor %d (%s): dimension %d is %d (dynamic or too large)",
                                 f->name, index, t->name ? t->name : "?", d, t->shape[d]);
         }
