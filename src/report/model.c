@@ -235,12 +235,14 @@ vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, 
     }
     if (!clip)
         clip = vb_report_clip_get(report, clip_name, err);
+    if (clip && clip->video_path && !strcmp(clip->video_path, path))
+        return clip; /* the very same path given twice */
     if (clip && clip->video_path) /* a second file of the same name: keep both, named by path */
         clip = vb_report_clip_get(report, path, err);
     if (!clip)
         return NULL;
     if (clip->video_path)
-        return clip; /* the very same path given twice */
+        return clip;
     char *href = NULL;
     if (vb_report_relative_href(report_dir, path, &href, err))
         return NULL;
@@ -308,7 +310,7 @@ static int add_video_dir(vb_report *report, const char *dir_path, const char *re
         count++;
     }
     closedir(dir);
-    if (!rc)
+    if (!rc && count > 1)
         qsort(names, count, sizeof *names, compare_names);
     for (size_t i = 0; i < count && !rc; i++) {
         size_t length = strlen(dir_path) + strlen(names[i]) + 2;
@@ -533,7 +535,8 @@ static int compute_metrics(vb_report *report, vb_error *err)
 
 int vb_report_finish(vb_report *report, int sample_size, vb_error *err)
 {
-    qsort(report->clips, (size_t)report->num_clips, sizeof *report->clips, compare_clips);
+    if (report->num_clips > 1) /* clips is NULL when only a summary was read */
+        qsort(report->clips, (size_t)report->num_clips, sizeof *report->clips, compare_clips);
     if (report->slot_capacity && rebuild_index(report, report->slot_capacity))
         return vb_error_set(err, VB_ENOMEM, "report: out of memory for the clip index");
 

@@ -275,7 +275,7 @@ static void write_properties(FILE *out, const vb_report *report)
         free(values);
         html_raw(out, "</div>\n");
     }
-    html_raw(out, "<h3>Sample clips</h3>\n<table class=\"properties\"><thead><tr><th>clip</th><th>codec</th>"
+    html_raw(out, "<h3>Properties of the sample clips</h3>\n<table class=\"properties\"><thead><tr><th>clip</th><th>codec</th>"
                   "<th class=\"num\">size</th><th class=\"num\">rotation</th><th class=\"num\">fps</th>"
                   "<th class=\"num\">frames</th><th class=\"num\">duration</th></tr></thead><tbody>\n");
     for (int s = 0; s < report->num_sample; s++) {

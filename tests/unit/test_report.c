@@ -284,6 +284,24 @@ static void summary_rejects_bad_types_and_ranges(void **state)
     vb_report_free(&report);
 }
 
+/* Found by fuzz/fuzz_report.c: a summary without any CSV row leaves the clip list empty. */
+static void summary_alone_makes_a_page(void **state)
+{
+    (void)state;
+    vb_report report;
+    vb_report_init(&report);
+    vb_error err = {0};
+    assert_int_equal(vb_report_parse_summary(&report, eval_summary, strlen(eval_summary), "s.json", &err), VB_OK);
+    assert_int_equal(vb_report_finish(&report, 8, &err), VB_OK);
+    assert_int_equal(report.num_sample, 0);
+    const char *path = temp_path("summary_only.html");
+    assert_int_equal(vb_report_write_html(&report, path, &err), VB_OK);
+    char *page = read_text(path);
+    assert_non_null(strstr(page, "id=\"top1-accuracy\">50.00%"));
+    free(page);
+    vb_report_free(&report);
+}
+
 /* ---- the page ---- */
 
 static void page_shows_hostile_text_escaped(void **state)
@@ -379,6 +397,7 @@ int main(void)
         cmocka_unit_test(metrics_follow_the_seed_definitions),
         cmocka_unit_test(summary_reads_the_evaluation_schema),
         cmocka_unit_test(summary_rejects_bad_types_and_ranges),
+        cmocka_unit_test(summary_alone_makes_a_page),
         cmocka_unit_test(page_shows_hostile_text_escaped),
         cmocka_unit_test(local_videos_match_csv_rows_and_get_media),
     };
