@@ -385,22 +385,33 @@ static int selected_splits(vb_dataset *ds, const data_args *a, vb_split_status *
     return 0;
 }
 
+/* The start every listing verb shares: parse options, open DATA_DIR, select the
+ * version/split pairs. Returns 0 or the exit code to return (after printing). */
+static int open_selection(const char *verb, int argc, char **argv, data_args *a, vb_dataset **ds,
+                          vb_split_status **st, size_t *n, vb_error *err)
+{
+    int rc = parse_args(verb, argc, argv, a);
+    if (rc)
+        return rc;
+    if (vb_dataset_open(a->data_dir, ds, err))
+        return cli_fail(err);
+    if (selected_splits(*ds, a, st, n, err)) {
+        vb_dataset_close(ds);
+        return cli_fail(err);
+    }
+    return 0;
+}
+
 static int run_list(int argc, char **argv)
 {
     data_args a;
-    int rc = parse_args("data list", argc, argv, &a);
-    if (rc)
-        return rc;
     vb_error err = {0};
     vb_dataset *ds = NULL;
-    if (vb_dataset_open(a.data_dir, &ds, &err))
-        return cli_fail(&err);
     vb_split_status *st = NULL;
     size_t n = 0;
-    if (selected_splits(ds, &a, &st, &n, &err)) {
-        vb_dataset_close(&ds);
-        return cli_fail(&err);
-    }
+    int rc = open_selection("data list", argc, argv, &a, &ds, &st, &n, &err);
+    if (rc)
+        return rc;
     int json = !strcmp(a.format, "json");
     cJSON *array = json ? cJSON_CreateArray() : NULL;
     if (!json)
@@ -477,19 +488,13 @@ static int compare_class_count(const void *a, const void *b)
 static int run_classes(int argc, char **argv)
 {
     data_args a;
-    int rc = parse_args("data classes", argc, argv, &a);
-    if (rc)
-        return rc;
     vb_error err = {0};
     vb_dataset *ds = NULL;
-    if (vb_dataset_open(a.data_dir, &ds, &err))
-        return cli_fail(&err);
     vb_split_status *st = NULL;
     size_t n = 0;
-    if (selected_splits(ds, &a, &st, &n, &err)) {
-        vb_dataset_close(&ds);
-        return cli_fail(&err);
-    }
+    int rc = open_selection("data classes", argc, argv, &a, &ds, &st, &n, &err);
+    if (rc)
+        return rc;
     for (size_t s = 0; s < n && !rc; s++) {
         vb_clip_list list;
         if (vb_dataset_clips(ds, st[s].version, st[s].split, NULL, &list, &err)) {
