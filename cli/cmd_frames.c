@@ -105,9 +105,10 @@ int cmd_frames(int argc, char **argv)
         return cli_fail(&err);
     int rc = vb_clip_write_npy(&clip, output, as_float32, &err);
     if (!rc && cli_verbosity > 0)
-        fprintf(stderr, "%s: %d frames decoded%s, %d written as [%d,%d,%d,3] %s to %s\n", input,
-                clip.decoded_frames, clip.lost_frames ? " (some lost)" : "", clip.num_frames,
-                clip.num_frames, clip.height, clip.width, as_float32 ? "float32" : "uint8", output);
+        fprintf(stderr, "%s: %d frames (%d skipped undecoded: unused, unreferenced)%s, %d written as "
+                "[%d,%d,%d,3] %s to %s\n", input, clip.decoded_frames, clip.skipped_frames,
+                clip.lost_frames ? " (some lost)" : "", clip.num_frames, clip.num_frames, clip.height,
+                clip.width, as_float32 ? "float32" : "uint8", output);
     if (!rc && clip.lost_frames && cli_verbosity > 0)
         fprintf(stderr, "%s: warning: %d frames could not be decoded and were skipped\n", input,
                 clip.lost_frames);

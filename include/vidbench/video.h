@@ -41,7 +41,9 @@ typedef struct vb_clip {
     int num_frames;           /* T */
     int height, width;        /* S, S */
     uint8_t *frames;          /* [T,H,W,3] RGB, owned; free with vb_clip_free */
-    int decoded_frames;       /* frames decoded before resampling */
+    int decoded_frames;       /* frames in the stream: the count the resampling used */
+    int skipped_frames;       /* of those, frames the selection drops that were not even
+                                 decoded (H.264 frames no other frame references) */
     int lost_frames;          /* frames that failed to decode mid-stream (kept going) */
     double fps;               /* the stream's average frame rate, 0 if unknown */
 } vb_clip;

@@ -37,23 +37,33 @@ void vb_clip_free(vb_clip *clip)
 typedef struct pass_result {
     int expected;           /* the count the selection was computed for */
     int decoded, lost, read_error;
+    int skipped;            /* of `decoded`, frames left undecoded (the selection drops them) */
+    int skip_failed;        /* skipping's assumptions did not hold: redo without it */
     double fps;
 } pass_result;
+
+/* The packets of a stream are read ahead (for skipping) up to this many bytes: a 10 s
+ * Kinetics clip is about 1 MiB; a bigger stream is decoded the plain way. */
+#define MAX_PREFETCH_BYTES ((size_t)32 << 20)
 
 enum { KEEP_ALL = -1, COUNT_ONLY = 0, FROM_HEADER = -2 };
 
 /* expected KEEP_ALL: keep every frame (no selection). COUNT_ONLY: count frames only.
- * FROM_HEADER: the container's frame count when it has one, else COUNT_ONLY.
+ * FROM_HEADER: the container's frame count when it has one, else COUNT_ONLY; with
+ * allow_skip, the stream is read ahead and, when its display order is known, its packet
+ * count is the guess and frames the selection drops are not decoded where no other frame
+ * needs them (result->skip_failed when the decode contradicts that plan).
  * expected > 0: the selection is computed for that many frames; if the stream has a
  * different count, result->decoded tells and the frames are not valid. */
-static int decode_pass(const char *path, const vb_video_options *opt, int expected, double deadline_s,
-                       vb_clip *clip, pass_result *result, vb_error *err)
+static int decode_pass(const char *path, const vb_video_options *opt, int expected, int allow_skip,
+                       double deadline_s, vb_clip *clip, pass_result *result, vb_error *err)
 {
     vb_decoder dec;
     vb_frame_transform transform;
     memset(&transform, 0, sizeof transform);
     int *kept = NULL, *selection = NULL;
-    uint8_t *frames = NULL;
+    uint8_t *frames = NULL, *droppable = NULL;
+    int skipping = 0;
     size_t frame_bytes = (size_t)opt->size * opt->size * 3;
     int out_count = 0, capacity = 0;
     memset(result, 0, sizeof *result);
@@ -62,6 +72,15 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
     if (rc)
         return rc;
     result->fps = vb_stream_fps(dec.stream);
+    if (expected == FROM_HEADER && allow_skip) {
+        rc = vb_decoder_prefetch(&dec, MAX_PREFETCH_BYTES, err);
+        if (rc < 0)
+            goto done;
+        skipping = rc == 1 && dec.queue_count <= opt->max_frames;
+        rc = VB_OK;
+        if (skipping)
+            expected = dec.queue_count;
+    }
     if (expected == FROM_HEADER)
         expected = dec.stream->nb_frames > 0 && dec.stream->nb_frames <= opt->max_frames
                        ? (int)dec.stream->nb_frames
@@ -102,6 +121,19 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
             }
         }
     }
+    if (skipping && out_count > 0) {
+        droppable = malloc((size_t)expected);
+        if (!droppable) {
+            rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        memset(droppable, 1, (size_t)expected);
+        for (int j = 0; j < out_count; j++)
+            droppable[selection[j]] = 0;
+        vb_decoder_set_droppable(&dec, droppable);
+    } else {
+        skipping = 0;
+    }
 
     int next_slot = 0; /* first output slot not yet filled (selection is non-decreasing) */
     int frame_index = 0;
@@ -119,6 +151,13 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
             goto done;
         }
         int i = frame_index++;
+        if (skipping) {
+            if (dec.order_broken) {
+                result->skip_failed = 1;
+                goto done;
+            }
+            i = dec.frame_display_index;
+        }
         int wanted;
         if (expected < 0)
             wanted = 1;
@@ -178,9 +217,17 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         }
         av_frame_unref(dec.frame);
     }
-    result->decoded = dec.decoded_frames;
+    result->decoded = dec.decoded_frames + dec.skipped_frames;
+    result->skipped = dec.skipped_frames;
     result->lost = dec.lost_frames;
     result->read_error = dec.read_error;
+    /* Skipping is exact only for a clean stream that decoded to the planned count; anything
+     * else (lost or concealed frames, extra or missing output) is redone the plain way. */
+    if (skipping && (result->decoded != expected || dec.lost_frames || dec.flagged_frames || dec.read_error ||
+                     next_slot != out_count)) {
+        result->skip_failed = 1;
+        goto done;
+    }
     if (expected != 0) {
         clip->frames = frames;
         clip->num_frames = out_count;
@@ -188,6 +235,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
     }
 done:
     free(frames);
+    free(droppable);
     free(kept);
     free(selection);
     vb_frame_transform_free(&transform);
@@ -223,17 +271,25 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
     pass_result result;
     int rc;
     if (!selecting) {
-        rc = decode_pass(path, &opt, KEEP_ALL, opt.max_seconds, clip, &result, err);
+        rc = decode_pass(path, &opt, KEEP_ALL, 0, opt.max_seconds, clip, &result, err);
     } else {
-        /* First guess at the count: the container's. Wrong or missing -> count, then redo. */
-        rc = decode_pass(path, &opt, FROM_HEADER, opt.max_seconds, clip, &result, err);
+        /* First guess at the count: the packets' (skipping what the selection drops) or the
+         * container's. Wrong or missing -> count, then redo. */
+        rc = decode_pass(path, &opt, FROM_HEADER, 1, opt.max_seconds, clip, &result, err);
+        if (rc == VB_OK && result.skip_failed) {
+            vb_clip_free(clip);
+            double left = opt.max_seconds - (av_gettime_relative() - start_us) / 1e6;
+            if (left <= 0)
+                return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
+            rc = decode_pass(path, &opt, FROM_HEADER, 0, left, clip, &result, err);
+        }
         if (rc == VB_OK && result.decoded > 0 && result.decoded != result.expected) {
             vb_clip_free(clip);
             double left = opt.max_seconds - (av_gettime_relative() - start_us) / 1e6;
             if (left <= 0)
                 return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
             int exact = result.decoded;
-            rc = decode_pass(path, &opt, exact, left, clip, &result, err);
+            rc = decode_pass(path, &opt, exact, 0, left, clip, &result, err);
             if (rc == VB_OK && result.decoded != exact) {
                 vb_clip_free(clip);
                 return vb_error_set(err, VB_EDECODE, "%s: decoding is not repeatable (%d then %d frames)",
@@ -277,6 +333,7 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
     }
     clip->height = clip->width = opt.size;
     clip->decoded_frames = result.decoded;
+    clip->skipped_frames = result.skipped;
     clip->lost_frames = result.lost;
     clip->fps = result.fps;
     return VB_OK;

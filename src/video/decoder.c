@@ -78,6 +78,7 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
     memset(d, 0, sizeof *d);
     d->path = path;
     d->stream_index = -1;
+    d->frame_display_index = -1;
     pthread_once(&quiet_once, quiet_ffmpeg);
     if (!(max_seconds > 0))
         max_seconds = 300;
@@ -178,6 +179,184 @@ fail:
     return rc;
 }
 
+typedef struct pts_entry {
+    int64_t pts;
+    int packet;
+} pts_entry;
+
+static int compare_pts(const void *a, const void *b)
+{
+    const pts_entry *x = a, *y = b;
+    return x->pts < y->pts ? -1 : x->pts > y->pts ? 1 : x->packet - y->packet;
+}
+
+/* The stream's reorder depth: the most packets that precede one in decode order and follow
+ * it in display order (H.264's max_num_reorder_frames), with a Fenwick tree over display
+ * positions. -1 when out of memory. */
+static int reorder_depth(const int *display_index, int count)
+{
+    if (count <= 0)
+        return 0;
+    int *tree = calloc((size_t)count + 1, sizeof *tree);
+    if (!tree)
+        return -1;
+    int depth = 0;
+    for (int k = 0; k < count; k++) {
+        int earlier_before = 0; /* packets decoded earlier that display before this one */
+        for (int i = display_index[k]; i > 0; i -= i & -i)
+            earlier_before += tree[i];
+        if (k - earlier_before > depth)
+            depth = k - earlier_before;
+        for (int i = display_index[k] + 1; i <= count; i += i & -i)
+            tree[i]++;
+    }
+    free(tree);
+    return depth;
+}
+
+static int queue_push(vb_decoder *d, AVPacket *packet, int *capacity)
+{
+    if (d->queue_count == *capacity) {
+        int grown = *capacity ? *capacity * 2 : 512;
+        AVPacket **more = realloc(d->queue, (size_t)grown * sizeof *more);
+        if (!more)
+            return VB_ENOMEM;
+        d->queue = more;
+        *capacity = grown;
+    }
+    AVPacket *copy = av_packet_alloc();
+    if (!copy)
+        return VB_ENOMEM;
+    av_packet_move_ref(copy, packet);
+    d->queue[d->queue_count++] = copy;
+    return VB_OK;
+}
+
+int vb_decoder_prefetch(vb_decoder *d, size_t max_bytes, vb_error *err)
+{
+    d->nal_length_size = d->stream->codecpar->codec_id == AV_CODEC_ID_H264
+                             ? vb_h264_avcc_length_size(d->stream->codecpar->extradata,
+                                                        (size_t)d->stream->codecpar->extradata_size)
+                             : 0;
+    if (!d->nal_length_size || d->queue)
+        return 0;
+    size_t bytes = 0;
+    int capacity = 0, whole_stream = 0, usable = 1;
+    while (bytes <= max_bytes) {
+        int ret = av_read_frame(d->format, d->packet);
+        if (ret == AVERROR(EAGAIN))
+            continue;
+        if (ret == AVERROR_EXIT)
+            return vb_error_set(err, VB_ELIMIT, "%s: reading exceeded its time limit", d->path);
+        if (ret < 0) {
+            if (ret != AVERROR_EOF)
+                d->read_error = ret;
+            d->input_done = 1;
+            whole_stream = ret == AVERROR_EOF;
+            break;
+        }
+        if (d->packet->stream_index != d->stream_index) {
+            av_packet_unref(d->packet);
+            continue;
+        }
+        /* packets the demuxer marks to discard (edit lists) decode without being output */
+        if (d->packet->pts == AV_NOPTS_VALUE || (d->packet->flags & AV_PKT_FLAG_DISCARD))
+            usable = 0;
+        bytes += (size_t)d->packet->size;
+        if (queue_push(d, d->packet, &capacity)) {
+            av_packet_unref(d->packet);
+            return vb_error_set(err, VB_ENOMEM, "%s: out of memory", d->path);
+        }
+    }
+    int n = d->queue_count;
+    if (!whole_stream || !usable || n == 0)
+        return 0;
+    pts_entry *order = malloc((size_t)n * sizeof *order);
+    d->queue_display_index = malloc((size_t)n * sizeof *d->queue_display_index);
+    d->display_pts = malloc((size_t)n * sizeof *d->display_pts);
+    if (!order || !d->queue_display_index || !d->display_pts) {
+        free(order);
+        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", d->path);
+    }
+    for (int k = 0; k < n; k++)
+        order[k] = (pts_entry){d->queue[k]->pts, k};
+    qsort(order, (size_t)n, sizeof *order, compare_pts);
+    for (int r = 0; r < n; r++) {
+        if (r > 0 && order[r].pts == order[r - 1].pts)
+            usable = 0; /* two frames at one time: display order is not known */
+        d->display_pts[r] = order[r].pts;
+        d->queue_display_index[order[r].packet] = r;
+    }
+    free(order);
+    /* A decoder whose delay is shorter than the stream's reordering drops or misorders
+     * frames while it adapts; what it would output then depends on which frames it saw. */
+    int depth = usable ? reorder_depth(d->queue_display_index, n) : -1;
+    if (depth < 0 || depth > d->codec->has_b_frames) {
+        free(d->display_pts);
+        d->display_pts = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+void vb_decoder_set_droppable(vb_decoder *d, const uint8_t *droppable)
+{
+    d->droppable = d->display_pts ? droppable : NULL;
+}
+
+/* The display position of a decoded frame from its pts; -1 when it is not a queued one. */
+static int display_index_of(const vb_decoder *d, int64_t pts)
+{
+    int lo = 0, hi = d->queue_count - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (d->display_pts[mid] == pts)
+            return mid;
+        if (d->display_pts[mid] < pts)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* The next packet of the stream: the prefetched queue first, then the demuxer.
+ * 1: d->packet holds one; 0: input done; < 0: error. */
+static int next_packet(vb_decoder *d, vb_error *err)
+{
+    while (d->queue_next < d->queue_count) {
+        int k = d->queue_next++;
+        AVPacket *queued = d->queue[k];
+        if (d->droppable && d->droppable[d->queue_display_index[k]] &&
+            vb_h264_packet_disposable(queued->data, (size_t)queued->size, d->nal_length_size)) {
+            d->skipped_frames++;
+            av_packet_free(&d->queue[k]);
+            continue;
+        }
+        av_packet_move_ref(d->packet, queued);
+        av_packet_free(&d->queue[k]);
+        return 1;
+    }
+    for (;;) {
+        if (d->input_done)
+            return 0;
+        int ret = av_read_frame(d->format, d->packet);
+        if (ret == AVERROR(EAGAIN))
+            continue;
+        if (ret == AVERROR_EXIT)
+            return vb_error_set(err, VB_ELIMIT, "%s: reading exceeded its time limit", d->path);
+        if (ret < 0) {
+            if (ret != AVERROR_EOF)
+                d->read_error = ret; /* truncated or corrupt container: keep what decoded */
+            d->input_done = 1;
+            return 0;
+        }
+        if (d->packet->stream_index == d->stream_index)
+            return 1;
+        av_packet_unref(d->packet);
+    }
+}
+
 int vb_decoder_next(vb_decoder *d, vb_error *err)
 {
     for (;;) {
@@ -192,6 +371,14 @@ int vb_decoder_next(vb_decoder *d, vb_error *err)
                 continue;
             }
             d->decoded_frames++;
+            if (d->frame->decode_error_flags || (d->frame->flags & AV_FRAME_FLAG_CORRUPT))
+                d->flagged_frames++;
+            if (d->display_pts) {
+                int index = display_index_of(d, d->frame->pts);
+                if (index < 0 || index <= d->frame_display_index)
+                    d->order_broken = 1;
+                d->frame_display_index = index;
+            }
             return 1;
         }
         if (ret == AVERROR_EOF)
@@ -202,27 +389,17 @@ int vb_decoder_next(vb_decoder *d, vb_error *err)
         }
         if (d->flushed)
             return 0; /* a decoder that wants input after the flush has nothing more */
-        if (d->input_done) {
+        ret = next_packet(d, err);
+        if (ret < 0)
+            return ret;
+        if (ret == 0) {
             avcodec_send_packet(d->codec, NULL);
             d->flushed = 1;
             continue;
         }
-        ret = av_read_frame(d->format, d->packet);
-        if (ret == AVERROR(EAGAIN))
-            continue;
-        if (ret == AVERROR_EXIT)
-            return vb_error_set(err, VB_ELIMIT, "%s: reading exceeded its time limit", d->path);
-        if (ret < 0) {
-            if (ret != AVERROR_EOF)
-                d->read_error = ret; /* truncated or corrupt container: keep what decoded */
-            d->input_done = 1;
-            continue;
-        }
-        if (d->packet->stream_index == d->stream_index) {
-            ret = avcodec_send_packet(d->codec, d->packet);
-            if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-                d->lost_frames++;
-        }
+        ret = avcodec_send_packet(d->codec, d->packet);
+        if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
+            d->lost_frames++;
         av_packet_unref(d->packet);
     }
 }
@@ -314,5 +491,10 @@ void vb_decoder_close(vb_decoder *d)
     av_frame_free(&d->bgr);
     sws_freeContext(d->sws);
     free(d->rotated);
+    for (int k = d->queue_next; k < d->queue_count; k++)
+        av_packet_free(&d->queue[k]);
+    free(d->queue);
+    free(d->queue_display_index);
+    free(d->display_pts);
     memset(d, 0, sizeof *d);
 }

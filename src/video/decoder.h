@@ -1,6 +1,8 @@
 /* The streaming decoder under the video ingest: FFmpeg demux + send/receive decode of the
  * best video stream with frame threading, a wall-clock deadline that also interrupts
- * blocking reads, and counting of frames lost to corrupt data. Internal. */
+ * blocking reads, and counting of frames lost to corrupt data. Optionally it reads the
+ * whole stream first, so that it knows every frame's display position and can leave
+ * undecoded the H.264 frames the caller drops and no other frame references. Internal. */
 #ifndef VB_VIDEO_DECODER_H
 #define VB_VIDEO_DECODER_H
 
@@ -31,12 +33,35 @@ typedef struct vb_decoder {
     int sws_width, sws_height, sws_format;
     uint8_t *rotated;               /* rotated copy when rotation_degrees != 0 */
     size_t rotated_bytes;
+    /* vb_decoder_prefetch: the stream's packets in decode order, read before decoding */
+    AVPacket **queue;
+    int queue_count, queue_next;
+    int *queue_display_index;       /* [queue_count] display position of each packet */
+    int64_t *display_pts;           /* [queue_count] the packets' pts in display order */
+    int nal_length_size;            /* H.264 avcC length prefix, 0 when not avcC */
+    const uint8_t *droppable;       /* by display index: the caller drops that frame */
+    int skipped_frames;             /* droppable frames not decoded at all */
+    int frame_display_index;        /* of decoder->frame, when display_pts is known */
+    int order_broken;               /* an output frame's pts was unknown or out of order */
+    int flagged_frames;             /* frames the decoder marked corrupt (concealed errors) */
 } vb_decoder;
 
 /* Opens path and its best video stream. threads: 0 = all cores; max_seconds bounds the
  * whole life of the decoder (open included). */
 int vb_decoder_open(vb_decoder *decoder, const char *path, int threads, double max_seconds,
                     vb_error *err);
+/* Reads the stream's packets ahead of decoding (at most max_bytes of them) and works out
+ * each one's display position. Returns 1 when skipping is possible: the whole stream is
+ * queued, it is H.264 in avcC form, every packet has its own pts, and the decoder's
+ * reorder delay covers the stream's (so decoding the full stream would output every frame
+ * in pts order); decoder->queue_count is then the frame count. 0: not possible (what was
+ * read is decoded normally). < 0: error (deadline). */
+int vb_decoder_prefetch(vb_decoder *decoder, size_t max_bytes, vb_error *err);
+/* droppable[display index] != 0 marks frames the caller will not use; after a successful
+ * prefetch, those whose packets are disposable (vb_h264_packet_disposable) are not decoded.
+ * decoder->frame_display_index then tells each output frame's display position. The
+ * array must outlive the decoding. */
+void vb_decoder_set_droppable(vb_decoder *decoder, const uint8_t *droppable);
 /* 1: a frame is in decoder->frame; 0: end of stream; < 0: error (deadline, I/O). */
 int vb_decoder_next(vb_decoder *decoder, vb_error *err);
 /* Converts decoder->frame to BGR24 and applies the rotation: *bgr points at

@@ -72,4 +72,14 @@ void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int
  * room for count entries). */
 void vb_select_fps(int count, double source_fps, double target_fps, int *kept, int *kept_count);
 
+/* ---- h264_nal.c: which H.264 access units no other picture depends on ---- */
+
+/* The NAL length-prefix size (1, 2 or 4) of an avcC decoder configuration record; 0 when
+ * extradata is not one (Annex B streams, other codecs, malformed records). */
+int vb_h264_avcc_length_size(const uint8_t *extradata, size_t size);
+/* 1 when the length-prefixed packet holds only non-reference slices (nal_ref_idc 0), plus
+ * access unit delimiters or filler: dropping it changes no other decoded picture. 0 for
+ * anything else, including parameter sets, SEI and malformed length prefixes. */
+int vb_h264_packet_disposable(const uint8_t *data, size_t size, int length_size);
+
 #endif

@@ -1,9 +1,11 @@
 /* Frame selection: the seed's resampling rule (output i = input floor(i * count / n)) for up-
  * and down-sampling, the --fps selection, and that decoding with a selection (which skips
- * converting the dropped frames) gives exactly the frames of a full decode indexed by the
- * rule -- the plain path is the reference for the skipping one. */
+ * converting the dropped frames, and decoding those of them no other frame references)
+ * gives exactly the frames of a full decode indexed by the rule -- the plain path is the
+ * reference for the skipping one. */
 #include "testlib.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,8 +76,9 @@ static vb_clip decode_or_fail(const char *path, const vb_video_options *options)
     return clip;
 }
 
-/* Selected decode == full decode indexed by vb_resample_indices, frame by frame. */
-static void check_selection_matches_full_decode(const char *path, int num_frames, vb_resize_mode mode)
+/* Selected decode == full decode indexed by vb_resample_indices, frame by frame. Returns
+ * how many frames the selected decode left undecoded. */
+static int check_selection_matches_full_decode(const char *path, int num_frames, vb_resize_mode mode)
 {
     vb_video_options options;
     vb_video_options_init(&options);
@@ -94,8 +97,11 @@ static void check_selection_matches_full_decode(const char *path, int num_frames
         if (memcmp(picked.frames + frame_bytes * i, all.frames + frame_bytes * idx[i], frame_bytes))
             fail_msg("%s: output frame %d differs from full-decode frame %d", path, i, idx[i]);
     free(idx);
+    int skipped = picked.skipped_frames;
+    assert_true(skipped >= 0 && skipped <= picked.decoded_frames - 1);
     vb_clip_free(&all);
     vb_clip_free(&picked);
+    return skipped;
 }
 
 static void selected_decode_equals_full_decode(void **state)
@@ -108,6 +114,120 @@ static void selected_decode_equals_full_decode(void **state)
     /* AV1 in Matroska has no frame count in its header: the count pass path */
     check_selection_matches_full_decode(shared_path("data/robustness/torchcodec/av1_video.mkv"),
                                         test_sanitized() ? 10 : 40, VB_RESIZE_PAD);
+}
+
+/* The H.264 access-unit test behind skipping, on packets built by hand: 4-byte length
+ * prefixes (avcC), NAL header = forbidden bit | nal_ref_idc << 5 | nal_unit_type. */
+static void disposable_h264_packets_are_told_apart(void **state)
+{
+    (void)state;
+    const uint8_t nonref_slice[] = {0, 0, 0, 3, 0x01, 0xAA, 0xBB};          /* ref_idc 0, type 1 */
+    const uint8_t ref_slice[] = {0, 0, 0, 3, 0x41, 0xAA, 0xBB};             /* ref_idc 2, type 1 */
+    const uint8_t idr[] = {0, 0, 0, 2, 0x65, 0x88};                          /* type 5 */
+    const uint8_t aud_then_nonref[] = {0, 0, 0, 2, 0x09, 0xF0, 0, 0, 0, 2, 0x01, 0x9A};
+    const uint8_t sei_then_nonref[] = {0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, 0x01, 0x9A};
+    const uint8_t sps_then_nonref[] = {0, 0, 0, 2, 0x67, 0x64, 0, 0, 0, 2, 0x01, 0x9A};
+    const uint8_t two_nonref_slices[] = {0, 0, 0, 1, 0x01, 0, 0, 0, 1, 0x01};
+    const uint8_t nonref_then_ref[] = {0, 0, 0, 1, 0x01, 0, 0, 0, 1, 0x21};
+    const uint8_t aud_only[] = {0, 0, 0, 2, 0x09, 0xF0};
+    const uint8_t overlong[] = {0, 0, 0, 9, 0x01, 0xAA};                     /* length past the end */
+    const uint8_t zero_length[] = {0, 0, 0, 0, 0, 0, 0, 1, 0x01};
+    const uint8_t cut_prefix[] = {0, 0, 0, 1, 0x01, 0, 0};                   /* 2 bytes of a prefix */
+    const uint8_t forbidden_bit[] = {0, 0, 0, 1, 0x81};
+    const uint8_t two_byte_prefix[] = {0, 2, 0x01, 0x9A};
+    assert_int_equal(vb_h264_packet_disposable(nonref_slice, sizeof nonref_slice, 4), 1);
+    assert_int_equal(vb_h264_packet_disposable(ref_slice, sizeof ref_slice, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(idr, sizeof idr, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(aud_then_nonref, sizeof aud_then_nonref, 4), 1);
+    assert_int_equal(vb_h264_packet_disposable(sei_then_nonref, sizeof sei_then_nonref, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(sps_then_nonref, sizeof sps_then_nonref, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(two_nonref_slices, sizeof two_nonref_slices, 4), 1);
+    assert_int_equal(vb_h264_packet_disposable(nonref_then_ref, sizeof nonref_then_ref, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(aud_only, sizeof aud_only, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(overlong, sizeof overlong, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(zero_length, sizeof zero_length, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(cut_prefix, sizeof cut_prefix, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(forbidden_bit, sizeof forbidden_bit, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(two_byte_prefix, sizeof two_byte_prefix, 2), 1);
+    assert_int_equal(vb_h264_packet_disposable(two_byte_prefix, sizeof two_byte_prefix, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(nonref_slice, 0, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(NULL, 5, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(nonref_slice, sizeof nonref_slice, 3), 0);
+
+    /* avcC: version 1, ..., lengthSizeMinusOne in byte 4's low bits (0xFF -> 4 bytes) */
+    const uint8_t avcc[] = {1, 0x64, 0, 0x1F, 0xFF, 0xE1, 0};
+    const uint8_t avcc_two[] = {1, 0x64, 0, 0x1F, 0xFD, 0xE1, 0};
+    const uint8_t avcc_reserved[] = {1, 0x64, 0, 0x1F, 0xFE, 0xE1, 0};
+    const uint8_t annex_b[] = {0, 0, 0, 1, 0x67, 0x64, 0};
+    assert_int_equal(vb_h264_avcc_length_size(avcc, sizeof avcc), 4);
+    assert_int_equal(vb_h264_avcc_length_size(avcc_two, sizeof avcc_two), 2);
+    assert_int_equal(vb_h264_avcc_length_size(avcc_reserved, sizeof avcc_reserved), 0);
+    assert_int_equal(vb_h264_avcc_length_size(annex_b, sizeof annex_b), 0);
+    assert_int_equal(vb_h264_avcc_length_size(avcc, 6), 0);
+}
+
+/* Leaving unused, unreferenced H.264 frames undecoded changes no output frame: every H.264
+ * clip in ../shared, down to 100, 30 and 7 frames, against the full decode. The Kinetics
+ * clips have non-reference B-frames, so the skipping path really runs on them. */
+static void skipping_unused_frames_changes_no_output(void **state)
+{
+    (void)state;
+    const char *clips[] = {
+        "data/videos/kinetics400/R6llTwEh07w.mp4", "data/videos/kinetics400/SOX5yA1l24A.mp4",
+        "data/videos/kinetics400/abseiling_k400.mp4", "data/videos/kinetics400/mmaction2_demo.mp4",
+        "data/videos/kinetics400_unverified/mmaction2_demo_2020-06.mp4",
+        "data/videos/kinetics400_unverified/mmaction2_rawvideo_part_0.mp4",
+        "data/videos/kinetics400_unverified/mmaction2_tests_test.mp4", "data/videos/reference/carving_ice_rpi.mp4",
+    };
+    const int counts[] = {100, 30, 7};
+    int clip_count = test_sanitized() ? 2 : (int)(sizeof clips / sizeof clips[0]);
+    for (int c = 0; c < clip_count; c++) {
+        int skipped = 0;
+        for (int k = 0; k < 3; k++)
+            skipped += check_selection_matches_full_decode(shared_path(clips[c]), counts[k], VB_RESIZE_CROP);
+        if (strstr(clips[c], "/kinetics400/") && skipped == 0)
+            fail_msg("%s: no frame was skipped; the skipping path did not run", clips[c]);
+    }
+}
+
+/* Encodes testsrc2 with ffmpeg's libx264 (4 s, 25 fps, 100 frames) into the scratch dir. */
+static const char *encode_test_clip(const char *name, const char *options)
+{
+    const char *path = temp_path(name);
+    char command[1024];
+    snprintf(command, sizeof command,
+             "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=176x144:rate=25 -t 4 -pix_fmt yuv420p "
+             "-c:v libx264 %s '%s'", options, path);
+    if (system(command) != 0)
+        fail_msg("could not encode %s with ffmpeg (libx264)", name);
+    return path;
+}
+
+/* The same on encoder structures the shared clips lack: B-pyramids (B-frames that are
+ * references), open GOPs with several slices, interlaced coding, Matroska, no B-frames,
+ * and an MP4 edit list that starts mid-GOP (decoded but not shown frames: no skipping). */
+static void skipping_is_exact_on_other_h264_structures(void **state)
+{
+    (void)state;
+    const char *pyramid = encode_test_clip("pyramid.mp4", "-preset medium -bf 3 -x264-params b-pyramid=normal");
+    assert_true(check_selection_matches_full_decode(pyramid, 30, VB_RESIZE_CROP) > 0);
+    const char *open_gop = encode_test_clip(
+        "open_gop.mp4", "-preset medium -bf 2 -x264-params b-pyramid=none:open-gop=1:keyint=20:slices=3");
+    assert_true(check_selection_matches_full_decode(open_gop, 30, VB_RESIZE_CROP) > 0);
+    const char *no_b = encode_test_clip("no_b.mp4", "-preset ultrafast -bf 0");
+    assert_int_equal(check_selection_matches_full_decode(no_b, 30, VB_RESIZE_CROP), 0);
+    check_selection_matches_full_decode(
+        encode_test_clip("interlaced.mp4", "-preset medium -bf 3 -flags +ildct+ilme -x264-params interlaced=1"),
+        30, VB_RESIZE_CROP);
+    check_selection_matches_full_decode(encode_test_clip("pyramid.mkv", "-preset medium -bf 3"), 7,
+                                        VB_RESIZE_PAD);
+
+    char command[2048];
+    const char *cut = temp_path("cut.mp4");
+    snprintf(command, sizeof command, "ffmpeg -nostdin -v error -y -ss 1.3 -i '%s' -c copy '%s'", pyramid, cut);
+    if (system(command) != 0)
+        fail_msg("could not cut %s with ffmpeg", pyramid);
+    assert_int_equal(check_selection_matches_full_decode(cut, 30, VB_RESIZE_CROP), 0);
 }
 
 static void fps_then_resample_on_a_real_clip(void **state)
@@ -137,6 +257,9 @@ int main(void)
         cmocka_unit_test(fps_selection_keeps_nearest_frames),
         cmocka_unit_test(selected_decode_equals_full_decode),
         cmocka_unit_test(fps_then_resample_on_a_real_clip),
+        cmocka_unit_test(disposable_h264_packets_are_told_apart),
+        cmocka_unit_test(skipping_unused_frames_changes_no_output),
+        cmocka_unit_test(skipping_is_exact_on_other_h264_structures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
