@@ -176,11 +176,13 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         rc = vb_decoder_bgr(&dec, &bgr, &w, &h, &stride, err);
         if (rc)
             goto done;
-        if (!transform.bgr || transform.in_width != w || transform.in_height != h) {
+        if (!transform.size || transform.in_width != w || transform.in_height != h) {
             vb_frame_transform_free(&transform);
             rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
             if (rc) {
-                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d", path, w, h, opt->size);
+                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d (%s)", path, w, h, opt->size,
+                                  rc == VB_ELIMIT ? "the padded square would exceed 8192x8192 pixels"
+                                                  : "out of memory or invalid size");
                 goto done;
             }
         }

@@ -1,7 +1,8 @@
 /* Bilinear resize of uint8 images, bit-exact with OpenCV 4.6 cv::resize(INTER_LINEAR) as
  * built for x86-64: 11-bit weights, an integer horizontal pass, and the vertical pass's
  * 16-bit high-half products with (sum + 2) >> 2 rounding. Exact 2x downscales switch to
- * OpenCV's INTER_AREA fast path, as cv::resize does. Plain C; no SIMD needed for exactness. */
+ * OpenCV's INTER_AREA fast path, as cv::resize does. Plain C passes are the reference; the
+ * SSE2 vertical and SSSE3 horizontal passes do the same integer arithmetic. */
 #include "video/video_internal.h"
 
 #include <float.h>
@@ -10,6 +11,10 @@
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <tmmintrin.h>
+#define HAVE_SSSE3_PASS 1
 #endif
 
 enum { COEF_BITS = 11, COEF_SCALE = 1 << COEF_BITS };
@@ -88,6 +93,30 @@ int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int
     }
     plan->x_interior_end = x_interior_end * channels;
 
+#ifdef HAVE_SSSE3_PASS
+    if (channels == 3 && __builtin_cpu_supports("ssse3")) {
+        plan->pixel_offsets = malloc((size_t)dst_width * sizeof *plan->pixel_offsets);
+        plan->pixel_weights = malloc((size_t)dst_width * 8 * sizeof *plan->pixel_weights);
+        if (!plan->pixel_offsets || !plan->pixel_weights) {
+            vb_resize_plan_free(plan);
+            return VB_ENOMEM;
+        }
+        int dx = 0;
+        /* the 8-byte load of pixel sx reads up to byte 3*sx + 7: inside the row while
+         * sx + 3 <= src_width */
+        for (; dx < x_interior_end && plan->x_offsets[3 * dx] / 3 + 3 <= src_width; dx++) {
+            plan->pixel_offsets[dx] = plan->x_offsets[3 * dx];
+            for (int k = 0; k < 3; k++) {
+                plan->pixel_weights[8 * dx + 2 * k] = plan->x_weights[6 * dx];
+                plan->pixel_weights[8 * dx + 2 * k + 1] = plan->x_weights[6 * dx + 1];
+            }
+            plan->pixel_weights[8 * dx + 6] = plan->pixel_weights[8 * dx + 7] = 0;
+        }
+        plan->simd_pixels = dx;
+        plan->simd = 1;
+    }
+#endif
+
     for (int dy = 0; dy < dst_height; dy++) {
         float fy = (float)((dy + 0.5) * scale_y - 0.5);
         int sy = (int)floorf(fy);
@@ -108,8 +137,50 @@ void vb_resize_plan_free(vb_resize_plan *plan)
     free(plan->y_offsets);
     free(plan->y_weights);
     free(plan->rows);
+    free(plan->pixel_offsets);
+    free(plan->pixel_weights);
     memset(plan, 0, sizeof *plan);
 }
+
+void vb_resize_plan_reverse_channels(vb_resize_plan *plan)
+{
+    const int cn = plan->channels;
+    plan->reverse_channels = !plan->reverse_channels;
+    if (!plan->x_offsets)
+        return; /* the 2x area path reads the flag */
+    /* element (dx, c) takes the source channel cn-1-c; weights are the same per pixel */
+    for (int dx = 0; dx < plan->dst_width; dx++)
+        for (int c = 0; c < cn / 2; c++) {
+            int *a = &plan->x_offsets[dx * cn + c], *b = &plan->x_offsets[dx * cn + cn - 1 - c];
+            int t = *a;
+            *a = *b;
+            *b = t;
+        }
+}
+
+#ifdef HAVE_SSSE3_PASS
+/* The sums of horizontal_pass (below) for the first simd_pixels pixels of a 3-channel row:
+ * the two source pixels as zero-extended 16-bit (left, right) pairs per channel, times
+ * (w0, w1) pairwise with pmaddwd -- exact, as the products and sums fit in 32 bits. */
+__attribute__((target("ssse3"))) static int horizontal_pass_ssse3(const vb_resize_plan *plan,
+                                                                   const uint8_t *src_row, int32_t *out)
+{
+    const __m128i pairs_bgr = _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
+    const __m128i pairs_rgb = _mm_setr_epi8(2, -1, 5, -1, 1, -1, 4, -1, 0, -1, 3, -1, -1, -1, -1, -1);
+    const __m128i pairs = plan->reverse_channels ? pairs_rgb : pairs_bgr;
+    const int *ofs = plan->pixel_offsets;
+    const int16_t *w = plan->pixel_weights;
+    for (int dx = 0; dx < plan->simd_pixels; dx++) {
+        /* reverse_channels swapped x_offsets but pixel_offsets stay the left pixel's start */
+        __m128i two_pixels = _mm_loadl_epi64((const __m128i *)(src_row + ofs[dx]));
+        __m128i sums = _mm_madd_epi16(_mm_shuffle_epi8(two_pixels, pairs),
+                                      _mm_loadu_si128((const __m128i *)(w + 8 * dx)));
+        _mm_storel_epi64((__m128i *)(out + 3 * dx), sums);
+        out[3 * dx + 2] = _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+    }
+    return plan->simd_pixels * 3;
+}
+#endif
 
 /* HResizeLinear: out[e] = S[ofs]*w0 + S[ofs+cn]*w1 inside, S[ofs]*2048 at the right edge.
  * Exact integer arithmetic, so any evaluation order gives OpenCV's values. */
@@ -120,13 +191,17 @@ static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, 
     const int *ofs = plan->x_offsets;
     const int16_t *w = plan->x_weights;
     int e = 0;
+#ifdef HAVE_SSSE3_PASS
+    if (plan->simd)
+        e = horizontal_pass_ssse3(plan, src_row, out);
+#endif
     if (cn == 3) { /* the common case: one offset and weight pair per pixel */
         for (; e + 3 <= plan->x_interior_end; e += 3) {
-            const uint8_t *s = src_row + ofs[e];
+            const uint8_t *s0 = src_row + ofs[e], *s1 = src_row + ofs[e + 1], *s2 = src_row + ofs[e + 2];
             int32_t w0 = w[2 * e], w1 = w[2 * e + 1];
-            out[e] = s[0] * w0 + s[3] * w1;
-            out[e + 1] = s[1] * w0 + s[4] * w1;
-            out[e + 2] = s[2] * w0 + s[5] * w1;
+            out[e] = s0[0] * w0 + s0[3] * w1;
+            out[e + 1] = s1[0] * w0 + s1[3] * w1;
+            out[e + 2] = s2[0] * w0 + s2[3] * w1;
         }
     }
     for (; e < plan->x_interior_end; e++)
@@ -134,6 +209,7 @@ static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, 
     for (; e < elements; e++)
         out[e] = src_row[ofs[e]] * COEF_SCALE;
 }
+
 
 static inline uint8_t saturate_uint8(int32_t v)
 {
@@ -192,7 +268,7 @@ static void area_fast_2x(const vb_resize_plan *plan, const uint8_t *src, size_t 
         uint8_t *d = dst + (size_t)dy * dst_stride;
         for (int dx = 0; dx < plan->dst_width; dx++)
             for (int c = 0; c < cn; c++) {
-                int i = 2 * dx * cn + c;
+                int i = 2 * dx * cn + (plan->reverse_channels ? cn - 1 - c : c);
                 d[dx * cn + c] = (uint8_t)((s0[i] + s0[i + cn] + s1[i] + s1[i + cn] + 2) >> 2);
             }
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 enum { SHORTSIDE_TARGET = 256 };
+enum { MAX_PAD_PIXELS = 1 << 26 };   /* the padded square, like the decoder's frame limit */
 
 static const char *const mode_names[] = {"crop", "pad", "shortside", "stretch"};
 
@@ -46,6 +47,9 @@ int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size
         t->region_width = t->region_height = min_dim;
         break;
     case VB_RESIZE_PAD: /* the frame centered on a black max x max square */
+        /* a 65536 x 1024 frame is within the decoder's pixel limit, its square is not */
+        if ((long long)max_dim * max_dim > MAX_PAD_PIXELS)
+            return VB_ELIMIT;
         t->region_width = t->region_height = max_dim;
         t->scratch = calloc((size_t)max_dim * max_dim, 3);
         if (!t->scratch)
@@ -77,14 +81,13 @@ int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size
     default:
         return VB_EINVAL;
     }
-    t->bgr = malloc((size_t)size * size * 3);
-    int rc = t->bgr ? vb_resize_plan_init(&t->plan, t->region_width, t->region_height,
-                                          t->resized_width, t->resized_height, 3)
-                    : VB_ENOMEM;
+    int rc = vb_resize_plan_init(&t->plan, t->region_width, t->region_height, t->resized_width,
+                                 t->resized_height, 3);
     if (rc) {
         vb_frame_transform_free(t);
         return rc;
     }
+    vb_resize_plan_reverse_channels(&t->plan); /* the seed's frame[:, :, [2, 1, 0]] */
     return VB_OK;
 }
 
@@ -94,18 +97,7 @@ void vb_frame_transform_free(vb_frame_transform *t)
         return;
     vb_resize_plan_free(&t->plan);
     free(t->scratch);
-    free(t->bgr);
     memset(t, 0, sizeof *t);
-}
-
-/* BGR -> RGB, the seed's frame[:, :, [2, 1, 0]]. */
-static void swap_red_blue(const uint8_t *bgr, size_t pixels, uint8_t *rgb)
-{
-    for (size_t i = 0; i < pixels; i++) {
-        rgb[3 * i] = bgr[3 * i + 2];
-        rgb[3 * i + 1] = bgr[3 * i + 1];
-        rgb[3 * i + 2] = bgr[3 * i];
-    }
 }
 
 void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t stride, uint8_t *out)
@@ -115,7 +107,7 @@ void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t st
     case VB_RESIZE_CROP:
     case VB_RESIZE_STRETCH:
         vb_resize_run(&t->plan, bgr + (size_t)t->region_y * stride + (size_t)t->region_x * 3, stride,
-                      t->bgr, out_stride);
+                      out, out_stride);
         break;
     case VB_RESIZE_PAD: {
         int side = t->region_width;
@@ -124,20 +116,19 @@ void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t st
         for (int y = 0; y < t->in_height; y++)
             memcpy(t->scratch + (size_t)(y0 + y) * side_stride + (size_t)x0 * 3,
                    bgr + (size_t)y * stride, (size_t)t->in_width * 3);
-        vb_resize_run(&t->plan, t->scratch, side_stride, t->bgr, out_stride);
+        vb_resize_run(&t->plan, t->scratch, side_stride, out, out_stride);
         break;
     }
     case VB_RESIZE_SHORTSIDE: {
         size_t resized_stride = (size_t)t->resized_width * 3;
         vb_resize_run(&t->plan, bgr, stride, t->scratch, resized_stride);
         for (int y = 0; y < t->size; y++)
-            memcpy(t->bgr + (size_t)y * out_stride,
+            memcpy(out + (size_t)y * out_stride,
                    t->scratch + (size_t)(t->crop_y + y) * resized_stride + (size_t)t->crop_x * 3,
                    out_stride);
         break;
     }
     }
-    swap_red_blue(t->bgr, (size_t)t->size * t->size, out);
 }
 
 void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees, uint8_t *dst)

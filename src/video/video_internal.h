@@ -23,11 +23,21 @@ typedef struct vb_resize_plan {
     int16_t *y_weights;      /* [dst_height*2] */
     int32_t *rows;           /* [2][dst_width*channels] horizontal-pass rows */
     int cached_row[2];       /* source row held in rows[k], -1 if none */
+    int reverse_channels;    /* write channel c from source channel channels-1-c (BGR->RGB) */
+    /* SSSE3 horizontal pass for 3 channels: one 8-byte load, shuffle and multiply-add per
+     * pixel, for the first simd_pixels output pixels (whose load stays inside the row) */
+    int simd;                /* use it (cleared by tests to run the plain C pass) */
+    int simd_pixels;
+    int *pixel_offsets;      /* [dst_width] byte offset of the left source pixel */
+    int16_t *pixel_weights;  /* [dst_width][8] w0 w1 w0 w1 w0 w1 0 0 */
 } vb_resize_plan;
 
 int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int dst_width,
                         int dst_height, int channels);
 void vb_resize_plan_free(vb_resize_plan *plan);
+/* Makes the plan write its channels in reverse order: cv::resize then [:, :, ::-1] in one
+ * pass (the arithmetic is per channel, so the values are the same). */
+void vb_resize_plan_reverse_channels(vb_resize_plan *plan);
 /* src: (src_height, src_width, channels) rows src_stride bytes apart;
  * dst: (dst_height, dst_width, channels) rows dst_stride bytes apart. */
 void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
@@ -50,7 +60,6 @@ typedef struct vb_frame_transform {
     int crop_x, crop_y;               /* shortside: crop of the resized frame */
     vb_resize_plan plan;
     uint8_t *scratch;                 /* pad: padded square; shortside: resized frame */
-    uint8_t *bgr;                     /* [S,S,3] BGR before the channel swap */
 } vb_frame_transform;
 
 int vb_frame_transform_init(vb_frame_transform *transform, vb_resize_mode mode, int size,
@@ -81,5 +90,11 @@ int vb_h264_avcc_length_size(const uint8_t *extradata, size_t size);
  * access unit delimiters or filler: dropping it changes no other decoded picture. 0 for
  * anything else, including parameter sets, SEI and malformed length prefixes. */
 int vb_h264_packet_disposable(const uint8_t *data, size_t size, int length_size);
+
+/* ---- npy.c: uint8 -> float32 in [0, 1] as the seed computes it ---- */
+
+/* out[i] = (float)(in[i] / 255.0): the SSE2 version and the plain table it is tested against. */
+void vb_unit_float(const uint8_t *in, size_t n, float *out);
+void vb_unit_float_reference(const uint8_t *in, size_t n, float *out);
 
 #endif

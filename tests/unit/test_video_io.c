@@ -7,6 +7,7 @@
 
 #include "vidbench/video.h"
 #include "common/fsutil.h"
+#include "video/video_internal.h"
 
 static void probe_reports_header_facts(void **state)
 {
@@ -99,6 +100,34 @@ static void npy_refuses_empty_clip_and_bad_path(void **state)
     vb_clip_free(&clip);
 }
 
+/* The SSE2 float conversion equals the seed's float64 x / 255.0 cast to float32 for every
+ * uint8 value, at every offset of the 16-wide body and its tail. */
+static void float_conversion_equals_seeds_float64_division(void **state)
+{
+    (void)state;
+    enum { N = 256 * 3 + 7 };
+    uint8_t in[N];
+    float fast[N], plain[N];
+    for (int i = 0; i < N; i++)
+        in[i] = (uint8_t)((i * 7) & 255);
+    for (int start = 0; start < 16; start++) {
+        int n = N - start;
+        vb_unit_float(in + start, (size_t)n, fast);
+        vb_unit_float_reference(in + start, (size_t)n, plain);
+        assert_memory_equal(fast, plain, (size_t)n * sizeof(float));
+    }
+    for (int v = 0; v < 256; v++) { /* against the double division itself, not the table */
+        uint8_t byte = (uint8_t)v;
+        float one[16];
+        uint8_t sixteen[16];
+        memset(sixteen, byte, sizeof sixteen);
+        vb_unit_float(sixteen, 16, one);
+        assert_true(one[15] == (float)(v / 255.0));
+        vb_unit_float(&byte, 1, one);
+        assert_true(one[0] == (float)(v / 255.0));
+    }
+}
+
 static void gif_round_trips_through_ffmpeg(void **state)
 {
     (void)state;
@@ -143,6 +172,7 @@ int main(void)
         cmocka_unit_test(npy_has_numpy_layout),
         cmocka_unit_test(npy_refuses_empty_clip_and_bad_path),
         cmocka_unit_test(gif_round_trips_through_ffmpeg),
+        cmocka_unit_test(float_conversion_equals_seeds_float64_division),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,90 @@ static void sse2_vertical_pass_equals_reference(void **state)
     }
 }
 
+/* Resizes src both ways (SSSE3 horizontal pass and plain C) and compares. */
+static void check_simd_resize(const uint8_t *src, int sw, int sh, int dw, int dh, int reverse)
+{
+    vb_resize_plan fast, plain;
+    assert_int_equal(vb_resize_plan_init(&fast, sw, sh, dw, dh, 3), VB_OK);
+    assert_int_equal(vb_resize_plan_init(&plain, sw, sh, dw, dh, 3), VB_OK);
+    plain.simd = 0;
+    if (reverse) {
+        vb_resize_plan_reverse_channels(&fast);
+        vb_resize_plan_reverse_channels(&plain);
+    }
+    size_t bytes = (size_t)dw * dh * 3;
+    uint8_t *a = malloc(bytes), *b = malloc(bytes);
+    assert_non_null(a);
+    assert_non_null(b);
+    vb_resize_run(&fast, src, (size_t)sw * 3, a, (size_t)dw * 3);
+    vb_resize_run(&plain, src, (size_t)sw * 3, b, (size_t)dw * 3);
+    if (memcmp(a, b, bytes))
+        fail_msg("SSSE3 resize %dx%d -> %dx%d (reverse %d) differs from plain C", sw, sh, dw, dh, reverse);
+    free(a);
+    free(b);
+    vb_resize_plan_free(&fast);
+    vb_resize_plan_free(&plain);
+}
+
+static void ssse3_horizontal_pass_equals_reference(void **state)
+{
+    (void)state;
+    srand(11);
+    enum { MAX_W = 480, MAX_H = 64 };
+    /* exactly sized: a load past the last pixel would be an ASan report */
+    uint8_t *src = malloc((size_t)MAX_W * MAX_H * 3);
+    assert_non_null(src);
+    for (int trial = 0; trial < 300; trial++) {
+        int sw = 1 + rand() % MAX_W, sh = 1 + rand() % MAX_H;
+        int dw = 1 + rand() % 300, dh = 1 + rand() % 40;
+        uint8_t *img = src + ((size_t)MAX_W * MAX_H - (size_t)sw * sh) * 3; /* ends where src ends */
+        for (size_t i = 0; i < (size_t)sw * sh * 3; i++)
+            img[i] = (uint8_t)(rand() & 255);
+        check_simd_resize(img, sw, sh, dw, dh, trial & 1);
+    }
+    free(src);
+    /* the Kinetics crop, 256x256 to 224, and a 2x upscale */
+    src = malloc(256 * 256 * 3);
+    assert_non_null(src);
+    for (int i = 0; i < 256 * 256 * 3; i++)
+        src[i] = (uint8_t)(rand() & 255);
+    check_simd_resize(src, 256, 256, 224, 224, 1);
+    check_simd_resize(src, 256, 64, 224, 56, 0);
+    check_simd_resize(src, 128, 128, 256, 256, 1);
+#if defined(__x86_64__)
+    vb_resize_plan plan;
+    assert_int_equal(vb_resize_plan_init(&plan, 256, 256, 224, 224, 3), VB_OK);
+    assert_true(plan.simd && plan.simd_pixels > 200); /* the fast path is what runs */
+    vb_resize_plan_free(&plan);
+#endif
+    free(src);
+}
+
+/* Reversing the plan's channels equals resizing and then swapping channels (BGR->RGB). */
+static void reversed_channels_equal_swap_after_resize(void **state)
+{
+    (void)state;
+    srand(5);
+    enum { SW = 91, SH = 37, DW = 50, DH = 20 };
+    uint8_t src[SW * SH * 3], plain[DW * DH * 3], reversed[DW * DH * 3];
+    for (int i = 0; i < SW * SH * 3; i++)
+        src[i] = (uint8_t)(rand() & 255);
+    for (int area = 0; area < 2; area++) { /* area: the exact-2x INTER_AREA path */
+        int dw = area ? 45 : DW, dh = area ? 18 : DH, sw = area ? 90 : SW, sh = area ? 36 : SH;
+        vb_resize_plan a, b;
+        assert_int_equal(vb_resize_plan_init(&a, sw, sh, dw, dh, 3), VB_OK);
+        assert_int_equal(vb_resize_plan_init(&b, sw, sh, dw, dh, 3), VB_OK);
+        vb_resize_plan_reverse_channels(&b);
+        vb_resize_run(&a, src, SW * 3, plain, (size_t)dw * 3);
+        vb_resize_run(&b, src, SW * 3, reversed, (size_t)dw * 3);
+        for (int p = 0; p < dw * dh; p++)
+            for (int c = 0; c < 3; c++)
+                assert_int_equal(reversed[3 * p + c], plain[3 * p + 2 - c]);
+        vb_resize_plan_free(&a);
+        vb_resize_plan_free(&b);
+    }
+}
+
 static void vertical_rounding_is_opencvs_16_bit_one(void **state)
 {
     (void)state;
@@ -142,6 +226,17 @@ static void rotation_turns_like_cv_rotate(void **state)
         assert_int_equal(dst[3 * i], 5 - i);
 }
 
+/* Padding a tall, thin frame to a square must not allocate the square blindly: 64x65016
+ * (a fuzzer's find, within the decoder's pixel limit) would need 12.7 GB. */
+static void pad_refuses_a_square_beyond_the_limit(void **state)
+{
+    (void)state;
+    vb_frame_transform t;
+    assert_int_equal(vb_frame_transform_init(&t, VB_RESIZE_PAD, 16, 64, 65016), VB_ELIMIT);
+    assert_int_equal(vb_frame_transform_init(&t, VB_RESIZE_PAD, 16, 8192, 100), VB_OK);
+    vb_frame_transform_free(&t);
+}
+
 static void resize_mode_names_round_trip(void **state)
 {
     (void)state;
@@ -160,6 +255,9 @@ static void resize_mode_names_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ssse3_horizontal_pass_equals_reference),
+        cmocka_unit_test(reversed_channels_equal_swap_after_resize),
+        cmocka_unit_test(pad_refuses_a_square_beyond_the_limit),
         cmocka_unit_test(sse2_vertical_pass_equals_reference),
         cmocka_unit_test(vertical_rounding_is_opencvs_16_bit_one),
         cmocka_unit_test(same_size_is_identity_and_constant_stays_constant),
