@@ -117,24 +117,34 @@ static void selected_decode_equals_full_decode(void **state)
 }
 
 /* The H.264 access-unit test behind skipping, on packets built by hand: 4-byte length
- * prefixes (avcC), NAL header = forbidden bit | nal_ref_idc << 5 | nal_unit_type. */
+ * prefixes (avcC), NAL header = forbidden bit | nal_ref_idc << 5 | nal_unit_type, and a
+ * slice header start 0xB8 = ue 0 (first_mb_in_slice), ue 2 (slice_type), ue 0 (pps id). */
 static void disposable_h264_packets_are_told_apart(void **state)
 {
     (void)state;
-    const uint8_t nonref_slice[] = {0, 0, 0, 3, 0x01, 0xAA, 0xBB};          /* ref_idc 0, type 1 */
-    const uint8_t ref_slice[] = {0, 0, 0, 3, 0x41, 0xAA, 0xBB};             /* ref_idc 2, type 1 */
+    const uint8_t nonref_slice[] = {0, 0, 0, 3, 0x01, 0xB8, 0xBB};          /* ref_idc 0, type 1 */
+    const uint8_t ref_slice[] = {0, 0, 0, 3, 0x41, 0xB8, 0xBB};             /* ref_idc 2, type 1 */
     const uint8_t idr[] = {0, 0, 0, 2, 0x65, 0x88};                          /* type 5 */
-    const uint8_t aud_then_nonref[] = {0, 0, 0, 2, 0x09, 0xF0, 0, 0, 0, 2, 0x01, 0x9A};
-    const uint8_t sei_then_nonref[] = {0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, 0x01, 0x9A};
-    const uint8_t sps_then_nonref[] = {0, 0, 0, 2, 0x67, 0x64, 0, 0, 0, 2, 0x01, 0x9A};
-    const uint8_t two_nonref_slices[] = {0, 0, 0, 1, 0x01, 0, 0, 0, 1, 0x01};
-    const uint8_t nonref_then_ref[] = {0, 0, 0, 1, 0x01, 0, 0, 0, 1, 0x21};
+    const uint8_t aud_then_nonref[] = {0, 0, 0, 2, 0x09, 0xF0, 0, 0, 0, 2, 0x01, 0xB8};
+    const uint8_t sei_then_nonref[] = {0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, 0x01, 0xB8};
+    const uint8_t sps_then_nonref[] = {0, 0, 0, 2, 0x67, 0x64, 0, 0, 0, 2, 0x01, 0xB8};
+    const uint8_t two_nonref_slices[] = {0, 0, 0, 2, 0x01, 0xB8, 0, 0, 0, 2, 0x01, 0xB8};
+    const uint8_t nonref_then_ref[] = {0, 0, 0, 2, 0x01, 0xB8, 0, 0, 0, 2, 0x21, 0xB8};
     const uint8_t aud_only[] = {0, 0, 0, 2, 0x09, 0xF0};
-    const uint8_t overlong[] = {0, 0, 0, 9, 0x01, 0xAA};                     /* length past the end */
-    const uint8_t zero_length[] = {0, 0, 0, 0, 0, 0, 0, 1, 0x01};
-    const uint8_t cut_prefix[] = {0, 0, 0, 1, 0x01, 0, 0};                   /* 2 bytes of a prefix */
-    const uint8_t forbidden_bit[] = {0, 0, 0, 1, 0x81};
-    const uint8_t two_byte_prefix[] = {0, 2, 0x01, 0x9A};
+    const uint8_t overlong[] = {0, 0, 0, 9, 0x01, 0xB8};                     /* length past the end */
+    const uint8_t zero_length[] = {0, 0, 0, 0, 0, 0, 0, 2, 0x01, 0xB8};
+    const uint8_t cut_prefix[] = {0, 0, 0, 2, 0x01, 0xB8, 0, 0};             /* 2 bytes of a prefix */
+    const uint8_t forbidden_bit[] = {0, 0, 0, 2, 0x81, 0xB8};
+    const uint8_t two_byte_prefix[] = {0, 2, 0x01, 0xB8};
+    /* slice headers a decoder could not start a picture from: decoded, not skipped */
+    const uint8_t header_missing[] = {0, 0, 0, 1, 0x01};
+    const uint8_t slice_type_10[] = {0, 0, 0, 3, 0x01, 0x8B, 0x80};          /* ue 0, ue 10, ue 0 */
+    const uint8_t all_zero_header[] = {0, 0, 0, 6, 0x01, 0, 0, 0, 0, 0};
+    const uint8_t mb_too_far[] = {0, 0, 0, 6, 0x01, 0x00, 0x00, 0x7F, 0xFF, 0xF8}; /* ue 262142 */
+    assert_int_equal(vb_h264_packet_disposable(header_missing, sizeof header_missing, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(slice_type_10, sizeof slice_type_10, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(all_zero_header, sizeof all_zero_header, 4), 0);
+    assert_int_equal(vb_h264_packet_disposable(mb_too_far, sizeof mb_too_far, 4), 0);
     assert_int_equal(vb_h264_packet_disposable(nonref_slice, sizeof nonref_slice, 4), 1);
     assert_int_equal(vb_h264_packet_disposable(ref_slice, sizeof ref_slice, 4), 0);
     assert_int_equal(vb_h264_packet_disposable(idr, sizeof idr, 4), 0);
