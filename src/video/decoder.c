@@ -179,6 +179,30 @@ fail:
     return rc;
 }
 
+/* The demuxer's next packet of the video stream into d->packet. 1: one is there; 0: input
+ * done (d->read_error keeps a container error: truncated or corrupt files keep what decoded);
+ * < 0: error (deadline). */
+static int read_stream_packet(vb_decoder *d, vb_error *err)
+{
+    while (!d->input_done) {
+        int ret = av_read_frame(d->format, d->packet);
+        if (ret == AVERROR(EAGAIN))
+            continue;
+        if (ret == AVERROR_EXIT)
+            return vb_error_set(err, VB_ELIMIT, "%s: reading exceeded its time limit", d->path);
+        if (ret < 0) {
+            if (ret != AVERROR_EOF)
+                d->read_error = ret;
+            d->input_done = 1;
+            return 0;
+        }
+        if (d->packet->stream_index == d->stream_index)
+            return 1;
+        av_packet_unref(d->packet);
+    }
+    return 0;
+}
+
 typedef struct pts_entry {
     int64_t pts;
     int packet;
@@ -243,21 +267,12 @@ int vb_decoder_prefetch(vb_decoder *d, size_t max_bytes, vb_error *err)
     size_t bytes = 0;
     int capacity = 0, whole_stream = 0, usable = 1;
     while (bytes <= max_bytes) {
-        int ret = av_read_frame(d->format, d->packet);
-        if (ret == AVERROR(EAGAIN))
-            continue;
-        if (ret == AVERROR_EXIT)
-            return vb_error_set(err, VB_ELIMIT, "%s: reading exceeded its time limit", d->path);
-        if (ret < 0) {
-            if (ret != AVERROR_EOF)
-                d->read_error = ret;
-            d->input_done = 1;
-            whole_stream = ret == AVERROR_EOF;
+        int ret = read_stream_packet(d, err);
+        if (ret < 0)
+            return ret;
+        if (ret == 0) {
+            whole_stream = !d->read_error;
             break;
-        }
-        if (d->packet->stream_index != d->stream_index) {
-            av_packet_unref(d->packet);
-            continue;
         }
         /* packets the demuxer marks to discard (edit lists) decode without being output */
         if (d->packet->pts == AV_NOPTS_VALUE || (d->packet->flags & AV_PKT_FLAG_DISCARD))
@@ -337,24 +352,7 @@ static int next_packet(vb_decoder *d, vb_error *err)
         av_packet_free(&d->queue[k]);
         return 1;
     }
-    for (;;) {
-        if (d->input_done)
-            return 0;
-        int ret = av_read_frame(d->format, d->packet);
-        if (ret == AVERROR(EAGAIN))
-            continue;
-        if (ret == AVERROR_EXIT)
-            return vb_error_set(err, VB_ELIMIT, "%s: reading exceeded its time limit", d->path);
-        if (ret < 0) {
-            if (ret != AVERROR_EOF)
-                d->read_error = ret; /* truncated or corrupt container: keep what decoded */
-            d->input_done = 1;
-            return 0;
-        }
-        if (d->packet->stream_index == d->stream_index)
-            return 1;
-        av_packet_unref(d->packet);
-    }
+    return read_stream_packet(d, err);
 }
 
 int vb_decoder_next(vb_decoder *d, vb_error *err)
