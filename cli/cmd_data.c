@@ -24,7 +24,8 @@ static const char usage_text[] =
     "  classes   [--version V --split S]  class distribution of the local clips\n"
     "  prepare   [--version V --split S] --num-videos N [--size 224]\n"
     "            [--resize crop|pad|shortside|stretch] [--min-frames 128] [--num-frames T]\n"
-    "            [--fps F] [--jobs J]   decode + preprocess clips into the uint8 cache\n"
+    "            [--fps F] [--jobs J] [--overwrite]   decode + preprocess clips into the\n"
+    "            uint8 cache (--overwrite: decode cached and bad clips again)\n"
     "\n"
     "common: --data-dir D (default $VIDBENCH_DATA_DIR, else ./data); version 400 and split\n"
     "val when not given. Exit codes: 0 ok, 1 failure, 2 usage.\n";
@@ -36,6 +37,7 @@ typedef struct data_args {
     int version_given, split_given;
     long num_videos;
     int all;
+    int overwrite;
     const char *mirror;
     long jobs;
     long min_free_mb;
@@ -87,6 +89,8 @@ static int parse_args(const char *verb, int argc, char **argv, data_args *a)
             NEED_VALUE();
             if (cli_parse_int(val, 1, 100000000, &a->num_videos))
                 return cli_usage_error(verb, "--num-videos must be a positive integer, not '%s'", val);
+        } else if (!strcmp(opt, "--overwrite") && !strcmp(verb, "data prepare")) {
+            a->overwrite = 1;
         } else if (!strcmp(opt, "--all")) {
             a->all = 1;
         } else if (!strcmp(opt, "--mirror")) {
@@ -547,6 +551,7 @@ static int run_prepare(int argc, char **argv)
     req.num_videos = a.all ? 0 : a.num_videos;
     req.video = a.video;
     req.jobs = (int)a.jobs;
+    req.overwrite = a.overwrite;
     req.progress = on_progress;
     req.progress_user = &ps;
     vb_prepare_result result;

@@ -154,9 +154,6 @@ int cmd_evaluate(int argc, char **argv)
         vb_eval_config_validate(&cfg, &err))
         return cli_usage_error("evaluate", "%s", err.message);
     const int verbose = cfg.verbose_logging || cli_verbosity >= 2;
-    if (cfg.overwrite_cache)
-        fprintf(stderr, "vidbench evaluate: note: --overwrite_cache is accepted but the clip cache "
-                "is keyed by its parameters and never stale; delete DATA_DIR/cache to rebuild it\n");
     if (cfg.no_cuda && verbose)
         fprintf(stderr, "vidbench evaluate: --no_cuda: vidbench always runs on the CPU\n");
 
@@ -248,6 +245,7 @@ int cmd_evaluate(int argc, char **argv)
         preq.num_videos = cfg.num_videos;
         preq.video = video;
         preq.jobs = 2;
+        preq.overwrite = cfg.overwrite_cache;
         preq.progress = data_progress;
         preq.progress_user = &ps;
         vb_prepare_result pres;

@@ -193,6 +193,9 @@ typedef struct vb_prepare_request {
     long num_videos;          /* prepare the first N clips (listing order); <= 0 = all */
     vb_video_options video;   /* size/resize/num_frames/min_frames/target_fps matter */
     int jobs;                 /* parallel clips; 0 = 1 */
+    int overwrite;            /* decode again clips already cached or recorded bad for these
+                                 parameters (the seed's --overwrite_cache); each cache file is
+                                 replaced atomically, so a killed run leaves the old one */
     vb_dataset_progress_fn progress;
     void *progress_user;
 } vb_prepare_request;

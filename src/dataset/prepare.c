@@ -195,31 +195,45 @@ static int emit_clip(prepare_run *run, vb_dataset_event event, const char *clip_
     return 0;
 }
 
-static int record_result(prepare_run *run, const char *clip_id, int frames, const char *reason,
-                         vb_error *err)
+/* Runs one statement on (version, split, clip_id, params[, value]) rows; ds->lock held. */
+static int clip_row_statement(prepare_run *run, const char *sql, const char *clip_id, const char *reason,
+                              int frames, vb_error *err)
 {
     vb_dataset *ds = run->ds;
     sqlite3_stmt *stmt = NULL;
-    const char *sql = reason ? "INSERT OR REPLACE INTO bad_clips(version, split, clip_id, params, reason)"
-                               " VALUES(?1,?2,?3,?4,?5)"
-                             : "INSERT OR REPLACE INTO prepared(version, split, clip_id, params, frames)"
-                               " VALUES(?1,?2,?3,?4,?5)";
-    pthread_mutex_lock(&ds->lock);
     int rc = vb_db_prepare(ds, sql, &stmt, err);
-    if (!rc) {
-        sqlite3_bind_int(stmt, 1, run->request->version);
-        sqlite3_bind_text(stmt, 2, vb_split_name(run->request->split), -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, clip_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 4, run->key, -1, SQLITE_STATIC);
-        if (reason)
-            sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_int(stmt, 5, frames);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            rc = vb_error_set(err, VB_EDATABASE, "recording clip %s: %s", clip_id, sqlite3_errmsg(ds->db));
-        sqlite3_finalize(stmt);
-    }
-    pthread_mutex_unlock(&ds->lock);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(stmt, 1, run->request->version);
+    sqlite3_bind_text(stmt, 2, vb_split_name(run->request->split), -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, clip_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, run->key, -1, SQLITE_STATIC);
+    if (reason)
+        sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
+    else if (sqlite3_bind_parameter_count(stmt) >= 5)
+        sqlite3_bind_int(stmt, 5, frames);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        rc = vb_error_set(err, VB_EDATABASE, "recording clip %s: %s", clip_id, sqlite3_errmsg(ds->db));
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Records a clip as prepared (reason NULL) or bad, and drops the opposite record an earlier
+ * run may have left (a re-prepared clip can change sides under overwrite). */
+static int record_result(prepare_run *run, const char *clip_id, int frames, const char *reason,
+                         vb_error *err)
+{
+    const char *record = reason ? "INSERT OR REPLACE INTO bad_clips(version, split, clip_id, params, reason)"
+                                  " VALUES(?1,?2,?3,?4,?5)"
+                                : "INSERT OR REPLACE INTO prepared(version, split, clip_id, params, frames)"
+                                  " VALUES(?1,?2,?3,?4,?5)";
+    const char *drop = reason ? "DELETE FROM prepared WHERE version=?1 AND split=?2 AND clip_id=?3 AND params=?4"
+                              : "DELETE FROM bad_clips WHERE version=?1 AND split=?2 AND clip_id=?3 AND params=?4";
+    pthread_mutex_lock(&run->ds->lock);
+    int rc = clip_row_statement(run, record, clip_id, reason, frames, err);
+    if (!rc)
+        rc = clip_row_statement(run, drop, clip_id, NULL, 0, err);
+    pthread_mutex_unlock(&run->ds->lock);
     return rc;
 }
 
@@ -256,10 +270,16 @@ static void *prepare_worker(void *arg)
             fatal = 1;
             err = decode_err;
         } else {
-            /* The clip itself is bad: record why and move on. */
+            /* The clip itself is bad: record why and move on (and, when an overwrite finds a
+             * once-good clip bad now, its old cache file goes). */
             const char *reason = decode_err.message[0] ? decode_err.message : vb_strerror(rc);
             int db_rc = record_result(run, item->clip_id, 0, reason, &err);
             fatal = db_rc != 0;
+            if (!fatal && run->request->overwrite) {
+                char path[PATH_MAX + 128];
+                snprintf(path, sizeof path, "%s/%s.vbclip", run->cache_dir, item->clip_id);
+                unlink(path);
+            }
         }
         pthread_mutex_lock(&run->mutex);
         run->done++;
@@ -335,11 +355,11 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     long already_cached = 0, already_bad = 0;
     for (size_t i = 0; i < n; i++) {
         const vb_clip_entry *c = &list.clips[i];
-        if (c->status == VB_CLIP_BAD) {
+        if (c->status == VB_CLIP_BAD && !req->overwrite) {
             already_bad++;
             continue;
         }
-        if (c->status == VB_CLIP_PREPARED) {
+        if (c->status == VB_CLIP_PREPARED && !req->overwrite) {
             char path[PATH_MAX + 128];
             if (!cache_path(ds, req->version, req->split, run.key, c->clip_id, path, sizeof path, NULL) &&
                 vb_path_exists(path)) {

@@ -182,6 +182,62 @@ static void prepared_clips_match_direct_decode(void **state)
     assert_int_equal(pres.clips_cached, 2);
     assert_int_equal(pres.clips_bad, 1);
     assert_int_equal(events, 0);
+
+    /* overwrite (the seed's --overwrite_cache): a tampered cache file stays without it and is
+     * decoded again with it; the broken clip is tried again and stays bad */
+    char key[64], cache_file[2048];
+    vb_prepare_key(&pr.video, key);
+    snprintf(cache_file, sizeof cache_file, "%s/cache/kinetics/400/val/%s/%s.vbclip", data_dir, key,
+             segway_clips[0][1]);
+    char *bytes = NULL;
+    size_t size = 0;
+    assert_int_equal(vb_read_file(cache_file, 64u << 20, &bytes, &size, &err), VB_OK);
+    bytes[size - 1] ^= 0x55; /* the last pixel byte */
+    assert_int_equal(vb_write_file_atomic(cache_file, bytes, size, &err), VB_OK);
+    free(bytes);
+    vb_clip direct, cached;
+    assert_int_equal(vb_video_decode_clip(shared_path(segway_clips[0][0]), &pr.video, &direct, &err), VB_OK);
+    size_t clip_bytes = (size_t)8 * 64 * 64 * 3;
+    assert_int_equal(vb_dataset_prepare(ds, &pr, &pres, &err), VB_OK);
+    assert_int_equal(events, 0);
+    assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[0][1], &pr.video, &cached, &err),
+                     VB_OK);
+    assert_int_not_equal(memcmp(cached.frames, direct.frames, clip_bytes), 0);
+    vb_clip_free(&cached);
+    pr.overwrite = 1;
+    if (vb_dataset_prepare(ds, &pr, &pres, &err))
+        fail_msg("prepare --overwrite: %s", err.message);
+    assert_int_equal(events, 3);
+    assert_int_equal(pres.clips_cached, 2);
+    assert_int_equal(pres.clips_bad, 1);
+    assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[0][1], &pr.video, &cached, &err),
+                     VB_OK);
+    assert_memory_equal(cached.frames, direct.frames, clip_bytes);
+    vb_clip_free(&cached);
+    vb_clip_free(&direct);
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, &pr.video, &list, &err), VB_OK);
+    char second_path[2048] = "";
+    for (size_t i = 0; i < list.count; i++) {
+        assert_int_equal(list.clips[i].status,
+                         strcmp(list.clips[i].clip_id, broken_clip_id) ? VB_CLIP_PREPARED : VB_CLIP_BAD);
+        if (!strcmp(list.clips[i].clip_id, segway_clips[1][1]))
+            snprintf(second_path, sizeof second_path, "%s", list.clips[i].path);
+    }
+    vb_clip_list_free(&list);
+
+    /* a clip whose file went bad since: overwrite records it bad and removes its cache file */
+    assert_true(second_path[0] != 0);
+    assert_int_equal(vb_write_file_atomic(second_path, "not a video", 11, &err), VB_OK);
+    assert_int_equal(vb_dataset_prepare(ds, &pr, &pres, &err), VB_OK);
+    assert_int_equal(pres.clips_cached, 1);
+    assert_int_equal(pres.clips_bad, 2);
+    assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[1][1], &pr.video, &cached, &err),
+                     VB_ENOTFOUND);
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, &pr.video, &list, &err), VB_OK);
+    for (size_t i = 0; i < list.count; i++)
+        if (!strcmp(list.clips[i].clip_id, segway_clips[1][1]))
+            assert_int_equal(list.clips[i].status, VB_CLIP_BAD);
+    vb_clip_list_free(&list);
     vb_dataset_close(&ds);
 }
 
