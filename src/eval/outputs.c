@@ -214,6 +214,34 @@ static int collect_confusions(outputs_state *st, vb_error *err)
     return 0;
 }
 
+/* The configuration string's "key=value" tokens (vidbench evaluate writes "model=...
+ * resize=crop frames=100 ...") as an object, integers as numbers, so that readers of
+ * summary.json need not parse the string. Tokens without '=' are left out. */
+static cJSON *parameters_json(const char *configuration)
+{
+    cJSON *parameters = cJSON_CreateObject();
+    const char *p = configuration;
+    while (parameters && *p) {
+        while (*p == ' ')
+            p++;
+        size_t length = strcspn(p, " ");
+        const char *equals = memchr(p, '=', length);
+        if (equals && equals > p && length < 512) {
+            char key[512], value[512];
+            snprintf(key, sizeof key, "%.*s", (int)(equals - p), p);
+            snprintf(value, sizeof value, "%.*s", (int)(p + length - equals - 1), equals + 1);
+            char *end = NULL;
+            long long number = strtoll(value, &end, 10);
+            if (value[0] && *end == '\0' && llabs(number) < (1LL << 53))
+                cJSON_AddNumberToObject(parameters, key, (double)number);
+            else
+                cJSON_AddStringToObject(parameters, key, value);
+        }
+        p += length;
+    }
+    return parameters;
+}
+
 static cJSON *summary_json(const vb_eval_summary *s, const vb_store_info *info,
                            const char *csv_path, cJSON *skipped)
 {
@@ -221,6 +249,17 @@ static cJSON *summary_json(const vb_eval_summary *s, const vb_store_info *info,
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "configuration", info->fingerprint);
+    cJSON *parameters = parameters_json(info->fingerprint);
+    if (parameters) {
+        /* the frames and crop the model saw, as plain fields (the report's previews use them) */
+        const cJSON *frames = cJSON_GetObjectItemCaseSensitive(parameters, "frames");
+        const cJSON *resize = cJSON_GetObjectItemCaseSensitive(parameters, "resize");
+        if (cJSON_IsNumber(frames))
+            cJSON_AddNumberToObject(root, "num_frames", frames->valuedouble);
+        if (cJSON_IsString(resize))
+            cJSON_AddStringToObject(root, "resize", resize->valuestring);
+        cJSON_AddItemToObject(root, "parameters", parameters);
+    }
     cJSON_AddStringToObject(root, "csv", csv_path ? csv_path : "");
     cJSON_AddNumberToObject(root, "num_classes", info->num_classes);
     cJSON *clips = cJSON_AddObjectToObject(root, "clips");

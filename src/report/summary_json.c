@@ -221,11 +221,14 @@ static int read_skipped(vb_report *report, const cJSON *root, const char *name, 
     return 0;
 }
 
+static const char *const resize_modes[] = {"crop", "pad", "shortside", "stretch"}; /* vb_resize_mode order */
+
 /* The evaluation's "configuration" is "key=value ..." (model=... resize=stretch frames=16 ...):
- * the frames and crop the model saw, so previews show the same. Unknown keys are ignored. */
+ * the frames and crop the model saw, so previews show the same. Unknown keys are ignored.
+ * (Newer summaries also carry them as the fields num_frames and resize, read after this.) */
 static void read_configuration(vb_report_evaluation *ev, const char *configuration)
 {
-    static const char *const modes[] = {"crop", "pad", "shortside", "stretch"};
+    const char *const *modes = resize_modes;
     const char *p = configuration;
     while (*p) {
         while (*p == ' ')
@@ -295,6 +298,10 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         const cJSON *configuration = cJSON_GetObjectItemCaseSensitive(root, "configuration");
         if (cJSON_IsString(configuration) && configuration->valuestring)
             read_configuration(ev, configuration->valuestring);
+        const cJSON *resize = cJSON_GetObjectItemCaseSensitive(root, "resize");
+        for (int i = 0; cJSON_IsString(resize) && resize->valuestring && i < 4; i++)
+            if (!strcmp(resize->valuestring, resize_modes[i]))
+                ev->resize = i;
         ev->top_n = (int)top_n;
         if (num_frames > 0)
             ev->num_frames = (int)num_frames;

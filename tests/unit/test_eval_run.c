@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "vidbench/eval.h"
 #include "common/fsutil.h"
 #include "eval/views.h"
@@ -598,6 +600,34 @@ static void a_batch_may_meet_many_bad_clips(void **state)
     }
 }
 
+/* summary.json carries the configuration's key=value tokens as fields, and the frames and
+ * crop the model saw at the top level. */
+static void summary_json_has_the_parameters_as_fields(void **state)
+{
+    (void)state;
+    make_clips();
+    vb_eval_params p = make_params("fields", 16);
+    p.fingerprint = "model=w.safetensors bytes=1234 classes=5 resize=stretch frames=16 data=k400-val odd";
+    test_model m = {0};
+    vb_eval_summary s;
+    run_ok(&p, &m, &s);
+    vb_eval_summary_free(&s);
+    char *text = read_text(p.summary_path);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    assert_non_null(root);
+    const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(root, "parameters");
+    assert_true(cJSON_IsObject(parameters));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(parameters, "model")->valuestring, "w.safetensors");
+    assert_true(cJSON_GetObjectItemCaseSensitive(parameters, "bytes")->valuedouble == 1234);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(parameters, "data")->valuestring, "k400-val");
+    assert_null(cJSON_GetObjectItemCaseSensitive(parameters, "odd"));
+    assert_true(cJSON_GetObjectItemCaseSensitive(root, "num_frames")->valuedouble == 16);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "resize")->valuestring, "stretch");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "configuration")->valuestring, p.fingerprint);
+    cJSON_Delete(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +641,7 @@ int main(void)
         cmocka_unit_test(multi_view_scores_average_probabilities),
         cmocka_unit_test(serial_mode_gives_the_same_csv),
         cmocka_unit_test(a_batch_may_meet_many_bad_clips),
+        cmocka_unit_test(summary_json_has_the_parameters_as_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,15 @@ static void summary_reads_the_evaluation_schema(void **state)
     assert_int_equal(ev->num_skipped_clips, 1);
     assert_string_equal(ev->skipped_clips[0].reason, "decode: invalid data");
     vb_report_free(&report);
+
+    /* the plain fields of newer summaries win over the configuration string */
+    const char *fields = "{\"configuration\": \"model=m resize=stretch frames=16\", \"num_frames\": 32,"
+                         " \"resize\": \"pad\", \"top1_accuracy\": 0.5}";
+    vb_report_init(&report);
+    assert_int_equal(vb_report_parse_summary(&report, fields, strlen(fields), "summary.json", &err), VB_OK);
+    assert_int_equal(report.evaluation.num_frames, 32);
+    assert_int_equal(report.evaluation.resize, VB_RESIZE_PAD);
+    vb_report_free(&report);
 }
 
 static void summary_rejects_bad_types_and_ranges(void **state)
