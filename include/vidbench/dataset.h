@@ -247,6 +247,12 @@ int vb_dataset_clips(vb_dataset *dataset, int version, vb_split split,
                      const vb_video_options *prepared_for, vb_clip_list *list, vb_error *err);
 void vb_clip_list_free(vb_clip_list *list);
 
+/* Loads the annotation file `data download` fetched for a version/split (CSV, or the K600
+ * train/val listing) into *annotations; VB_ENOTFOUND when none was downloaded yet. Free
+ * with vb_annotations_free. */
+int vb_dataset_load_annotations(vb_dataset *dataset, int version, vb_split split,
+                                vb_annotations *annotations, vb_error *err);
+
 /* Loads the cached uint8 frames of a prepared clip ([T,S,S,3] RGB, as vb_video_decode_clip
  * returns them). VB_ENOTFOUND when the clip is not cached for these parameters. The caller
  * frees the clip with vb_clip_free. */

@@ -28,8 +28,5 @@ int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error
 /* A single integer result of sql with (version, split) bound as ?1, ?2; -1 on error. */
 long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split);
 
-/* Loads the annotations fetched for a version/split (VB_ENOTFOUND when none yet). */
-int vb_dataset_load_annotations(vb_dataset *ds, int version, vb_split split, vb_annotations *ann,
-                                vb_error *err);
 
 #endif

@@ -5,25 +5,8 @@
 #include "vidbench/dataset.h"
 #include "report/report_internal.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* The split's annotations as fetched by vidbench data into DATA_DIR/meta (K600 train/val
- * are .txt listings, the rest CSV). dataset.h has no public accessor for them yet. */
-static int load_split_annotations(const char *data_dir, int version, vb_split split, vb_annotations *annotations)
-{
-    const char *extensions[] = {"csv", "txt"};
-    for (int i = 0; i < 2; i++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/meta/kinetics/%d/%s/%s.%s", data_dir, version, vb_split_name(split),
-                 vb_split_name(split), extensions[i]);
-        if (access(path, R_OK) == 0 && vb_annotations_load(path, annotations, NULL) == 0)
-            return 0;
-    }
-    return VB_ENOTFOUND;
-}
 
 static int set_missing_classes_from(vb_report *report, const vb_annotations *annotations)
 {
@@ -106,7 +89,7 @@ int vb_report_load_dataset(vb_report *report, const char *data_dir, int version,
         vb_clip_list_free(&clips);
         if (!rc && !missing_set) {
             vb_annotations annotations;
-            if (load_split_annotations(data_dir, row->version, row->split, &annotations) == 0) {
+            if (vb_dataset_load_annotations(dataset, row->version, row->split, &annotations, NULL) == 0) {
                 if (set_missing_classes_from(report, &annotations))
                     rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", data_dir);
                 else

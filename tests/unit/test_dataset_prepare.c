@@ -112,6 +112,15 @@ static void prepared_clips_match_direct_decode(void **state)
         fail_msg("download from %s: %s", mirror_url, err.message);
     assert_int_equal(dres.clips_on_disk, 3);
 
+    /* the downloaded annotation file through the public accessor: the real val.csv */
+    vb_annotations annotations;
+    assert_int_equal(vb_dataset_load_annotations(ds, 400, VB_SPLIT_VAL, &annotations, &err), VB_OK);
+    assert_int_equal(annotations.count, 19906);
+    assert_int_equal(annotations.label_count, 400);
+    assert_true(annotations.has_labels);
+    vb_annotations_free(&annotations);
+    assert_int_equal(vb_dataset_load_annotations(ds, 400, VB_SPLIT_TRAIN, &annotations, &err), VB_ENOTFOUND);
+
     vb_clip_list list;
     assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);
     assert_int_equal(list.count, 3);
