@@ -7,4 +7,9 @@ int bench_i3d(int argc, char **argv);
 int bench_movinet(int argc, char **argv);
 int bench_evaluate(int argc, char **argv);
 int bench_report(int argc, char **argv);
+
+/* bench_util.c */
+double bench_seconds(void); /* monotonic clock */
+/* "1,8" -> values within [min, max]; returns how many, or -1 (empty, malformed, too many). */
+int bench_parse_int_list(const char *text, long min, long max, int *values, int capacity);
 #endif

@@ -14,28 +14,6 @@
 
 #include "vidbench/i3d.h"
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* "1,8" -> values; returns count or -1. */
-static int parse_list(const char *text, long min, long max, int *values, int capacity)
-{
-    int n = 0;
-    char buffer[256];
-    snprintf(buffer, sizeof buffer, "%s", text);
-    for (char *save = NULL, *tok = strtok_r(buffer, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        long v;
-        if (n >= capacity || cli_parse_int(tok, min, max, &v))
-            return -1;
-        values[n++] = (int)v;
-    }
-    return n > 0 ? n : -1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -67,11 +45,11 @@ int bench_i3d(int argc, char **argv)
             batches[1] = 8;
             n_batches = 2;
         } else if (!strcmp(a, "--batch") && v) {
-            if ((n_batches = parse_list(v, 1, 64, batches, 8)) < 0)
+            if ((n_batches = bench_parse_int_list(v, 1, 64, batches, 8)) < 0)
                 return cli_usage_error("bench i3d", "--batch: expected a list of 1..64, got '%s'", v);
             i++;
         } else if (!strcmp(a, "--frames") && v) {
-            if ((n_frames = parse_list(v, VB_I3D_MIN_FRAMES, 1000, frames, 8)) < 0)
+            if ((n_frames = bench_parse_int_list(v, VB_I3D_MIN_FRAMES, 1000, frames, 8)) < 0)
                 return cli_usage_error("bench i3d", "--frames: expected a list of %d..1000, got '%s'", VB_I3D_MIN_FRAMES, v);
             i++;
         } else if (!strcmp(a, "--threads") && v) {
@@ -158,10 +136,10 @@ int bench_i3d(int argc, char **argv)
                 const double gflop = vb_i3d_flops_per_clip(model, t) * 1e-9;
                 peaks[0] = fma_peak_measure((int)threads, 0.4).gflops;
                 for (long r = 0; r < repeat && !failed; r++) {
-                    double t0 = now_seconds();
+                    double t0 = bench_seconds();
                     if (vb_i3d_forward(model, input, n, t, logits, &err))
                         failed = 1;
-                    double dt = now_seconds() - t0;
+                    double dt = bench_seconds() - t0;
                     if (r == 0 || dt < best)
                         best = dt;
                     peaks[r + 1] = fma_peak_measure((int)threads, 0.4).gflops;

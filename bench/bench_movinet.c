@@ -13,13 +13,6 @@
 #include "vidbench/tflite.h"
 #include "vidbench/video.h"
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -33,20 +26,6 @@ static void usage(FILE *out)
             "  --threads LIST  e.g. 1,2 (default)\n"
             "  --levels LIST   kernel levels: 0 plain C, 1 AVX2, 2 AVX-512 VNNI; default: the best\n"
             "                  this CPU has, then 0\n");
-}
-
-static int parse_list(const char *text, long min, long max, int *values, int capacity)
-{
-    int n = 0;
-    char buffer[128];
-    snprintf(buffer, sizeof buffer, "%s", text);
-    for (char *save = NULL, *tok = strtok_r(buffer, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        long v;
-        if (n >= capacity || cli_parse_int(tok, min, max, &v))
-            return -1;
-        values[n++] = (int)v;
-    }
-    return n > 0 ? n : -1;
 }
 
 int bench_movinet(int argc, char **argv)
@@ -80,11 +59,11 @@ int bench_movinet(int argc, char **argv)
                 return cli_usage_error("bench movinet", "--repeat: expected 1..100, got %s", v);
             i++;
         } else if (!strcmp(a, "--threads") && v) {
-            if ((n_threads = parse_list(v, 1, 64, threads, 8)) < 0)
+            if ((n_threads = bench_parse_int_list(v, 1, 64, threads, 8)) < 0)
                 return cli_usage_error("bench movinet", "--threads: expected a list like 1,2, got %s", v);
             i++;
         } else if (!strcmp(a, "--levels") && v) {
-            if ((n_levels = parse_list(v, 0, 2, levels, 4)) < 0)
+            if ((n_levels = bench_parse_int_list(v, 0, 2, levels, 4)) < 0)
                 return cli_usage_error("bench movinet", "--levels: expected a list of 0, 1, 2, got %s", v);
             i++;
         } else {
@@ -164,13 +143,13 @@ int bench_movinet(int argc, char **argv)
             const long n = row_level[row] == 0 ? (frames + 9) / 10 : frames;
             const long todo = r == 0 ? (n < 8 ? n : 8) : n;   /* run 0 warms caches and threads up */
             vb_movinet_reset(models[row]);
-            const double t0 = now_seconds();
+            const double t0 = bench_seconds();
             for (long f = 0; f < todo; f++)
                 if (vb_movinet_step(models[row], pool + (size_t)(f % pool_frames) * frame_bytes, logits, &err)) {
                     rc = cli_fail(&err);
                     break;
                 }
-            const double per_frame = (now_seconds() - t0) / (double)todo;
+            const double per_frame = (bench_seconds() - t0) / (double)todo;
             if (r > 0 && per_frame < best[row])
                 best[row] = per_frame;
         }

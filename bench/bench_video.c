@@ -29,13 +29,6 @@ typedef struct bench_job {
     pthread_mutex_t lock;
 } bench_job;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* One clip the way a classifier gets it: uint8 frames -> float32 in [0,1], into a tensor
  * the worker reuses from clip to clip (as an evaluation loop does). */
 static int run_one(bench_job *job, const char *path, float **tensor, size_t *tensor_elements)
@@ -116,12 +109,12 @@ static double measure_c(char **clips, int count, int repeat, int num_frames, int
     atomic_store(&job.frames, 0);
     atomic_store(&job.skipped, 0);
     pthread_t tid[16];
-    double start = now_seconds(), cpu_start = cpu_seconds(RUSAGE_SELF);
+    double start = bench_seconds(), cpu_start = cpu_seconds(RUSAGE_SELF);
     for (int w = 0; w < workers; w++)
         pthread_create(&tid[w], NULL, worker, &job);
     for (int w = 0; w < workers; w++)
         pthread_join(tid[w], NULL);
-    double seconds = now_seconds() - start;
+    double seconds = bench_seconds() - start;
     *cpu_ms_per_clip = (cpu_seconds(RUSAGE_SELF) - cpu_start) * 1e3 / (count * repeat);
     long frames = atomic_load(&job.frames);
     *skipped_share = frames > 0 ? (double)atomic_load(&job.skipped) / frames : 0;

@@ -1,6 +1,7 @@
 /* FMA peak loop (see fma_peak.h). Twelve independent accumulators cover the FMA latency of
  * both pipes on current x86 cores; the result is stored so the loop cannot be dropped. */
 #include "fma_peak.h"
+#include "bench.h"
 
 #include <immintrin.h>
 #include <pthread.h>
@@ -9,13 +10,6 @@
 
 #define ACCUMULATORS 12
 #define INNER 1000
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Each returns the flops done (2 per lane per FMA). */
 /* Twelve named accumulators so they stay in registers (an array would go through memory). */
@@ -85,14 +79,14 @@ static void *run_worker(void *opaque)
     worker *w = opaque;
     /* Calibrate the round count on a short run, then time the real one. */
     int64_t rounds = 16;
-    double t0 = now_seconds();
+    double t0 = bench_seconds();
     w->loop(rounds, &w->sink);
-    double dt = now_seconds() - t0;
+    double dt = bench_seconds() - t0;
     if (dt > 0)
         rounds = (int64_t)(rounds * w->seconds / dt) + 1;
-    t0 = now_seconds();
+    t0 = bench_seconds();
     w->flops = w->loop(rounds, &w->sink);
-    w->elapsed = now_seconds() - t0;
+    w->elapsed = bench_seconds() - t0;
     return NULL;
 }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The benchmark verbs still run and print their tables (tiny sizes: this checks that they
+# work, never how fast anything is), and bad options are usage errors.
+set -u
+CLI=${VB_CLI:?}
+S=${VB_SHARED:?}
+T=${VB_TEST_TMP:?}/bench_cli
+mkdir -p "$T"
+CLIP=$S/data/videos/kinetics400/abseiling_k400.mp4
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1"; }
+expect_rc() { # name expected actual
+    if [ "$2" -eq "$3" ]; then pass "$1 (exit $3)"; else fail "$1: exit $3, expected $2"; fi
+}
+
+"$CLI" bench >"$T/out" 2>&1; expect_rc "bench without a name is a usage error" 2 $?
+"$CLI" bench nosuch >"$T/out" 2>&1; expect_rc "bench with an unknown name" 2 $?
+"$CLI" bench i3d --batch 1,x >"$T/out" 2>&1; expect_rc "bench i3d --batch with a non-number" 2 $?
+"$CLI" bench i3d --frames 1,2,3,4,5,6,7,8,9 >"$T/out" 2>&1; expect_rc "bench i3d --frames too many / too short" 2 $?
+"$CLI" bench video --repeat 0 >"$T/out" 2>&1; expect_rc "bench video --repeat 0" 2 $?
+"$CLI" bench movinet --threads 0 >"$T/out" 2>&1; expect_rc "bench movinet --threads 0" 2 $?
+
+# bench video on one clip without the Python side: every row has a rate, and the share of
+# frames left undecoded is printed (abseiling_k400 has non-reference B-frames)
+(cd "$VB_ROOT" && "$CLI" bench video --repeat 1 --no-python "$CLIP") >"$T/video.out" 2>&1
+expect_rc "bench video --no-python on one clip" 0 $?
+rows=$(grep -c "^vidbench: .* [0-9][0-9.]* " "$T/video.out")
+if [ "$rows" -eq 3 ]; then pass "bench video prints its three vidbench rows"
+else fail "bench video rows ($rows): $(cat "$T/video.out")"; fi
+if grep -Eq "left [1-9][0-9.]*% of the frames undecoded" "$T/video.out"; then pass "bench video reports the undecoded share"
+else fail "bench video undecoded share: $(cat "$T/video.out")"; fi
+
+"$CLI" bench movinet --frames 10 --repeat 1 --threads 1 --levels 0 >"$T/movinet.out" 2>&1
+expect_rc "bench movinet, 10 frames, plain C" 0 $?
+if grep -Eq "^plain C +1 +[0-9]" "$T/movinet.out"; then pass "bench movinet prints a plain C row"
+else fail "bench movinet row: $(cat "$T/movinet.out")"; fi
