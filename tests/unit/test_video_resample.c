@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vidbench/video.h"
+#include "video/decoder.h"
 #include "video/video_internal.h"
 
 static void downsampling_follows_floor_rule(void **state)
@@ -240,6 +241,42 @@ static void skipping_is_exact_on_other_h264_structures(void **state)
     assert_int_equal(check_selection_matches_full_decode(cut, 30, VB_RESIZE_CROP), 0);
 }
 
+/* A stream bigger than the read-ahead budget is not skipped but still decoded whole: the
+ * queued packets first, then the demuxer's. And with the whole stream queued, the packet
+ * count is the frame count and every output frame knows its display position. */
+static void read_ahead_within_and_beyond_its_budget(void **state)
+{
+    (void)state;
+    const char *clip = shared_path("data/videos/kinetics400/abseiling_k400.mp4"); /* 250 frames, ~800 KB */
+    vb_decoder dec;
+    vb_error err = {0};
+    assert_int_equal(vb_decoder_open(&dec, clip, 1, 60, &err), VB_OK);
+    assert_int_equal(vb_decoder_prefetch(&dec, 50000, &err), 0); /* budget: a few packets */
+    assert_true(dec.queue_count > 0 && dec.queue_count < 250);
+    int got, frames = 0;
+    while ((got = vb_decoder_next(&dec, &err)) > 0) {
+        frames++;
+        av_frame_unref(dec.frame);
+    }
+    assert_int_equal(got, 0);
+    assert_int_equal(frames, 250);
+    assert_int_equal(dec.skipped_frames, 0);
+    vb_decoder_close(&dec);
+
+    assert_int_equal(vb_decoder_open(&dec, clip, 1, 60, &err), VB_OK);
+    assert_int_equal(vb_decoder_prefetch(&dec, (size_t)16 << 20, &err), 1);
+    assert_int_equal(dec.queue_count, 250);
+    int last = -1;
+    while ((got = vb_decoder_next(&dec, &err)) > 0) {
+        assert_int_equal(dec.frame_display_index, last + 1); /* nothing dropped: 0, 1, 2, ... */
+        last = dec.frame_display_index;
+        av_frame_unref(dec.frame);
+    }
+    assert_int_equal(last, 249);
+    assert_false(dec.order_broken);
+    vb_decoder_close(&dec);
+}
+
 static void fps_then_resample_on_a_real_clip(void **state)
 {
     (void)state;
@@ -270,6 +307,7 @@ int main(void)
         cmocka_unit_test(disposable_h264_packets_are_told_apart),
         cmocka_unit_test(skipping_unused_frames_changes_no_output),
         cmocka_unit_test(skipping_is_exact_on_other_h264_structures),
+        cmocka_unit_test(read_ahead_within_and_beyond_its_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
