@@ -246,7 +246,7 @@ int bench_video(int argc, char **argv)
         {"vidbench: 1 clip at a time, 1 decoder thread", 1, 1, 0, 0, 0, 0},
         {"vidbench: 1 clip at a time, decoder threads = cores", 1, 0, 0, 0, 0, 0},
         {"vidbench: 1 clip per core, 1 decoder thread each", per_core, 1, 0, 0, 0, 0},
-        {"probe --count (all frames, threads=cores), 1 clip/core", per_core, 1, 1, 0, 0, 0},
+        {"probe --count: every frame, 1 clip per core", per_core, 1, 1, 0, 0, 0},
     };
     const int config_count = (int)(sizeof configs / sizeof configs[0]);
     int failed = 0;
