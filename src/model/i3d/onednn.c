@@ -139,6 +139,27 @@ static int add_op(onednn_plan *p, dnnl_primitive_t prim, int nargs, const dnnl_e
 
 static int64_t md_bytes(const dnnl_memory_desc_t *md) { return (int64_t)dnnl_memory_desc_get_size(md); }
 
+/* The descriptor of convolution c over an input of dims `in`: TensorFlow's SAME padding,
+ * weights and bias in fp32, the weights' layout left to oneDNN ("any"). */
+static dnnl_status_t conv_desc_init(dnnl_convolution_desc_t *desc, const i3d_conv *c, i3d_dims in,
+                                    const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md)
+{
+    dnnl_memory_desc_t weights_any, bias_md;
+    dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
+    dnnl_dims_t bdims = {c->out_channels};
+    dnnl_memory_desc_init_by_tag(&weights_any, 5, wdims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
+    dnnl_dims_t strides, pad_l, pad_r;
+    const int in_dims[3] = {in.t, in.h, in.w};
+    for (int d = 0; d < 3; d++) {
+        strides[d] = c->stride[d];
+        pad_l[d] = same_pad_before(in_dims[d], c->kernel[d], c->stride[d]);
+        pad_r[d] = same_pad_after(in_dims[d], c->kernel[d], c->stride[d]);
+    }
+    return dnnl_convolution_forward_desc_init(desc, dnnl_forward_inference, dnnl_convolution_direct, src_md,
+                                              &weights_any, &bias_md, dst_md, strides, pad_l, pad_r);
+}
+
 /* Convolution conv: src (md, memory) -> dst (md, memory), with fused bias and ReLU.
  * Weights are reordered from TensorFlow's [kt,kh,kw,cin,cout] (dnnl dhwio) into the layout the
  * chosen kernel wants, once per plan. */
@@ -153,23 +174,13 @@ static int plan_conv(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
     dnnl_primitive_t prim = NULL, reorder = NULL;
     dnnl_memory_t user_weights = NULL, weights = NULL, bias = NULL;
 
-    dnnl_memory_desc_t weights_any, bias_md, user_weights_md;
+    dnnl_memory_desc_t bias_md, user_weights_md;
     dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
     dnnl_dims_t bdims = {c->out_channels};
-    dnnl_memory_desc_init_by_tag(&weights_any, 5, wdims, dnnl_f32, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&user_weights_md, 5, wdims, dnnl_f32, dnnl_dhwio);
     dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
-    dnnl_dims_t strides, pad_l, pad_r;
-    const int in_dims[3] = {in.t, in.h, in.w};
-    for (int d = 0; d < 3; d++) {
-        strides[d] = c->stride[d];
-        pad_l[d] = same_pad_before(in_dims[d], c->kernel[d], c->stride[d]);
-        pad_r[d] = same_pad_after(in_dims[d], c->kernel[d], c->stride[d]);
-    }
     dnnl_convolution_desc_t desc;
-    TRY(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, src_md,
-                                           &weights_any, &bias_md, dst_md, strides, pad_l, pad_r),
-        "convolution descriptor", c->name);
+    TRY(conv_desc_init(&desc, c, in, src_md, dst_md), "convolution descriptor", c->name);
     TRY(dnnl_primitive_attr_create(&attr), "attributes", c->name);
     TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode", c->name);
     if (c->relu) {
@@ -316,24 +327,11 @@ static int choose_conv_src(onednn_state *st, const i3d_conv *c, i3d_dims in, i3d
 {
     int rc = 0;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_memory_desc_t src_any, weights_any, bias_md, dst_md = act_md(st, out);
+    dnnl_memory_desc_t src_any, dst_md = act_md(st, out);
     dnnl_dims_t sdims = {1, in.c, in.t, in.h, in.w};
-    dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
-    dnnl_dims_t bdims = {c->out_channels};
     dnnl_memory_desc_init_by_tag(&src_any, 5, sdims, dnnl_f32, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&weights_any, 5, wdims, dnnl_f32, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
-    dnnl_dims_t strides, pad_l, pad_r;
-    const int in_dims[3] = {in.t, in.h, in.w};
-    for (int d = 0; d < 3; d++) {
-        strides[d] = c->stride[d];
-        pad_l[d] = same_pad_before(in_dims[d], c->kernel[d], c->stride[d]);
-        pad_r[d] = same_pad_after(in_dims[d], c->kernel[d], c->stride[d]);
-    }
     dnnl_convolution_desc_t desc;
-    TRY(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src_any,
-                                           &weights_any, &bias_md, &dst_md, strides, pad_l, pad_r),
-        "convolution descriptor", c->name);
+    TRY(conv_desc_init(&desc, c, in, &src_any, &dst_md), "convolution descriptor", c->name);
     TRY(dnnl_primitive_desc_create(&pd, &desc, NULL, st->engine, NULL), "convolution", c->name);
     *src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
 fail:
