@@ -983,11 +983,9 @@ static void eval_pool(vb_tflite_interpreter *it, node *n)
     for (int b = 0; b < p->batches; b++)
         for (int oy = 0; oy < p->out_h; oy++)
             for (int ox = 0; ox < p->out_w; ox++) {
-                const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-                const int fy0 = iy0 < 0 ? -iy0 : 0, fx0 = ix0 < 0 ? -ix0 : 0;
-                const int fy1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
-                const int fx1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
-                const int count = (fy1 - fy0) * (fx1 - fx0);
+                const tfl_pool_window w = tfl_pool_window_at(p, oy, ox);
+                const int iy0 = w.iy0, ix0 = w.ix0, fy0 = w.fy0, fy1 = w.fy1, fx0 = w.fx0, fx1 = w.fx1;
+                const int count = w.count;
                 for (int c = 0; c < p->in_c; c++) {
                     float sum = 0.0f;
                     for (int fy = fy0; fy < fy1; fy++)

@@ -66,6 +66,25 @@ typedef struct tfl_conv_params {
     const int32_t *shift;           /* [out_c] */
 } tfl_conv_params;
 
+/* The taps of pooling window (oy, ox) inside the input: rows iy0 + [fy0, fy1), columns
+ * ix0 + [fx0, fx1); TFLite's padded taps do not count (count = the valid ones). */
+typedef struct tfl_pool_window {
+    int iy0, ix0, fy0, fy1, fx0, fx1, count;
+} tfl_pool_window;
+
+static inline tfl_pool_window tfl_pool_window_at(const tfl_conv_params *p, int oy, int ox)
+{
+    tfl_pool_window w;
+    w.iy0 = oy * p->stride_h - p->pad_top;
+    w.ix0 = ox * p->stride_w - p->pad_left;
+    w.fy0 = w.iy0 < 0 ? -w.iy0 : 0;
+    w.fx0 = w.ix0 < 0 ? -w.ix0 : 0;
+    w.fy1 = p->k_h < p->in_h - w.iy0 ? p->k_h : p->in_h - w.iy0;
+    w.fx1 = p->k_w < p->in_w - w.ix0 ? p->k_w : p->in_w - w.ix0;
+    w.count = (w.fy1 - w.fy0) * (w.fx1 - w.fx0);
+    return w;
+}
+
 /* Reference kernels. conv: output rows [row_begin, row_end) of the flattened (batch, out_y)
  * index; depthwise: output pixels [pixel_begin, pixel_end) of the flattened (batch, y, x). */
 void tfl_conv_ref(const tfl_conv_params *p, const int8_t *input, int8_t *output, int row_begin, int row_end);

@@ -427,11 +427,9 @@ T512 static void avgpool_512(const tfl_conv_params *p, const int8_t *input, int8
     for (int b = 0; b < p->batches; b++)
         for (int oy = 0; oy < p->out_h; oy++)
             for (int ox = 0; ox < p->out_w; ox++) {
-                const int iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-                const int fy0 = iy0 < 0 ? -iy0 : 0, fx0 = ix0 < 0 ? -ix0 : 0;
-                const int fy1 = p->k_h < p->in_h - iy0 ? p->k_h : p->in_h - iy0;
-                const int fx1 = p->k_w < p->in_w - ix0 ? p->k_w : p->in_w - ix0;
-                const int count = (fy1 - fy0) * (fx1 - fx0);
+                const tfl_pool_window w = tfl_pool_window_at(p, oy, ox);
+                const int iy0 = w.iy0, ix0 = w.ix0, fy0 = w.fy0, fy1 = w.fy1, fx0 = w.fx0, fx1 = w.fx1;
+                const int count = w.count;
                 const __m512i half = _mm512_set1_epi32(count / 2);
                 const __m512d divisor = _mm512_set1_pd(count > 0 ? (double)count : 1.0);
                 int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c;
