@@ -79,10 +79,13 @@ static vb_clip decode_or_fail(const char *path, const vb_video_options *options)
 
 /* Selected decode == full decode indexed by vb_resample_indices, frame by frame. Returns
  * how many frames the selected decode left undecoded. */
+static int decoder_threads; /* 0: the default (cores); the skipping test also runs 1 */
+
 static int check_selection_matches_full_decode(const char *path, int num_frames, vb_resize_mode mode)
 {
     vb_video_options options;
     vb_video_options_init(&options);
+    options.threads = decoder_threads;
     options.size = 64;
     options.resize = mode;
     vb_clip all = decode_or_fail(path, &options);
@@ -199,6 +202,11 @@ static void skipping_unused_frames_changes_no_output(void **state)
         if (strstr(clips[c], "/kinetics400/") && skipped == 0)
             fail_msg("%s: no frame was skipped; the skipping path did not run", clips[c]);
     }
+    /* one decoder thread (no frame threading), as the benchmark and parallel evaluation run */
+    decoder_threads = 1;
+    for (int c = 0; c < 2; c++)
+        assert_true(check_selection_matches_full_decode(shared_path(clips[c]), 100, VB_RESIZE_CROP) > 0);
+    decoder_threads = 0;
 }
 
 /* Encodes testsrc2 with ffmpeg's libx264 (4 s, 25 fps, 100 frames) into the scratch dir. */
