@@ -56,6 +56,7 @@ static int aspect_load(void *impl, const vb_eval_clip *clip, const vb_video_opti
                 rc = vb_error_set(err, rc, "%s: cannot resize %dx%d to %dx%d", clip->path, w, h, out_w, out_h);
                 goto done;
             }
+            vb_resize_plan_reverse_channels(&plan); /* BGR in, RGB out */
             plan_ready = 1;
             frame_bytes = (size_t)out_w * (size_t)out_h * 3;
         }
@@ -75,11 +76,6 @@ static int aspect_load(void *impl, const vb_eval_clip *clip, const vb_video_opti
         }
         uint8_t *dst = frames + frame_bytes * (size_t)count++;
         vb_resize_run(&plan, bgr, stride, dst, (size_t)out_w * 3);
-        for (size_t p = 0; p < frame_bytes; p += 3) {   /* BGR -> RGB */
-            uint8_t b = dst[p];
-            dst[p] = dst[p + 2];
-            dst[p + 2] = b;
-        }
         av_frame_unref(dec.frame);
     }
     if (count == 0) {
