@@ -79,6 +79,8 @@ int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_e
 /* The seed's float tensor: out[i] = (float)(frames[i] / 255.0), the value numpy's
  * np.array(frames) / 255.0 then .astype(np.float32) gives. out holds T*H*W*3 floats. */
 void vb_clip_to_float32(const vb_clip *clip, float *out);
+/* The same for any count uint8 values (a view, a batch): out[i] = (float)(values[i] / 255.0). */
+void vb_u8_to_float32(const uint8_t *values, size_t count, float *out);
 
 /* Writes a uint8 [T,S,S,3] clip (or float32 in [0,1] when as_float32) as a NumPy .npy file,
  * atomically. */

@@ -189,11 +189,8 @@ static int fill_slot(pipeline *pl, batch_slot *slot, vb_error *err)
             slot->views_u8[at] = item->views.frames[v];
             slot->view_frames[at] = item->views.frame_counts[v];
             if (m->wants_float) {
-                /* The model takes RGB in [0,1]: the seed's frames / 255. */
-                const uint8_t *src = item->views.frames[v];
-                float *dst = slot->input_f32 + (size_t)at * view_floats;
-                for (size_t i = 0; i < view_floats; i++)
-                    dst[i] = src[i] * (1.0f / 255.0f);
+                /* The model takes RGB in [0,1]: the seed's frames / 255.0, to the bit. */
+                vb_u8_to_float32(item->views.frames[v], view_floats, slot->input_f32 + (size_t)at * view_floats);
             }
         }
         slot->view_count = views;

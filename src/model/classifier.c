@@ -199,9 +199,8 @@ int vb_classifier_run(vb_classifier *c, const vb_clip *clip, float *logits, floa
             if (!c->input)
                 return vb_error_set(err, VB_ENOMEM, "classifier: out of memory for a %d-frame clip", clip->num_frames);
         }
-        /* uint8 RGB -> [0,1], what the seed feeds TF Hub's I3D */
-        for (size_t i = 0; i < n; i++)
-            c->input[i] = clip->frames[i] * (1.0f / 255.0f);
+        /* uint8 RGB -> [0,1], what the seed feeds TF Hub's I3D (frames / 255.0, to the bit) */
+        vb_u8_to_float32(clip->frames, n, c->input);
         rc = vb_i3d_forward(c->i3d, c->input, 1, clip->num_frames, out, err);
     } else {
         int size = vb_movinet_input_size(c->movinet);

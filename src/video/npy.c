@@ -14,7 +14,7 @@
 #include "common/fsutil.h"
 #include "video/video_internal.h"
 
-void vb_unit_float_reference(const uint8_t *in, size_t n, float *out)
+void vb_u8_to_float32_reference(const uint8_t *in, size_t n, float *out)
 {
     float table[256];
     for (int v = 0; v < 256; v++)
@@ -23,7 +23,7 @@ void vb_unit_float_reference(const uint8_t *in, size_t n, float *out)
         out[i] = table[in[i]];
 }
 
-void vb_unit_float(const uint8_t *in, size_t n, float *out)
+void vb_u8_to_float32(const uint8_t *in, size_t n, float *out)
 {
     size_t i = 0;
 #ifdef __SSE2__
@@ -42,12 +42,12 @@ void vb_unit_float(const uint8_t *in, size_t n, float *out)
     }
 #endif
     if (i < n)
-        vb_unit_float_reference(in + i, n - i, out + i);
+        vb_u8_to_float32_reference(in + i, n - i, out + i);
 }
 
 void vb_clip_to_float32(const vb_clip *clip, float *out)
 {
-    vb_unit_float(clip->frames, (size_t)clip->num_frames * clip->height * clip->width * 3, out);
+    vb_u8_to_float32(clip->frames, (size_t)clip->num_frames * clip->height * clip->width * 3, out);
 }
 
 int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_error *err)

@@ -93,8 +93,7 @@ int vb_h264_packet_disposable(const uint8_t *data, size_t size, int length_size)
 
 /* ---- npy.c: uint8 -> float32 in [0, 1] as the seed computes it ---- */
 
-/* out[i] = (float)(in[i] / 255.0): the SSE2 version and the plain table it is tested against. */
-void vb_unit_float(const uint8_t *in, size_t n, float *out);
-void vb_unit_float_reference(const uint8_t *in, size_t n, float *out);
+/* The plain table vb_u8_to_float32 (video.h, SSE2) is tested against. */
+void vb_u8_to_float32_reference(const uint8_t *in, size_t n, float *out);
 
 #endif

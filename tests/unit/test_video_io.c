@@ -112,8 +112,8 @@ static void float_conversion_equals_seeds_float64_division(void **state)
         in[i] = (uint8_t)((i * 7) & 255);
     for (int start = 0; start < 16; start++) {
         int n = N - start;
-        vb_unit_float(in + start, (size_t)n, fast);
-        vb_unit_float_reference(in + start, (size_t)n, plain);
+        vb_u8_to_float32(in + start, (size_t)n, fast);
+        vb_u8_to_float32_reference(in + start, (size_t)n, plain);
         assert_memory_equal(fast, plain, (size_t)n * sizeof(float));
     }
     for (int v = 0; v < 256; v++) { /* against the double division itself, not the table */
@@ -121,9 +121,9 @@ static void float_conversion_equals_seeds_float64_division(void **state)
         float one[16];
         uint8_t sixteen[16];
         memset(sixteen, byte, sizeof sixteen);
-        vb_unit_float(sixteen, 16, one);
+        vb_u8_to_float32(sixteen, 16, one);
         assert_true(one[15] == (float)(v / 255.0));
-        vb_unit_float(&byte, 1, one);
+        vb_u8_to_float32(&byte, 1, one);
         assert_true(one[0] == (float)(v / 255.0));
     }
 }
