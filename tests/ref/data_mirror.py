@@ -518,11 +518,23 @@ def test_kill9_prepare():
         m.close()
     args = [CLI, "-q", "data", "prepare", "--data-dir", data, "--all", "--jobs", "2", "--size", "48",
             "--num-frames", "4", "--min-frames", "1"]
+    cache = os.path.join(data, "cache/kinetics/400/val/s48-crop-t4-m1-fps0")
+
+    def cached():
+        try:
+            return sum(f.endswith(".vbclip") for f in os.listdir(cache))
+        except FileNotFoundError:
+            return 0
+
+    # Kill on progress, not on a timer: a fixed sleep can outlast the whole run on a fast
+    # machine (then nothing is ever killed); here each run dies after 0-2 more clips land.
     rng = random.Random(11)
     kills = 0
     for _ in range(6):
+        target = cached() + rng.randint(0, 2)
         p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.1, 1.0))
+        while p.poll() is None and cached() < target:
+            time.sleep(0.002)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
@@ -533,7 +545,6 @@ def test_kill9_prepare():
     check(p.returncode == 0 and kills > 0, "prepare completes after %d kill -9s" % kills, p.stderr[-500:])
     check(len(st) == len(ids) and "unpacked" not in st, "every clip prepared or recorded bad, none lost",
           (len(st), st.count("unpacked")))
-    cache = os.path.join(data, "cache/kinetics/400/val/s48-crop-t4-m1-fps0")
     files = os.listdir(cache)
     check(sorted(files) == sorted(c["clip_id"] + ".vbclip" for c in clips if c["status"] == "prepared"),
           "cache holds exactly the prepared clips, no duplicates or temporaries", [f for f in files if "tmp" in f])
