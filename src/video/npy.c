@@ -7,8 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_AVX2_CONVERSION 1
 #endif
 
 #include "common/fsutil.h"
@@ -23,9 +28,46 @@ void vb_u8_to_float32_reference(const uint8_t *in, size_t n, float *out)
         out[i] = table[in[i]];
 }
 
+#ifdef HAVE_AVX2_CONVERSION
+
+/* Outputs this large (a 100-frame 224x224 clip is 60 MB) go past every cache level before
+ * anyone reads them, so streaming stores skip the read-for-ownership of each destination
+ * line: about 40% less memory traffic (bench video). Smaller ones stay cached for the
+ * consumer. */
+enum { STREAMING_MIN_BYTES = 8 << 20 };
+
+/* 8 values per step: zero-extend to int32, convert, divide by 255.0f -- the same float
+ * operations as the SSE2 body, so the same values. Returns how many it converted. */
+__attribute__((target("avx2"))) static size_t u8_to_float32_avx2(const uint8_t *in, size_t n, float *out)
+{
+    const __m256 divisor = _mm256_set1_ps(255.0f);
+    size_t i = 0;
+    if (n * sizeof(float) < STREAMING_MIN_BYTES) {
+        for (; i + 8 <= n; i += 8) {
+            __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(in + i)));
+            _mm256_storeu_ps(out + i, _mm256_div_ps(_mm256_cvtepi32_ps(wide), divisor));
+        }
+        return i;
+    }
+    /* streaming stores need 32-byte aligned addresses: plain ones up to the first */
+    for (; i < n && ((uintptr_t)(out + i) & 31) != 0; i++)
+        out[i] = (float)in[i] / 255.0f;
+    for (; i + 8 <= n; i += 8) {
+        __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(in + i)));
+        _mm256_stream_ps(out + i, _mm256_div_ps(_mm256_cvtepi32_ps(wide), divisor));
+    }
+    _mm_sfence(); /* streaming stores are weakly ordered: publish them before returning */
+    return i;
+}
+#endif
+
 void vb_u8_to_float32(const uint8_t *in, size_t n, float *out)
 {
     size_t i = 0;
+#ifdef HAVE_AVX2_CONVERSION
+    if (__builtin_cpu_supports("avx2"))
+        i = u8_to_float32_avx2(in, n, out);
+#endif
 #ifdef __SSE2__
     /* For every uint8 v, the float32 division v / 255.0f is the same float as the seed's
      * float64 v / 255.0 rounded to float32 (tests/unit/test_video_io.c checks all 256), so

@@ -2,7 +2,8 @@
  * built for x86-64: 11-bit weights, an integer horizontal pass, and the vertical pass's
  * 16-bit high-half products with (sum + 2) >> 2 rounding. Exact 2x downscales switch to
  * OpenCV's INTER_AREA fast path, as cv::resize does. Plain C passes are the reference; the
- * SSE2 vertical and SSSE3 horizontal passes do the same integer arithmetic. */
+ * SSE2/AVX2 vertical and the AVX-512 VBMI and SSSE3 horizontal passes do the same integer
+ * arithmetic. */
 #include "video/video_internal.h"
 
 #include <float.h>
@@ -13,11 +14,65 @@
 #include <emmintrin.h>
 #endif
 #if defined(__x86_64__) || defined(__i386__)
-#include <tmmintrin.h>
+#include <immintrin.h>
 #define HAVE_SSSE3_PASS 1
+#define HAVE_WIDE_PASS 1
 #endif
 
 enum { COEF_BITS = 11, COEF_SCALE = 1 << COEF_BITS };
+
+#ifdef HAVE_WIDE_PASS
+enum { WIDE_GROUP = 16 };
+
+static int greatest_common_divisor(int a, int b)
+{
+    while (b) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* (Re)builds the wide pass's windows, permute indices and weights from x_offsets and
+ * x_weights (reverse_channels swaps the offsets), and sets wide_elements. Element e takes
+ * its left tap from x_offsets[e] and, inside the row, its right tap from x_offsets[e] +
+ * channels; past x_interior_end OpenCV takes S[ofs] * 2048, which is the pair (S[ofs], 0)
+ * with weights (2048, 0). */
+static void fill_wide_pass(vb_resize_plan *plan)
+{
+    const int cn = plan->channels, elements = plan->dst_width * cn;
+    /* whole groups ending on a pixel boundary, so the narrower passes resume at a pixel */
+    const int step = WIDE_GROUP / greatest_common_divisor(WIDE_GROUP, cn) * cn;
+    int covered = 0;
+    for (int g = 0; (g + 1) * WIDE_GROUP <= elements; g++) {
+        int window = INT32_MAX, last = 0;
+        for (int j = 0; j < WIDE_GROUP; j++) {
+            int e = g * WIDE_GROUP + j, left = plan->x_offsets[e];
+            int right = e < plan->x_interior_end ? left + cn : left;
+            window = left < window ? left : window;
+            last = right > last ? right : last;
+        }
+        if (last - window >= 64)
+            break; /* taps too far apart (a strong downscale): the narrower passes do the rest */
+        plan->wide_window[g] = window;
+        uint8_t *index = plan->wide_index + (size_t)g * 64;
+        int16_t *weights = plan->wide_weights + (size_t)g * 2 * WIDE_GROUP;
+        memset(index, 0, 64);
+        for (int j = 0; j < WIDE_GROUP; j++) {
+            int e = g * WIDE_GROUP + j, left = plan->x_offsets[e];
+            int interior = e < plan->x_interior_end;
+            index[4 * j] = (uint8_t)(left - window);
+            index[4 * j + 2] = (uint8_t)((interior ? left + cn : left) - window);
+            weights[2 * j] = interior ? plan->x_weights[2 * e] : COEF_SCALE;
+            weights[2 * j + 1] = interior ? plan->x_weights[2 * e + 1] : 0;
+        }
+        if ((g + 1) * WIDE_GROUP % step == 0)
+            covered = (g + 1) * WIDE_GROUP;
+    }
+    plan->wide_elements = covered;
+}
+#endif
 
 /* saturate_cast<short>(float): round half to even, then clamp. */
 static int16_t round_weight(float value)
@@ -93,6 +148,20 @@ int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int
     }
     plan->x_interior_end = x_interior_end * channels;
 
+#ifdef HAVE_WIDE_PASS
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi")) {
+        int groups = (int)(row_elements / WIDE_GROUP);
+        plan->wide_window = malloc(((size_t)groups + 1) * sizeof *plan->wide_window);
+        plan->wide_index = malloc(((size_t)groups + 1) * 64);
+        plan->wide_weights = malloc(((size_t)groups + 1) * 2 * WIDE_GROUP * sizeof *plan->wide_weights);
+        if (!plan->wide_window || !plan->wide_index || !plan->wide_weights) {
+            vb_resize_plan_free(plan);
+            return VB_ENOMEM;
+        }
+        fill_wide_pass(plan);
+        plan->simd = 1;
+    }
+#endif
 #ifdef HAVE_SSSE3_PASS
     if (channels == 3 && __builtin_cpu_supports("ssse3")) {
         plan->pixel_offsets = malloc((size_t)dst_width * sizeof *plan->pixel_offsets);
@@ -139,6 +208,9 @@ void vb_resize_plan_free(vb_resize_plan *plan)
     free(plan->rows);
     free(plan->pixel_offsets);
     free(plan->pixel_weights);
+    free(plan->wide_window);
+    free(plan->wide_index);
+    free(plan->wide_weights);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -156,6 +228,10 @@ void vb_resize_plan_reverse_channels(vb_resize_plan *plan)
             *a = *b;
             *b = t;
         }
+#ifdef HAVE_WIDE_PASS
+    if (plan->wide_window)
+        fill_wide_pass(plan);
+#endif
 }
 
 #ifdef HAVE_SSSE3_PASS
@@ -163,14 +239,16 @@ void vb_resize_plan_reverse_channels(vb_resize_plan *plan)
  * the two source pixels as zero-extended 16-bit (left, right) pairs per channel, times
  * (w0, w1) pairwise with pmaddwd -- exact, as the products and sums fit in 32 bits. */
 __attribute__((target("ssse3"))) static int horizontal_pass_ssse3(const vb_resize_plan *plan,
-                                                                   const uint8_t *src_row, int32_t *out)
+                                                                   const uint8_t *src_row, int first_pixel,
+                                                                   int32_t *out)
 {
     const __m128i pairs_bgr = _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
     const __m128i pairs_rgb = _mm_setr_epi8(2, -1, 5, -1, 1, -1, 4, -1, 0, -1, 3, -1, -1, -1, -1, -1);
     const __m128i pairs = plan->reverse_channels ? pairs_rgb : pairs_bgr;
     const int *ofs = plan->pixel_offsets;
     const int16_t *w = plan->pixel_weights;
-    for (int dx = 0; dx < plan->simd_pixels; dx++) {
+    int dx = first_pixel;
+    for (; dx < plan->simd_pixels; dx++) {
         /* reverse_channels swapped x_offsets but pixel_offsets stay the left pixel's start */
         __m128i two_pixels = _mm_loadl_epi64((const __m128i *)(src_row + ofs[dx]));
         __m128i sums = _mm_madd_epi16(_mm_shuffle_epi8(two_pixels, pairs),
@@ -178,7 +256,31 @@ __attribute__((target("ssse3"))) static int horizontal_pass_ssse3(const vb_resiz
         _mm_storel_epi64((__m128i *)(out + 3 * dx), sums);
         out[3 * dx + 2] = _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
     }
-    return plan->simd_pixels * 3;
+    return dx * 3;
+}
+#endif
+
+#ifdef HAVE_WIDE_PASS
+/* The sums of horizontal_pass for the first wide_elements elements, 16 per step: the
+ * masked load reads no byte past the row's end (masked-off bytes are never touched), the
+ * permute puts each tap in the low byte of a 16-bit lane with a zero high byte, and
+ * pmaddwd adds left * w0 + right * w1 exactly in 32 bits. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int
+horizontal_pass_wide(const vb_resize_plan *plan, const uint8_t *src_row, int32_t *out)
+{
+    const int row_bytes = plan->src_width * plan->channels;
+    const __mmask64 low_bytes = 0x5555555555555555ull;
+    const int groups = plan->wide_elements / WIDE_GROUP;
+    for (int g = 0; g < groups; g++) {
+        int window = plan->wide_window[g], available = row_bytes - window;
+        __mmask64 inside = available >= 64 ? ~0ull : (1ull << available) - 1;
+        __m512i bytes = _mm512_maskz_loadu_epi8(inside, src_row + window);
+        __m512i taps = _mm512_maskz_permutexvar_epi8(low_bytes,
+                                                     _mm512_loadu_si512(plan->wide_index + (size_t)g * 64), bytes);
+        __m512i weights = _mm512_loadu_si512(plan->wide_weights + (size_t)g * 2 * WIDE_GROUP);
+        _mm512_storeu_si512(out + g * WIDE_GROUP, _mm512_madd_epi16(taps, weights));
+    }
+    return plan->wide_elements;
 }
 #endif
 
@@ -191,9 +293,13 @@ static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, 
     const int *ofs = plan->x_offsets;
     const int16_t *w = plan->x_weights;
     int e = 0;
+#ifdef HAVE_WIDE_PASS
+    if (plan->simd && plan->wide_elements)
+        e = horizontal_pass_wide(plan, src_row, out);
+#endif
 #ifdef HAVE_SSSE3_PASS
-    if (plan->simd)
-        e = horizontal_pass_ssse3(plan, src_row, out);
+    if (plan->simd && e / cn < plan->simd_pixels) /* simd_pixels is 0 unless 3 channels */
+        e = horizontal_pass_ssse3(plan, src_row, e / cn, out);
 #endif
     if (cn == 3) { /* the common case: one offset and weight pair per pixel */
         for (; e + 3 <= plan->x_interior_end; e += 3) {
@@ -229,10 +335,42 @@ void vb_resize_vertical_reference(const int32_t *row0, const int32_t *row1, int1
     }
 }
 
+#ifdef HAVE_WIDE_PASS
+/* The SSE2 kernel below on 32 elements per step. The 256-bit packs work per 128-bit lane,
+ * so after the two packs a lane holds elements 0-3, 8-11, 16-19, 24-27 (or the +4 set) as
+ * 4-byte groups; one cross-lane dword permute puts them back in order. */
+__attribute__((target("avx2"))) static int vertical_avx2(const int32_t *row0, const int32_t *row1, int16_t b0,
+                                                         int16_t b1, int elements, uint8_t *dst)
+{
+    const __m256i w0 = _mm256_set1_epi16(b0), w1 = _mm256_set1_epi16(b1), two = _mm256_set1_epi16(2);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int x = 0;
+#define ROW_SHIFTED(row, at) _mm256_srai_epi32(_mm256_loadu_si256((const __m256i *)((row) + (at))), 4)
+    for (; x + 32 <= elements; x += 32) {
+        __m256i a_lo = _mm256_packs_epi32(ROW_SHIFTED(row0, x), ROW_SHIFTED(row0, x + 8));
+        __m256i a_hi = _mm256_packs_epi32(ROW_SHIFTED(row0, x + 16), ROW_SHIFTED(row0, x + 24));
+        __m256i b_lo = _mm256_packs_epi32(ROW_SHIFTED(row1, x), ROW_SHIFTED(row1, x + 8));
+        __m256i b_hi = _mm256_packs_epi32(ROW_SHIFTED(row1, x + 16), ROW_SHIFTED(row1, x + 24));
+        __m256i lo = _mm256_add_epi16(_mm256_mulhi_epi16(a_lo, w0), _mm256_mulhi_epi16(b_lo, w1));
+        __m256i hi = _mm256_add_epi16(_mm256_mulhi_epi16(a_hi, w0), _mm256_mulhi_epi16(b_hi, w1));
+        lo = _mm256_srai_epi16(_mm256_add_epi16(lo, two), 2);
+        hi = _mm256_srai_epi16(_mm256_add_epi16(hi, two), 2);
+        __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(lo, hi), order);
+        _mm256_storeu_si256((__m256i *)(dst + x), bytes);
+    }
+#undef ROW_SHIFTED
+    return x;
+}
+#endif
+
 void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
                         uint8_t *dst)
 {
     int x = 0;
+#ifdef HAVE_WIDE_PASS
+    if (__builtin_cpu_supports("avx2"))
+        x = vertical_avx2(row0, row1, b0, b1, elements, dst);
+#endif
 #ifdef __SSE2__
     /* OpenCV's own kernel: pack (row >> 4) to int16 with saturation, mulhi, add, (v+2)>>2,
      * pack to uint8 with saturation. */

@@ -24,9 +24,17 @@ typedef struct vb_resize_plan {
     int32_t *rows;           /* [2][dst_width*channels] horizontal-pass rows */
     int cached_row[2];       /* source row held in rows[k], -1 if none */
     int reverse_channels;    /* write channel c from source channel channels-1-c (BGR->RGB) */
+    int simd;                /* use the SIMD passes below (cleared by tests to run plain C) */
+    /* AVX-512 VBMI horizontal pass: groups of 16 output elements, each group's taps inside
+     * one 64-byte window of the source row, so one masked load, one byte permute and one
+     * multiply-add give 16 sums. It covers the first wide_elements (whole groups, whole
+     * pixels; 0 without VBMI or where a group's taps span more than 64 bytes). */
+    int wide_elements;
+    int *wide_window;        /* [groups] byte offset of each group's window in the row */
+    uint8_t *wide_index;     /* [groups][64] window byte of each 16-bit tap (even bytes) */
+    int16_t *wide_weights;   /* [groups][32] w0 w1 per element */
     /* SSSE3 horizontal pass for 3 channels: one 8-byte load, shuffle and multiply-add per
-     * pixel, for the first simd_pixels output pixels (whose load stays inside the row) */
-    int simd;                /* use it (cleared by tests to run the plain C pass) */
+     * pixel, up to the first simd_pixels output pixels (whose load stays inside the row) */
     int simd_pixels;
     int *pixel_offsets;      /* [dst_width] byte offset of the left source pixel */
     int16_t *pixel_weights;  /* [dst_width][8] w0 w1 w0 w1 w0 w1 0 0 */
@@ -42,7 +50,7 @@ void vb_resize_plan_reverse_channels(vb_resize_plan *plan);
  * dst: (dst_height, dst_width, channels) rows dst_stride bytes apart. */
 void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
                    size_t dst_stride);
-/* One output row of the vertical pass: the SSE2 kernel and the plain reference it is
+/* One output row of the vertical pass: the AVX2/SSE2 kernels and the plain reference they are
  * tested against (tests/unit/test_video_resize.c). */
 void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
                         uint8_t *dst);

@@ -100,7 +100,7 @@ static void npy_refuses_empty_clip_and_bad_path(void **state)
     vb_clip_free(&clip);
 }
 
-/* The SSE2 float conversion equals the seed's float64 x / 255.0 cast to float32 for every
+/* The SIMD float conversions (AVX2 or SSE2, streaming stores for large outputs) equal the seed's float64 x / 255.0 cast to float32 for every
  * uint8 value, at every offset of the 16-wide body and its tail. */
 static void float_conversion_equals_seeds_float64_division(void **state)
 {
@@ -116,6 +116,24 @@ static void float_conversion_equals_seeds_float64_division(void **state)
         vb_u8_to_float32_reference(in + start, (size_t)n, plain);
         assert_memory_equal(fast, plain, (size_t)n * sizeof(float));
     }
+    /* outputs of 8 MiB and more take the streaming-store path, which starts at the first
+     * 32-byte aligned float: every start offset of the output within 32 bytes */
+    size_t big = (9u << 20) / sizeof(float) + 13;
+    uint8_t *big_in = malloc(big + 8);
+    float *big_fast = malloc((big + 8) * sizeof(float)), *big_plain = malloc(big * sizeof(float));
+    assert_non_null(big_in);
+    assert_non_null(big_fast);
+    assert_non_null(big_plain);
+    for (size_t i = 0; i < big + 8; i++)
+        big_in[i] = (uint8_t)((i * 131 + (i >> 9)) & 255);
+    for (int shift = 0; shift < 8; shift++) {
+        vb_u8_to_float32_reference(big_in + shift, big, big_plain);
+        vb_u8_to_float32(big_in + shift, big, big_fast + shift);
+        assert_memory_equal(big_fast + shift, big_plain, big * sizeof(float));
+    }
+    free(big_in);
+    free(big_fast);
+    free(big_plain);
     for (int v = 0; v < 256; v++) { /* against the double division itself, not the table */
         uint8_t byte = (uint8_t)v;
         float one[16];

@@ -1,6 +1,7 @@
-/* The OpenCV-exact bilinear resize: the SSE2 vertical pass equals the plain reference on
- * random rows, and the whole resize has OpenCV's values on inputs worked by hand (the
- * comparison with cv2.resize itself is tests/ref/video_resize_opencv.py). */
+/* The OpenCV-exact bilinear resize: the AVX2/SSE2 vertical and the AVX-512 VBMI/SSSE3
+ * horizontal passes equal the plain reference on random rows and images, and the whole
+ * resize has OpenCV's values on inputs worked by hand (the comparison with cv2.resize
+ * itself is tests/ref/video_resize_opencv.py). */
 #include "testlib.h"
 
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 
 #include "video/video_internal.h"
 
-static void sse2_vertical_pass_equals_reference(void **state)
+static void simd_vertical_pass_equals_reference(void **state)
 {
     (void)state;
     srand(7);
@@ -28,32 +29,45 @@ static void sse2_vertical_pass_equals_reference(void **state)
     }
 }
 
-/* Resizes src both ways (SSSE3 horizontal pass and plain C) and compares. */
-static void check_simd_resize(const uint8_t *src, int sw, int sh, int dw, int dh, int reverse)
+/* Resizes src three ways -- every SIMD pass the CPU has (AVX-512 VBMI, then SSSE3), SSSE3
+ * alone, and plain C -- and compares. */
+static void check_simd_resize(const uint8_t *src, int sw, int sh, int dw, int dh, int channels, int reverse)
 {
-    vb_resize_plan fast, plain;
-    assert_int_equal(vb_resize_plan_init(&fast, sw, sh, dw, dh, 3), VB_OK);
-    assert_int_equal(vb_resize_plan_init(&plain, sw, sh, dw, dh, 3), VB_OK);
+    vb_resize_plan fast, narrow, plain;
+    assert_int_equal(vb_resize_plan_init(&fast, sw, sh, dw, dh, channels), VB_OK);
+    assert_int_equal(vb_resize_plan_init(&narrow, sw, sh, dw, dh, channels), VB_OK);
+    assert_int_equal(vb_resize_plan_init(&plain, sw, sh, dw, dh, channels), VB_OK);
+    narrow.wide_elements = 0;
     plain.simd = 0;
     if (reverse) {
         vb_resize_plan_reverse_channels(&fast);
+        vb_resize_plan_reverse_channels(&narrow);
+        narrow.wide_elements = 0; /* reversing rebuilds the wide tables */
         vb_resize_plan_reverse_channels(&plain);
     }
-    size_t bytes = (size_t)dw * dh * 3;
-    uint8_t *a = malloc(bytes), *b = malloc(bytes);
+    size_t bytes = (size_t)dw * dh * channels;
+    uint8_t *a = malloc(bytes), *b = malloc(bytes), *c = malloc(bytes);
     assert_non_null(a);
     assert_non_null(b);
-    vb_resize_run(&fast, src, (size_t)sw * 3, a, (size_t)dw * 3);
-    vb_resize_run(&plain, src, (size_t)sw * 3, b, (size_t)dw * 3);
-    if (memcmp(a, b, bytes))
-        fail_msg("SSSE3 resize %dx%d -> %dx%d (reverse %d) differs from plain C", sw, sh, dw, dh, reverse);
+    assert_non_null(c);
+    vb_resize_run(&fast, src, (size_t)sw * channels, a, (size_t)dw * channels);
+    vb_resize_run(&narrow, src, (size_t)sw * channels, b, (size_t)dw * channels);
+    vb_resize_run(&plain, src, (size_t)sw * channels, c, (size_t)dw * channels);
+    if (memcmp(a, c, bytes))
+        fail_msg("SIMD resize (wide %d of %d elements) %dx%dx%d -> %dx%d (reverse %d) differs from plain C",
+                 fast.wide_elements, dw * channels, sw, sh, channels, dw, dh, reverse);
+    if (memcmp(b, c, bytes))
+        fail_msg("SSSE3 resize %dx%dx%d -> %dx%d (reverse %d) differs from plain C", sw, sh, channels, dw, dh,
+                 reverse);
     free(a);
     free(b);
+    free(c);
     vb_resize_plan_free(&fast);
+    vb_resize_plan_free(&narrow);
     vb_resize_plan_free(&plain);
 }
 
-static void ssse3_horizontal_pass_equals_reference(void **state)
+static void simd_horizontal_passes_equal_reference(void **state)
 {
     (void)state;
     srand(11);
@@ -67,7 +81,9 @@ static void ssse3_horizontal_pass_equals_reference(void **state)
         uint8_t *img = src + ((size_t)MAX_W * MAX_H - (size_t)sw * sh) * 3; /* ends where src ends */
         for (size_t i = 0; i < (size_t)sw * sh * 3; i++)
             img[i] = (uint8_t)(rand() & 255);
-        check_simd_resize(img, sw, sh, dw, dh, trial & 1);
+        check_simd_resize(img, sw, sh, dw, dh, 3, trial & 1);
+        if (trial % 10 == 0 && sw >= 4) /* the wide pass takes any channel count */
+            check_simd_resize(img, sw * 3 / 4, sh, dw, dh, 4, 0);
     }
     free(src);
     /* the Kinetics crop, 256x256 to 224, and a 2x upscale */
@@ -75,13 +91,18 @@ static void ssse3_horizontal_pass_equals_reference(void **state)
     assert_non_null(src);
     for (int i = 0; i < 256 * 256 * 3; i++)
         src[i] = (uint8_t)(rand() & 255);
-    check_simd_resize(src, 256, 256, 224, 224, 1);
-    check_simd_resize(src, 256, 64, 224, 56, 0);
-    check_simd_resize(src, 128, 128, 256, 256, 1);
+    check_simd_resize(src, 256, 256, 224, 224, 3, 1);
+    check_simd_resize(src, 256, 64, 224, 56, 3, 0);
+    check_simd_resize(src, 128, 128, 256, 256, 3, 1);
+    check_simd_resize(src, 256, 85, 40, 30, 3, 1); /* taps too far apart for the wide pass */
 #if defined(__x86_64__)
     vb_resize_plan plan;
     assert_int_equal(vb_resize_plan_init(&plan, 256, 256, 224, 224, 3), VB_OK);
-    assert_true(plan.simd && plan.simd_pixels > 200); /* the fast path is what runs */
+    assert_true(plan.simd && plan.simd_pixels > 200); /* the fast paths are what runs */
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi"))
+        assert_int_equal(plan.wide_elements, 224 * 3);
+    else
+        print_message("no AVX-512 VBMI on this CPU: the wide pass was not tested\n");
     vb_resize_plan_free(&plan);
 #endif
     free(src);
@@ -255,10 +276,10 @@ static void resize_mode_names_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ssse3_horizontal_pass_equals_reference),
+        cmocka_unit_test(simd_horizontal_passes_equal_reference),
         cmocka_unit_test(reversed_channels_equal_swap_after_resize),
         cmocka_unit_test(pad_refuses_a_square_beyond_the_limit),
-        cmocka_unit_test(sse2_vertical_pass_equals_reference),
+        cmocka_unit_test(simd_vertical_pass_equals_reference),
         cmocka_unit_test(vertical_rounding_is_opencvs_16_bit_one),
         cmocka_unit_test(same_size_is_identity_and_constant_stays_constant),
         cmocka_unit_test(exact_half_uses_area_average),
