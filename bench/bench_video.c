@@ -174,16 +174,17 @@ static double measure_python(const char *script, char **clips, int count, int re
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vidbench bench video [--repeat R] [--num-frames N] [--no-python] [CLIP...]\n\n"
+            "usage: vidbench bench video [--repeat R] [--num-frames N] [--no-python] [--best-only] [CLIP...]\n\n"
             "clips/s of decode + crop + resize + resample to N frames (default 100) + float32,\n"
             "for vidbench and, in the same run, the seed's OpenCV path in Python\n"
             "(bench/seed_opencv_path.py with /usr/bin/python3). Default clips:\n"
-            "$VB_SHARED/data/videos/kinetics400/*.mp4 (VB_SHARED defaults to ../shared).\n");
+            "$VB_SHARED/data/videos/kinetics400/*.mp4 (VB_SHARED defaults to ../shared).\n"
+            "--best-only runs only the 1-clip-per-core row (to profile it, e.g. under perf).\n");
 }
 
 int bench_video(int argc, char **argv)
 {
-    int repeat = 3, num_frames = 100, python = 1;
+    int repeat = 3, num_frames = 100, python = 1, best_only = 0;
     char **clips = calloc((size_t)argc + 1, sizeof *clips);
     int count = 0;
     glob_t found = {0};
@@ -200,6 +201,8 @@ int bench_video(int argc, char **argv)
             num_frames = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--no-python")) {
             python = 0;
+        } else if (!strcmp(argv[i], "--best-only")) {
+            best_only = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "vidbench bench video: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -243,12 +246,12 @@ int bench_video(int argc, char **argv)
         seed_rate[0] = measure_python(script, clips, count, repeat, num_frames, &seed_cpu[0]);
     const int per_core = (int)(cores > 16 ? 16 : cores < 1 ? 1 : cores);
     struct { const char *name; int workers, threads, decode_only; double rate, cpu, skipped; } configs[] = {
+        {"vidbench: 1 clip per core, 1 decoder thread each", per_core, 1, 0, 0, 0, 0},
         {"vidbench: 1 clip at a time, 1 decoder thread", 1, 1, 0, 0, 0, 0},
         {"vidbench: 1 clip at a time, decoder threads = cores", 1, 0, 0, 0, 0, 0},
-        {"vidbench: 1 clip per core, 1 decoder thread each", per_core, 1, 0, 0, 0, 0},
         {"probe --count: every frame, 1 clip per core", per_core, 1, 1, 0, 0, 0},
     };
-    const int config_count = (int)(sizeof configs / sizeof configs[0]);
+    const int config_count = best_only ? 1 : (int)(sizeof configs / sizeof configs[0]);
     int failed = 0;
     for (int c = 0; c < config_count; c++)
         configs[c].rate = measure_c(clips, count, repeat, num_frames, configs[c].workers, configs[c].threads,

@@ -30,6 +30,11 @@ if [ "$rows" -eq 3 ]; then pass "bench video prints its three vidbench rows"
 else fail "bench video rows ($rows): $(cat "$T/video.out")"; fi
 if grep -Eq "left [1-9][0-9.]*% of the frames undecoded" "$T/video.out"; then pass "bench video reports the undecoded share"
 else fail "bench video undecoded share: $(cat "$T/video.out")"; fi
+(cd "$VB_ROOT" && "$CLI" bench video --repeat 1 --no-python --best-only "$CLIP") >"$T/best.out" 2>&1
+expect_rc "bench video --best-only" 0 $?
+if [ "$(grep -c "^vidbench: " "$T/best.out")" -eq 1 ] && grep -q "^vidbench: 1 clip per core" "$T/best.out"; then
+    pass "bench video --best-only prints only the 1-clip-per-core row"
+else fail "bench video --best-only: $(cat "$T/best.out")"; fi
 
 "$CLI" bench movinet --frames 10 --repeat 1 --threads 1 --levels 0 >"$T/movinet.out" 2>&1
 expect_rc "bench movinet, 10 frames, plain C" 0 $?
