@@ -83,7 +83,7 @@ FUZZ_BUILD := build-fuzz
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=gnu11 -pthread -Iinclude -Isrc $(PKG_CFLAGS)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=gnu11 -pthread -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
 fuzz: $(FUZZ_BIN)
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -95,6 +95,8 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
+# header changes rebuild the fuzz objects too (a stale struct layout is a false report)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
 # The reference I3D backend is plain C written for auto-vectorization (inner loops over output
 # channels, cloned for AVX-512/AVX2); -O2's very-cheap cost model would leave them scalar.
