@@ -131,7 +131,7 @@ static void csv_scores_are_softmax_of_engine_logits(void **state)
             double d = fabs((double)score - (double)probs[cls]);
             if (d > worst)
                 worst = d;
-            if (d > 1e-6)
+            if (!(d <= 1e-6))
                 fail_msg("%s: pred_%d '%s' score %.9g, engine softmax %.9g", clips[i].clip_id,
                          k + 1, name, (double)score, (double)probs[cls]);
             /* ranks: no class outside the top 5 beats the 5th */
@@ -239,7 +239,7 @@ static void three_crops_on_a_real_clip(void **state)
     char *row = strstr(text, "\nR6llTwEh07w,");
     assert_non_null(row);
     float score = strtof(strrchr(row, ',') + 1, NULL);
-    if (fabs((double)score - (double)avg[best]) > 1e-6)
+    if (!(fabs((double)score - (double)avg[best]) <= 1e-6))
         fail_msg("three-crop score %.9g, expected the averaged %.9g", (double)score, (double)avg[best]);
     free(text);
     free(input);

@@ -370,7 +370,7 @@ static void bn_5d_shapes_and_gamma_are_handled(void **state)
     for (size_t i = 0; i < n_out; i++)
         a[VB_I3D_CONV3D_1A_7X7][i] *= 2;
     double rel = relative_error(b[VB_I3D_CONV3D_1A_7X7], a[VB_I3D_CONV3D_1A_7X7], n_out, NULL);
-    if (rel > 1e-6)
+    if (!(rel <= 1e-6))
         fail_msg("gamma=2 should double Conv3d_1a_7x7; relative error %g", rel);
     free(a[VB_I3D_CONV3D_1A_7X7]);
     free(b[VB_I3D_CONV3D_1A_7X7]);
@@ -406,7 +406,7 @@ static void thread_counts_agree(void **state)
         float logits[400];
         assert_int_equal(vb_i3d_forward(model, input, 1, 9, logits, &err), VB_OK);
         double rel = relative_error(logits, golden, 400, NULL);
-        if (rel > 1e-4)
+        if (!(rel <= 1e-4))
             fail_msg("threads=%d: logits %g relative from golden", threads[i], rel);
         vb_i3d_free(&model);
     }

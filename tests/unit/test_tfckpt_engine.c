@@ -49,7 +49,7 @@ static void converted_checkpoint_reproduces_golden_logits(const char *golden, in
     double max_abs_diff = 0;
     double relative = relative_error(logits, expected->data, (size_t)classes, &max_abs_diff);
     printf("%s: Logits max diff %.3g, relative %.3g\n", golden, max_abs_diff, relative);
-    if (relative > 1e-4)
+    if (!(relative <= 1e-4))
         fail_msg("%s: Logits differ by %.3g relative (max abs %.3g), beyond 1e-4", golden, relative, max_abs_diff);
     free(logits);
     free(input);

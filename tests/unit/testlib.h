@@ -15,7 +15,9 @@ const char *shared_path(const char *relative);
 const char *temp_path(const char *name);
 /* 1 when built with sanitizers (tests may shrink heavy workloads, never skip checks). */
 int test_sanitized(void);
-/* max |a-b| / max |b|, the normalized error used for float comparisons. */
+/* max |a-b| / max |b|, the normalized error used for float comparisons. NaN when any
+ * element of either side is NaN or infinite, so write checks as `!(rel <= tol)` (a NaN
+ * compares false with everything: `rel > tol` would accept it). */
 double relative_error(const float *actual, const float *expected, size_t n, double *max_abs_diff);
 
 #endif
