@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# vidbench classify: usage errors exit 2, bad inputs exit 1 naming the input, and (once video
-# decoding is available) a real clip through the golden I3D prints top-k with probabilities.
+# vidbench classify: usage errors exit 2, bad inputs exit 1 naming the input, a real clip
+# through the golden I3D prints top-k with probabilities, MoViNet's reference clip is carving ice.
 set -u
 CLI=${VB_CLI:?}
 SHARED=${VB_SHARED:?}
@@ -31,32 +31,22 @@ check "label map of the wrong size exits 1" 1 $? "label map has 600 classes" "$T
 "$CLI" classify --format json --weights "$W" "$TMP/no-such-clip.mp4" >"$TMP/out" 2>/dev/null
 check "json output carries per-file errors" 1 $? '"error"' "$TMP/out"
 
-# A real clip: needs video decoding (the video branch); without it the error must name the clip.
+# A real clip through the golden I3D.
 "$CLI" classify --weights "$W" --labels "$L" --num-frames 16 --top 3 "$CLIP" >"$TMP/out" 2>&1
-rc=$?
-if grep -q "not implemented" "$TMP/out"; then
-    check "clip without video decoding exits 1 naming the clip" 1 $rc "abseiling_k400.mp4" "$TMP/out"
-else
-    check "text output: file then 3 lines of probability and label" 0 $rc "abseiling_k400.mp4" "$TMP/out"
-    n=$(grep -c -E '^  [01]\.[0-9]{4}  [a-z]' "$TMP/out")
-    [ "$n" -eq 3 ] && echo "PASS: three top-k lines" || echo "FAIL: expected 3 top-k lines, got $n"
-    "$CLI" classify --format json --weights "$W" --labels "$L" --num-frames 16 --top 2 "$CLIP" >"$TMP/json" 2>&1
-    check "json output" 0 $? '"probability"' "$TMP/json"
-    /usr/bin/python3 -c "
+check "text output: file then 3 lines of probability and label" 0 $? "abseiling_k400.mp4" "$TMP/out"
+n=$(grep -c -E '^  [01]\.[0-9]{4}  [a-z]' "$TMP/out")
+[ "$n" -eq 3 ] && echo "PASS: three top-k lines" || echo "FAIL: expected 3 top-k lines, got $n"
+"$CLI" classify --format json --weights "$W" --labels "$L" --num-frames 16 --top 2 "$CLIP" >"$TMP/json" 2>&1
+check "json output" 0 $? '"probability"' "$TMP/json"
+/usr/bin/python3 -c "
 import json,sys
 r=json.load(open('$TMP/json'))
 t=r[0]['top']
 assert len(t)==2 and t[0]['probability']>=t[1]['probability'] and isinstance(t[0]['label'],str), t
 " && echo "PASS: json parses with 2 ordered entries" || echo "FAIL: json structure"
-fi
 
 # MoViNet through the same verb: the reference clip of the model's PROVENANCE is "carving ice".
 M=$SHARED/models/movinet-a0-stream-int8-k600
 "$CLI" classify --weights "$M/movinet_a0_stream_int8.tflite" --labels "$M/kinetics600_label_map.txt" --top 1 \
     "$SHARED/data/videos/reference/carving_ice_rpi.mp4" >"$TMP/out" 2>&1
-rc=$?
-if grep -q "not supported yet" "$TMP/out"; then
-    check "MoViNet placeholder refuses naming the model" 1 $rc "tflite" "$TMP/out"
-else
-    check "MoViNet top-1 of the reference clip is carving ice" 0 $rc "^  0\.[0-9]*  carving ice$" "$TMP/out"
-fi
+check "MoViNet top-1 of the reference clip is carving ice" 0 $? "^  0\.[0-9]*  carving ice$" "$TMP/out"

@@ -8,6 +8,19 @@ set -u
 : "${VB_CLI:?}" "${VB_SHARED:?}" "${VB_TEST_TMP:?}" "${VB_ROOT:?}" "${VB_BUILD:?}"
 PY=/usr/bin/python3
 CHECK="$VB_ROOT/tests/browser/check_report.py"
+status=0
+# check_report.py prints its own PASS/FAIL lines; a crash before its checks (no browser, a
+# Python error) shows only in its exit status, so every run's status is checked here.
+check_report() { # tag, then check_report.py's arguments
+    local tag=$1
+    shift
+    $PY "$CHECK" --tag "$tag" "$@"
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "FAIL: check_report.py ($tag) exited $rc"
+        status=1
+    fi
+}
 root="$VB_TEST_TMP/report_browser"
 rm -rf "$root" "$VB_TEST_TMP/report_moved"
 mkdir -p "$root/data/videos" "$root/results" "$root/site"
@@ -47,13 +60,13 @@ fi
 mkdir -p "$VB_BUILD/test-artifacts"
 shot="$VB_BUILD/test-artifacts/report.png"
 rm -f "$shot"
-$PY "$CHECK" --page "$root/site/index.html" --results "$root/results/results.csv" --media "$media" \
-    --expect-clip "$odd_name" --screenshot "$shot" --tag "report"
+check_report "report" --page "$root/site/index.html" --results "$root/results/results.csv" --media "$media" \
+    --expect-clip "$odd_name" --screenshot "$shot"
 
 # The folder moves as a whole: relative links must still resolve.
 mv "$root" "$VB_TEST_TMP/report_moved"
-$PY "$CHECK" --page "$VB_TEST_TMP/report_moved/site/index.html" --results "$VB_TEST_TMP/report_moved/results/results.csv" \
-    --media "$media" --tag "moved folder"
+check_report "moved folder" --page "$VB_TEST_TMP/report_moved/site/index.html" \
+    --results "$VB_TEST_TMP/report_moved/results/results.csv" --media "$media"
 
 # Scenario 2: a dataset downloaded by `vidbench data download` from a local mirror (the
 # dataset issue's fixture: real annotations plus appended rows, one with a hostile label),
@@ -82,6 +95,7 @@ else
     echo "FAIL: vidbench report --data-dir exited non-zero:"; cat "$VB_TEST_TMP/report_mirror.out"; exit 1
 fi
 # 19,906 rows of the real K400 val.csv + 2 appended; 4 clips unpacked.
-$PY "$CHECK" --page "$work/site/report.html" --results "$csv" --summary "${csv%.csv}.summary.json" \
-    --media "$media" --expect-split "400:val:19908:4" --screenshot "$VB_BUILD/test-artifacts/report_mirror.png" \
-    --tag "mirror+movinet"
+check_report "mirror+movinet" --page "$work/site/report.html" --results "$csv" \
+    --summary "${csv%.csv}.summary.json" --media "$media" --expect-split "400:val:19908:4" \
+    --screenshot "$VB_BUILD/test-artifacts/report_mirror.png"
+exit $status

@@ -457,18 +457,10 @@ def all_files_mirror(name, limit=None):
     return mroot, data, ids
 
 
-def video_available():
-    p = subprocess.run([CLI, "frames", "--help"], capture_output=True, text=True)
-    return p.returncode == 0 and "not implemented" not in p.stderr
-
-
 PREP = ["--size", "64", "--num-frames", "8", "--min-frames", "1"]
 
 
 def test_prepare_records_broken_clips():
-    if not video_available():
-        print("SKIP: data prepare needs the video ingest (placeholder on this build)")
-        return
     mroot, data, ids = all_files_mirror("prepare")
     m = Mirror(mroot)
     try:
@@ -507,9 +499,6 @@ def test_prepare_records_broken_clips():
 
 
 def test_kill9_prepare():
-    if not video_available():
-        print("SKIP: kill -9 during prepare needs the video ingest")
-        return
     mroot, data, ids = all_files_mirror("killprep", limit=12 if SANITIZED else None)
     m = Mirror(mroot)
     try:

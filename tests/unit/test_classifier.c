@@ -158,28 +158,24 @@ static void wrong_clip_size_is_an_error(void **state)
     vb_classifier_free(&c);
 }
 
-/* .tflite goes to the MoViNet interpreter: once it opens, the classifier asks for its own
- * square size stretched; until then the interpreter's error comes back naming the file. */
+/* .tflite goes to the MoViNet interpreter, which asks for its own square size stretched, all
+ * frames, 600 classes. (A failed open is a failure: the placeholder that refused is gone.) */
 static void tflite_goes_to_movinet(void **state)
 {
     (void)state;
     const char *path = shared_path("models/movinet-a0-stream-int8-k600/movinet_a0_stream_int8.tflite");
     vb_classifier *c = NULL;
     vb_error err = {0};
-    int rc = vb_classifier_open(path, NULL, NULL, &c, &err);
-    if (rc == VB_OK) {
-        assert_int_equal(vb_classifier_get_kind(c), VB_CLASSIFIER_MOVINET);
-        vb_video_options o;
-        vb_classifier_video_options(c, &o);
-        assert_int_equal(o.resize, VB_RESIZE_STRETCH);
-        assert_int_equal(o.num_frames, 0);
-        assert_true(o.size > 0);
-        assert_int_equal(vb_classifier_num_classes(c), 600);
-        vb_classifier_free(&c);
-    } else {
-        assert_null(c);
-        assert_non_null(strstr(err.message, "movinet_a0_stream_int8.tflite"));
-    }
+    if (vb_classifier_open(path, NULL, NULL, &c, &err) != VB_OK)
+        fail_msg("MoViNet does not open through the classifier: %s", err.message);
+    assert_int_equal(vb_classifier_get_kind(c), VB_CLASSIFIER_MOVINET);
+    vb_video_options o;
+    vb_classifier_video_options(c, &o);
+    assert_int_equal(o.resize, VB_RESIZE_STRETCH);
+    assert_int_equal(o.num_frames, 0);
+    assert_int_equal(o.size, 172);
+    assert_int_equal(vb_classifier_num_classes(c), 600);
+    vb_classifier_free(&c);
 }
 
 int main(void)

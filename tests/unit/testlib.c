@@ -33,6 +33,15 @@ int test_sanitized(void)
     return s && s[0] == '1';
 }
 
+void test_require_isa(const char *isa, int cpu_has_it)
+{
+    if (!cpu_has_it) {
+        print_message("ISA skipped: %s (this CPU lacks it; the case did not run)\n", isa);
+        skip();
+    }
+    print_message("ISA tested: %s\n", isa);
+}
+
 double relative_error(const float *actual, const float *expected, size_t n, double *max_abs_diff)
 {
     double max_diff = 0, max_value = 0;

@@ -20,6 +20,11 @@ int test_sanitized(void);
  * compares false with everything: `rel > tol` would accept it). */
 double relative_error(const float *actual, const float *expected, size_t n, double *max_abs_diff);
 
+/* For a case that checks one instruction set's kernel against the plain reference: prints
+ * "ISA tested: NAME" when the CPU has it (cpu_has_it), else prints "ISA skipped: NAME" and
+ * skips the case, which tests/run.sh counts and fails unless tests/skip-allow.txt lists it. */
+void test_require_isa(const char *isa, int cpu_has_it);
+
 #endif
 
 /* The local test mirror (tests/tools/mirror_server.py) on 127.0.0.1, serving root. */
