@@ -90,28 +90,34 @@ check "a re-run of a finished evaluation computes nothing" \
 check "another configuration on the same store is refused (exit 1, says how to start over)" \
     $([ $? -eq 1 ] && grep -q -- "--overwrite_output_dir" "$TMP/e" && echo 0 || echo 1)
 
-# ---- kill -9 at a random point after the first batch, then resume: same CSV ----
+# ---- kill -9 on progress, then resume: same CSV ----
+# Killed right after the 1st or 2nd progress line (each printed once a batch is committed), not
+# after a timer: a timer can outlast the whole run on a fast machine and then kill nothing.
+# The case fails unless the kill landed mid-run.
 R2=$TMP/killed
-"$CLI" evaluate @"$ROOT/scripts/config.txt" "${COMMON[@]}" --results_dir "$R2" >"$TMP/k.out" 2>&1 &
+target=$((1 + RANDOM % 2))
+"$CLI" evaluate @"$ROOT/scripts/config.txt" "${COMMON[@]}" --results_dir "$R2" --verbose_logging \
+    >"$TMP/k.out" 2>"$TMP/k.err" &
 pid=$!
-for _ in $(seq 1 600); do   # until the first batch is committed (at most 60 s)
-    n=$(/usr/bin/python3 -c "
-import sqlite3, sys
-try: print(sqlite3.connect('file:$R2/$NAME.sqlite?mode=ro', uri=True).execute('select count(*) from results').fetchone()[0])
-except Exception: print(0)" 2>/dev/null)
-    [ "${n:-0}" -ge 1 ] && break
+for _ in $(seq 1 6000); do   # at most 60 s
+    [ "$(grep -c ' clips done ' "$TMP/k.err" 2>/dev/null)" -ge $target ] && break
     kill -0 $pid 2>/dev/null || break
-    sleep 0.1
+    sleep 0.01
 done
-sleep "0.$((RANDOM % 10))"
 kill -9 $pid 2>/dev/null
 killed=$?
 wait $pid 2>/dev/null
+status=$?
+stored=$(/usr/bin/python3 -c "
+import sqlite3
+print(sqlite3.connect('file:$R2/$NAME.sqlite?mode=ro', uri=True).execute('select count(*) from results').fetchone()[0])" 2>/dev/null)
+check "kill -9 landed mid-run (after progress line $target: $(grep ' clips done ' "$TMP/k.err" | tail -1 | sed 's/.*: //'); exit status $status, $stored of 11 clips stored)" \
+    $([ $killed -eq 0 ] && [ $status -eq 137 ] && [ "${stored:-0}" -ge 1 ] && [ "${stored:-11}" -lt 11 ] &&
+      ! grep -q '^clips: ' "$TMP/k.out" && echo 0 || echo 1)
 "$CLI" evaluate @"$ROOT/scripts/config.txt" "${COMMON[@]}" --results_dir "$R2" >"$TMP/resumed.out" 2>&1
-check "kill -9 (killed: $([ $killed -eq 0 ] && echo yes || echo 'no, it had finished')), re-run: CSV equals the uninterrupted one" \
-    $(cmp -s "$CSV" "$R2/$NAME.csv" && echo 0 || echo 1)
-check "the resumed run continued from the store" \
-    $(grep -Eq "[1-9][0-9]* from earlier runs" "$TMP/resumed.out" && echo 0 || echo 1)
+check "re-run after kill -9: CSV equals the uninterrupted one" $(cmp -s "$CSV" "$R2/$NAME.csv" && echo 0 || echo 1)
+check "the resumed run continued from the store ($(grep -o '[0-9]* from earlier runs' "$TMP/resumed.out"))" \
+    $(grep -q " ${stored:-x} from earlier runs" "$TMP/resumed.out" && echo 0 || echo 1)
 "$CLI" evaluate @"$ROOT/scripts/config.txt" "${COMMON[@]}" --results_dir "$R2" --overwrite_output_dir >"$TMP/o" 2>&1
 check "--overwrite_output_dir starts over" \
     $(grep -q " 0 from earlier runs" "$TMP/o" && cmp -s "$CSV" "$R2/$NAME.csv" && echo 0 || echo 1)
