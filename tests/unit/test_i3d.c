@@ -379,7 +379,10 @@ static void bn_5d_shapes_and_gamma_are_handled(void **state)
     vb_i3d_free(&edited);
 }
 
-/* --threads / VIDBENCH_THREADS only change how oneDNN splits the work, not the answer. */
+/* --threads / VIDBENCH_THREADS only change how oneDNN splits the work, not the answer: the
+ * logits of 1, 2 and VIDBENCH_THREADS=1 threads are compared with each other bit for bit (the
+ * oneDNN backend gave identical logits for 1, 2, 3 and 4 threads on the Zen 3 CI machine, so
+ * exact is the justified bound), and the first with golden within the backend tolerance. */
 static void thread_counts_agree(void **state)
 {
     (void)state;
@@ -396,6 +399,7 @@ static void thread_counts_agree(void **state)
     float golden[400];
     memcpy(golden, vb_safetensors_find(expected_file, "Logits")->data, sizeof golden);
     const int threads[3] = {1, 2, 0};   /* 0: from VIDBENCH_THREADS, set to 1 below */
+    float logits[3][400];
     setenv("VIDBENCH_THREADS", "1", 1);
     for (int i = 0; i < 3; i++) {
         vb_i3d_options options;
@@ -403,14 +407,18 @@ static void thread_counts_agree(void **state)
         options.threads = threads[i];
         vb_i3d *model = NULL;
         assert_int_equal(vb_i3d_open(shared_path(K400), &options, &model, &err), VB_OK);
-        float logits[400];
-        assert_int_equal(vb_i3d_forward(model, input, 1, 9, logits, &err), VB_OK);
-        double rel = relative_error(logits, golden, 400, NULL);
-        if (!(rel <= 1e-4))
-            fail_msg("threads=%d: logits %g relative from golden", threads[i], rel);
+        assert_int_equal(vb_i3d_forward(model, input, 1, 9, logits[i], &err), VB_OK);
         vb_i3d_free(&model);
     }
     unsetenv("VIDBENCH_THREADS");
+    double rel = relative_error(logits[0], golden, 400, NULL);
+    if (!(rel <= 1e-4))
+        fail_msg("threads=1: logits %g relative from golden", rel);
+    for (int i = 1; i < 3; i++)
+        for (int k = 0; k < 400; k++)
+            if (memcmp(&logits[i][k], &logits[0][k], sizeof(float)))
+                fail_msg("threads=%d: logit %d is %.9g, 1 thread gives %.9g", threads[i], k, (double)logits[i][k],
+                         (double)logits[0][k]);
     free(input);
     vb_safetensors_close(&input_file);
     vb_safetensors_close(&expected_file);
