@@ -124,12 +124,13 @@ static double measure_c(char **clips, int count, int repeat, int num_frames, int
     return count * repeat / seconds;
 }
 
-/* Runs the seed path in /usr/bin/python3 and parses its clips/s; *cpu_ms_per_clip is the
- * child's CPU time per clip (its warm-up clip included, so slightly pessimistic for it). */
+/* Runs the seed path in /usr/bin/python3 and parses its clips/s and CPU seconds, both
+ * measured by the script over its timed loop only (warm-up clip, interpreter start and
+ * imports outside it), as measure_c does for ours. */
 static double measure_python(const char *script, char **clips, int count, int repeat, int num_frames,
                              double *cpu_ms_per_clip)
 {
-    double cpu_start = cpu_seconds(RUSAGE_CHILDREN);
+    *cpu_ms_per_clip = -1;
     int fds[2];
     if (pipe(fds))
         return -1;
@@ -159,16 +160,21 @@ static double measure_python(const char *script, char **clips, int count, int re
     close(fds[1]);
     char line[256] = {0};
     FILE *out = fdopen(fds[0], "r");
-    double rate = -1;
+    double rate = -1, seconds, cpu = -1;
+    int done = 0;
     if (out) {
         while (fgets(line, sizeof line, out))
-            sscanf(line, "clips_per_second %lf", &rate);
+            if (sscanf(line, "clips_per_second %lf clips %d seconds %lf cpu_seconds %lf", &rate, &done, &seconds,
+                       &cpu) != 4)
+                rate = -1;
         fclose(out);
     }
     int status;
     waitpid(pid, &status, 0);
-    *cpu_ms_per_clip = (cpu_seconds(RUSAGE_CHILDREN) - cpu_start) * 1e3 / (count * repeat);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? rate : -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || done != count * repeat || cpu < 0)
+        return -1;
+    *cpu_ms_per_clip = cpu * 1e3 / done;
+    return rate;
 }
 
 static void usage(FILE *out)

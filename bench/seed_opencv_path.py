@@ -1,7 +1,11 @@
 """The seed kit's video path, timed: cv2.VideoCapture, crop_center_square, cv2.resize to
-224, BGR->RGB, np.array(frames) / 255.0, resampled to N frames (frame i = floor(i*count/N))
-and made float32, as the seed feeds I3D. Run by `vidbench bench video` in the same run as
-the C path; prints one line: `clips_per_second <value> clips <n> seconds <t>`.
+224, BGR->RGB, np.array(frames).astype('float32') / 255.0 (the seed's own expression: float32
+first, then the division), resampled to N frames (frame i = floor(i*count/N)) as the seed
+feeds I3D. Run by `vidbench bench video` in the same run as the C path, and timed like it:
+one warm-up clip outside the timed loop, then wall and CPU time (time.process_time: every
+thread of this process, user + system) over the same REPEAT x CLIP loop; interpreter start
+and imports are outside it. Prints one line:
+`clips_per_second <value> clips <n> seconds <t> cpu_seconds <c>`.
 usage: seed_opencv_path.py REPEAT NUM_FRAMES CLIP..."""
 import sys
 import time
@@ -34,24 +38,24 @@ def load_video(path, max_frames=0, resize=(224, 224)):
                 break
     finally:
         cap.release()
-    return np.array(frames) / 255.0
+    return np.array(frames).astype('float32') / 255.0
 
 
 def main():
     repeat, num_frames, clips = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
     load_video(clips[0])  # warm-up: library loading is not the path's cost
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     done = 0
     for _ in range(repeat):
         for path in clips:
             video = load_video(path)
             count = len(video)
             indices = [i * count // num_frames for i in range(num_frames)]
-            clip = video[indices].astype(np.float32)
-            assert clip.shape == (num_frames, 224, 224, 3)
+            clip = video[indices]
+            assert clip.shape == (num_frames, 224, 224, 3) and clip.dtype == np.float32
             done += 1
-    seconds = time.perf_counter() - start
-    print(f"clips_per_second {done / seconds:.4f} clips {done} seconds {seconds:.4f}")
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    print(f"clips_per_second {done / seconds:.4f} clips {done} seconds {seconds:.4f} cpu_seconds {cpu_seconds:.4f}")
 
 
 if __name__ == "__main__":

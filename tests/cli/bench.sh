@@ -30,6 +30,14 @@ if [ "$rows" -eq 3 ]; then pass "bench video prints its three vidbench rows"
 else fail "bench video rows ($rows): $(cat "$T/video.out")"; fi
 if grep -Eq "left [1-9][0-9.]*% of the frames undecoded" "$T/video.out"; then pass "bench video reports the undecoded share"
 else fail "bench video undecoded share: $(cat "$T/video.out")"; fi
+# the seed baseline (bench/seed_opencv_path.py under /usr/bin/python3) runs too: its row has a
+# rate and a CPU figure, and every vidbench row is set against it
+(cd "$VB_ROOT" && "$CLI" bench video --repeat 1 --best-only "$CLIP") >"$T/seed.out" 2>&1
+expect_rc "bench video with the seed baseline on one clip" 0 $?
+if grep -Eq "^seed: python3 \+ cv2 .* [0-9]+\.[0-9]+ +1\.00x +[0-9]+\.[0-9] +1\.00x" "$T/seed.out" &&
+   grep -Eq "^vidbench: 1 clip per core.* [0-9]+\.[0-9]+x +[0-9]+\.[0-9] +[0-9]+\.[0-9]+x$" "$T/seed.out"; then
+    pass "bench video runs the seed baseline and compares with it"
+else fail "bench video seed baseline: $(cat "$T/seed.out")"; fi
 (cd "$VB_ROOT" && "$CLI" bench video --repeat 1 --no-python --best-only "$CLIP") >"$T/best.out" 2>&1
 expect_rc "bench video --best-only" 0 $?
 if [ "$(grep -c "^vidbench: " "$T/best.out")" -eq 1 ] && grep -q "^vidbench: 1 clip per core" "$T/best.out"; then
