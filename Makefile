@@ -74,7 +74,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY)
 	@$(CC) $(OPTFLAGS) $(LDSAN) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 # The README's test command. tests/run.sh runs every unit test, CLI script and reference
-# comparison and ends with the line "N passed, N failed".
+# comparison and ends with the line "N passed, N failed, N skipped"; a skip not listed in
+# tests/skip-allow.txt fails it.
 test: all
 	BUILD=$(BUILD) tests/run.sh
 

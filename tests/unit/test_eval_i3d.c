@@ -178,8 +178,6 @@ static void three_crops_on_a_real_clip(void **state)
     vo.min_frames = 1000;
     assert_int_equal(vb_eval_aspect_loader.load(NULL, &clip, &vo, &frames, &err), VB_ETOOSHORT);
 
-    if (test_sanitized())
-        return;   /* the three-view forward below is the slow part; the loader is checked */
     char weights[4200], labels_path[4200], store[4200], csv[4200];
     snprintf(weights, sizeof weights, "%s", shared_path("golden/i3d-tiny-k400/weights.safetensors"));
     snprintf(labels_path, sizeof labels_path, "%s", shared_path("data/labelmaps/kinetics400_label_map.txt"));
