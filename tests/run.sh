@@ -97,7 +97,9 @@ record() { # name rc log npass nfail nskip [skipped test names...]
         echo "FAILED: $name (exit $rc; $np passed, $nf failed, $ns skipped); log $log:"
         tail -n 40 "$log" | sed 's/^/    /'
     else
-        echo "ok:     $name ($np passed$([ "$ns" -gt 0 ] && echo ", $ns skipped"))$note"
+        local label="ok:    "
+        [[ $note == *UNEXPECTED* ]] && label="SKIPPED:"
+        echo "$label $name ($np passed$([ "$ns" -gt 0 ] && echo ", $ns skipped"))$note"
     fi
 }
 
