@@ -40,7 +40,7 @@ static void usage(FILE *out)
         "  --num_clips K --num_crops 1|3         multi-view testing (MMAction2), scores averaged\n"
         "  --shard i/N         evaluate clips k with k mod N == i (merge with `vidbench merge`)\n"
         "  --min_frames N      skip clips with fewer decoded frames (default 128, the seed's)\n"
-        "  --threads N         model threads (default: all cores)\n"
+        "  --threads N         model threads (default: VIDBENCH_THREADS or all cores)\n"
         "  --model NAME        registry name   --weights FILE --labels FILE   explicit model\n");
 }
 
@@ -328,9 +328,9 @@ int cmd_evaluate(int argc, char **argv)
     params.progress = eval_progress;
     params.progress_user = &ps;
     if (verbose)
-        fprintf(stderr, "vidbench evaluate: %s (%s, %d classes) on %zu clips, batch %d, %s\n",
-                paths.weights, vb_eval_classifier_kind(classifier), model->num_classes, clip_count,
-                cfg.batch_size, fingerprint);
+        fprintf(stderr, "vidbench evaluate: %s (%s, %d classes, %d threads) on %zu clips, batch %d, %s\n",
+                paths.weights, vb_eval_classifier_kind(classifier), model->num_classes,
+                vb_eval_classifier_threads(classifier), clip_count, cfg.batch_size, fingerprint);
 
     vb_eval_summary summary;
     if (vb_eval_run(&params, model, &loader, &summary, &err)) {

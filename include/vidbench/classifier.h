@@ -23,7 +23,7 @@ typedef enum vb_classifier_kind {
 
 typedef struct vb_classifier_options {
     vb_i3d_backend backend;   /* I3D only */
-    int threads;              /* 0: VIDBENCH_THREADS or all cores */
+    int threads;              /* 0: automatic (vb_threads_resolve: VIDBENCH_THREADS or all cores) */
     int num_frames;           /* frames fed to the model; 0: I3D 100, MoViNet every frame */
 } vb_classifier_options;
 
@@ -39,6 +39,8 @@ void vb_classifier_free(vb_classifier **classifier);
 
 vb_classifier_kind vb_classifier_get_kind(const vb_classifier *classifier);
 int vb_classifier_num_classes(const vb_classifier *classifier);
+/* Threads the model runs with (the resolved count, whatever options.threads said). */
+int vb_classifier_threads(const vb_classifier *classifier);
 /* NULL when opened without a label map. */
 const vb_labels *vb_classifier_labels(const vb_classifier *classifier);
 /* Name of a class: its label, or NULL without a label map. */

@@ -44,7 +44,7 @@ typedef struct vb_eval_config {
     int num_clips;                /* temporal views per video (MMAction2 SampleFrames) */
     int num_crops;                /* spatial views: 1 (centre) or 3 (MMAction2 ThreeCrop) */
     int shard_index, shard_count; /* --shard i/N; 0/1 = unsharded */
-    int threads;                  /* 0 = all cores */
+    int threads;                  /* 0 = automatic (vb_threads_resolve) */
     char model[VB_EVAL_PATH_BYTES];      /* registry name; "" = from model_type/trained_on */
     char weights[VB_EVAL_PATH_BYTES];    /* explicit weights file (.safetensors | .tflite) */
     char labels[VB_EVAL_PATH_BYTES];     /* label map for --weights */
@@ -214,7 +214,7 @@ extern const vb_eval_loader vb_eval_aspect_loader;
  * A thin adapter until the generic classifier (classifier.h) is on main. */
 typedef struct vb_eval_classifier vb_eval_classifier;
 typedef struct vb_eval_classifier_options {
-    int threads;                  /* 0 = all cores */
+    int threads;                  /* 0 = automatic (vb_threads_resolve) */
     int i3d_reference;            /* 1: the plain C I3D backend (the oracle) */
 } vb_eval_classifier_options;
 int vb_eval_classifier_open(const char *weights_path, const char *labels_path,
@@ -224,6 +224,8 @@ void vb_eval_classifier_free(vb_eval_classifier **classifier);
 const vb_eval_model *vb_eval_classifier_model(const vb_eval_classifier *classifier);
 /* "i3d" or "movinet" */
 const char *vb_eval_classifier_kind(const vb_eval_classifier *classifier);
+/* Threads the model runs with (the resolved count). */
+int vb_eval_classifier_threads(const vb_eval_classifier *classifier);
 
 /* A clip list file (--clips): one clip per line, "path,label[,youtube_id]" (CSV quoting,
  * empty label = unlabelled, '#' comment lines, blank lines ignored). Relative paths are

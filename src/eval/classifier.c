@@ -115,3 +115,8 @@ const char *vb_eval_classifier_kind(const vb_eval_classifier *c)
 {
     return c->i3d ? "i3d" : "movinet";
 }
+
+int vb_eval_classifier_threads(const vb_eval_classifier *c)
+{
+    return c->i3d ? vb_i3d_threads(c->i3d) : vb_movinet_threads(c->movinet);
+}

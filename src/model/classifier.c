@@ -116,6 +116,12 @@ void vb_classifier_free(vb_classifier **classifier)
 }
 
 vb_classifier_kind vb_classifier_get_kind(const vb_classifier *classifier) { return classifier->kind; }
+int vb_classifier_threads(const vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_threads(classifier->i3d)
+                                                 : vb_movinet_threads(classifier->movinet);
+}
+
 int vb_classifier_num_classes(const vb_classifier *classifier) { return classifier->num_classes; }
 
 const vb_labels *vb_classifier_labels(const vb_classifier *classifier)

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "vidbench/safetensors.h"
+#include "vidbench/threads.h"
 
 struct vb_i3d {
     i3d_net net;
     const i3d_backend_ops *ops;
     void *backend;
     vb_i3d_backend backend_kind;
+    int threads;              /* what the backend runs with (the reference backend: 1) */
     float *input;             /* [T,224,224,3] the current clip in [-1,1] */
     int64_t input_floats;
     float *frame_logits;      /* [T'', classes] */
@@ -63,7 +65,8 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
         goto fail;
     model->backend_kind = options->backend;
     model->ops = options->backend == VB_I3D_BACKEND_REFERENCE ? &i3d_reference_ops : &i3d_onednn_ops;
-    rc = model->ops->create(&model->net, options->threads, &model->backend, err);
+    model->threads = options->backend == VB_I3D_BACKEND_REFERENCE ? 1 : vb_threads_resolve(options->threads);
+    rc = model->ops->create(&model->net, model->threads, &model->backend, err);
     if (rc)
         goto fail;
     *out = model;
@@ -85,6 +88,11 @@ void vb_i3d_free(vb_i3d **model)
     free(m->frame_logits);
     free(m);
     *model = NULL;
+}
+
+int vb_i3d_threads(const vb_i3d *model)
+{
+    return model->threads;
 }
 
 int vb_i3d_num_classes(const vb_i3d *model)

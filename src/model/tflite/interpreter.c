@@ -3,6 +3,7 @@
  * TFLite's reference kernels; level 0 runs only the plain C code, higher levels use the
  * vector kernels and exact lookup tables, which equal the plain code bit for bit. */
 #include "vidbench/tflite.h"
+#include "vidbench/threads.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -1348,11 +1349,15 @@ static int pack_convs(vb_tflite_interpreter *it, vb_error *err)
     return 0;
 }
 
+int vb_tflite_interpreter_threads(const vb_tflite_interpreter *it)
+{
+    return it->workers.threads;
+}
+
 int vb_tflite_interpreter_create(const vb_tflite_model *m, int threads, vb_tflite_interpreter **out, vb_error *err)
 {
     *out = NULL;
-    if (threads < 1)
-        threads = 1;
+    threads = vb_threads_resolve(threads);
     if (threads > 64)
         threads = 64;
     vb_tflite_interpreter *it = calloc(1, sizeof *it);
