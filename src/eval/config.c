@@ -468,6 +468,8 @@ int vb_eval_config_validate(const vb_eval_config *c, vb_error *err)
     if (c->num_frames == 0 && c->num_clips > 1)
         return vb_error_set(err, VB_EINVAL, "--num_clips %d needs --num_frames > 0 (frames per clip)",
                             c->num_clips);
+    if (c->weights[0] && !c->labels[0])
+        return vb_error_set(err, VB_EINVAL, "--weights needs --labels (the label map)");
     if (c->labels[0] && !c->weights[0])
         return vb_error_set(err, VB_EINVAL, "--labels needs --weights");
     if (c->model[0] && c->weights[0])

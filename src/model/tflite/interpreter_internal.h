@@ -133,7 +133,7 @@ void tfl_eval_concat(vb_tflite_interpreter *it, node *n);
 void tfl_eval_strided_slice(vb_tflite_interpreter *it, node *n);
 void tfl_eval_sum(vb_tflite_interpreter *it, node *n);
 
-/* ---- checks and helpers shared by the operators (ops.c) ---- */
+/* ---- checks and helpers shared by the operators (ops_common.c) ---- */
 
 /* Fills err with "<model>: operator <i> (<name>): <text>" and returns code. */
 int tfl_op_error(vb_error *err, const vb_tflite_model *m, const node *n, int code, const char *fmt, ...)
