@@ -70,10 +70,16 @@ void vb_classifier_input_spec(const vb_classifier *classifier, vb_classifier_inp
  * stretched, every frame (or num_frames). */
 void vb_classifier_video_options(const vb_classifier *classifier, vb_video_options *options);
 
-/* Logits of `batch` clips of `frames` frames, input [batch,frames,S,S,3] float32 in
- * [value_min, value_max] (I3D; MoViNet runs each clip's frames in turn). logits: [batch, classes]. */
-int vb_classifier_logits_f32(vb_classifier *classifier, const float *input, int batch, int frames,
-                             float *logits, vb_error *err);
+/* Ranges a float input may come in. */
+typedef enum vb_value_range {
+    VB_RANGE_UNIT = 0,        /* [0,1]: uint8 / 255, what the seed feeds (value_min..value_max) */
+    VB_RANGE_SIGNED,          /* [-1,1]: DeepMind's published I3D samples */
+} vb_value_range;
+
+/* Logits of `batch` clips of `frames` frames, input [batch,frames,S,S,3] float32 in `range`
+ * (I3D takes both as they are; MoViNet runs each clip's frames in turn). logits: [batch, classes]. */
+int vb_classifier_logits_f32(vb_classifier *classifier, const float *input, vb_value_range range, int batch,
+                             int frames, float *logits, vb_error *err);
 /* Logits of one clip of uint8 RGB frames [count,S,S,3]. logits: [classes]. */
 int vb_classifier_logits_u8(vb_classifier *classifier, const uint8_t *frames, int count, float *logits,
                             vb_error *err);

@@ -44,6 +44,10 @@ int vb_i3d_threads(const vb_i3d *model);
  * logits: [batch, classes], averaged over time, before softmax. */
 int vb_i3d_forward(vb_i3d *model, const float *input, int batch, int frames, float *logits,
                    vb_error *err);
+/* The same with the input already in the network's own range [-1,1] (DeepMind's samples),
+ * used as it is. */
+int vb_i3d_forward_signed(vb_i3d *model, const float *input, int batch, int frames, float *logits,
+                          vb_error *err);
 
 /* Endpoints in network order, named as in DeepMind's i3d.py. */
 typedef enum vb_i3d_endpoint {

@@ -7,7 +7,7 @@
 
 static int forward_float_batch(void *impl, const vb_eval_batch *batch, float *logits, vb_error *err)
 {
-    return vb_classifier_logits_f32(impl, batch->input_f32, batch->count, batch->frames, logits, err);
+    return vb_classifier_logits_f32(impl, batch->input_f32, VB_RANGE_UNIT, batch->count, batch->frames, logits, err);
 }
 
 static int forward_views(void *impl, const vb_eval_batch *batch, float *logits, vb_error *err)

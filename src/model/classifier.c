@@ -216,26 +216,37 @@ int vb_top_k(const float *probabilities, int n, int k, vb_prediction *out)
     return k;
 }
 
-int vb_classifier_logits_f32(vb_classifier *c, const float *input, int batch, int frames, float *logits,
-                             vb_error *err)
+int vb_classifier_logits_f32(vb_classifier *c, const float *input, vb_value_range range, int batch, int frames,
+                             float *logits, vb_error *err)
 {
     if (batch < 1 || frames < 1)
         return vb_error_set(err, VB_EINVAL, "classifier: %d clips of %d frames", batch, frames);
+    if (range != VB_RANGE_UNIT && range != VB_RANGE_SIGNED)
+        return vb_error_set(err, VB_EINVAL, "classifier: unknown value range %d", (int)range);
     if (c->kind == VB_CLASSIFIER_I3D)
-        return vb_i3d_forward(c->i3d, input, batch, frames, logits, err);
+        return range == VB_RANGE_SIGNED ? vb_i3d_forward_signed(c->i3d, input, batch, frames, logits, err)
+                                        : vb_i3d_forward(c->i3d, input, batch, frames, logits, err);
     const int size = vb_movinet_input_size(c->movinet);
     const size_t frame_floats = (size_t)size * size * 3;
-    for (int b = 0; b < batch; b++) {
+    float *unit = NULL;   /* MoViNet takes [0,1]: a signed frame is mapped (x+1)/2 */
+    if (range == VB_RANGE_SIGNED && !(unit = malloc(frame_floats * sizeof(float))))
+        return vb_error_set(err, VB_ENOMEM, "classifier: out of memory");
+    int rc = 0;
+    for (int b = 0; b < batch && !rc; b++) {
         vb_movinet_reset(c->movinet);
         float *out = logits + (size_t)b * (size_t)c->num_classes;
-        for (int f = 0; f < frames; f++) {
-            int rc = vb_movinet_step_float(c->movinet, input + ((size_t)b * frames + f) * frame_floats,
-                                           f == frames - 1 ? out : NULL, err);
-            if (rc)
-                return rc;
+        for (int f = 0; f < frames && !rc; f++) {
+            const float *frame = input + ((size_t)b * frames + f) * frame_floats;
+            if (unit) {
+                for (size_t i = 0; i < frame_floats; i++)
+                    unit[i] = (frame[i] + 1.0f) * 0.5f;
+                frame = unit;
+            }
+            rc = vb_movinet_step_float(c->movinet, frame, f == frames - 1 ? out : NULL, err);
         }
     }
-    return 0;
+    free(unit);
+    return rc;
 }
 
 int vb_classifier_logits_u8(vb_classifier *c, const uint8_t *frames, int count, float *logits, vb_error *err)
