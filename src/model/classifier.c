@@ -2,6 +2,8 @@
  * The model type is decided by the weights file's extension. */
 #include "vidbench/classifier.h"
 
+#include "common/fsutil.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +29,11 @@ void vb_classifier_options_init(vb_classifier_options *options)
     options->backend = VB_I3D_BACKEND_ONEDNN;
 }
 
-static int ends_with(const char *text, const char *suffix)
-{
-    size_t lt = strlen(text), ls = strlen(suffix);
-    return lt >= ls && !strcmp(text + lt - ls, suffix);
-}
-
 int vb_classifier_kind_of_path(const char *weights_path)
 {
-    if (ends_with(weights_path, ".safetensors"))
+    if (vb_ends_with(weights_path, ".safetensors"))
         return VB_CLASSIFIER_I3D;
-    if (ends_with(weights_path, ".tflite"))
+    if (vb_ends_with(weights_path, ".tflite"))
         return VB_CLASSIFIER_MOVINET;
     return -1;
 }
