@@ -253,6 +253,21 @@ typedef struct vb_eval_session_info {
     const char *csv_path, *store_path, *summary_path;
 } vb_eval_session_info;
 
+/* RESULTS_DIR/{model}_{split}{version} of the unsharded run config describes, named after the
+ * model that will really run (opened once to learn its classes, as vb_eval_session_open does;
+ * no data is touched). Shard stores are this + ".shardIofN.sqlite". */
+int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_bytes, vb_error *err);
+
+/* Progress of one results store (a shard's or a whole run's), read without changing it. */
+typedef struct vb_eval_store_progress {
+    long selected;                /* clips the store covers */
+    long done;                    /* of those, with a row (evaluated or skipped) */
+    long skipped;
+    int shard_index, shard_count;
+} vb_eval_store_progress;
+/* VB_ENOTFOUND when the store does not exist (yet). */
+int vb_eval_store_progress_read(const char *store_path, vb_eval_store_progress *progress, vb_error *err);
+
 int vb_eval_session_open(const vb_eval_config *config, const vb_eval_hooks *hooks,
                          vb_eval_session **out, vb_error *err);
 void vb_eval_session_get_info(const vb_eval_session *session, vb_eval_session_info *info);

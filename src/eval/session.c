@@ -218,6 +218,27 @@ static int name_outputs(vb_eval_session *s, vb_error *err)
     return 0;
 }
 
+int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_bytes, vb_error *err)
+{
+    int rc = vb_eval_config_validate(config, err);
+    if (rc)
+        return rc;
+    vb_eval_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return vb_error_set(err, VB_ENOMEM, "out of memory");
+    s->config = *config;
+    s->config.shard_index = 0;
+    s->config.shard_count = 1;
+    char csv[VB_EVAL_PATH_BYTES + 64];
+    if (!(rc = open_model(s, err)) && !(rc = vb_eval_output_path(&s->config, "csv", csv, sizeof csv, err))) {
+        csv[strlen(csv) - strlen(".csv")] = '\0';
+        if ((size_t)snprintf(out, out_bytes, "%s", csv) >= out_bytes)
+            rc = vb_error_set(err, VB_ELIMIT, "%s: path too long", csv);
+    }
+    vb_eval_session_free(&s);
+    return rc;
+}
+
 int vb_eval_session_open(const vb_eval_config *config, const vb_eval_hooks *hooks, vb_eval_session **out,
                          vb_error *err)
 {
