@@ -6,6 +6,8 @@
 #include "../cli/cli.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,70 +38,77 @@ typedef struct bench_case {
     int frames;
 } bench_case;
 
-static int list_clips(const char *dir, vb_eval_clip **clips, char ***paths, int *count)
+/* The .mp4 files of dir, sorted so every run sees the same order, as an unlabelled --clips list
+ * (path,label: the label left empty) written to list_path. Returns the clip count, -1 on error. */
+static int write_clip_list(const char *dir, const char *list_path)
 {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
     int n = 0, cap = 16;
-    *paths = calloc((size_t)cap, sizeof **paths);
+    char **names = calloc((size_t)cap, sizeof *names);
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while (names && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".mp4"))
+        if (len < 5 || strcmp(e->d_name + len - 4, ".mp4") || strchr(e->d_name, ',') || strchr(e->d_name, '"'))
             continue;
-        if (n == cap)
-            *paths = realloc(*paths, (size_t)(cap *= 2) * sizeof **paths);
-        size_t bytes = strlen(dir) + len + 2;
-        (*paths)[n] = malloc(bytes);
-        snprintf((*paths)[n], bytes, "%s/%s", dir, e->d_name);
-        n++;
+        if (n == cap) {
+            char **more = realloc(names, (size_t)(cap *= 2) * sizeof *names);
+            if (!more)
+                break;
+            names = more;
+        }
+        names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    /* sorted, so every run sees the same order */
     for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && strcmp((*paths)[j - 1], (*paths)[j]) > 0; j--) {
-            char *t = (*paths)[j];
-            (*paths)[j] = (*paths)[j - 1];
-            (*paths)[j - 1] = t;
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
         }
-    *clips = calloc((size_t)n + 1, sizeof **clips);
-    for (int i = 0; i < n; i++) {
-        const char *base = strrchr((*paths)[i], '/') + 1;
-        (*clips)[i] = (vb_eval_clip){.clip_id = base, .youtube_id = "", .label = NULL,
-                                     .path = (*paths)[i]};
-    }
-    *count = n;
-    return 0;
+    FILE *f = names ? fopen(list_path, "w") : NULL;
+    for (int i = 0; f && i < n; i++)
+        fprintf(f, "%s/%s,\n", dir, names[i]);
+    int ok = f && fclose(f) == 0;
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return ok ? n : -1;
 }
 
-/* One loop over the clips; returns clips/s and fills the per-stage ms per clip. */
-static int run_case(const vb_eval_model *model, const vb_eval_clip *clips, int n, int frames,
-                    int batch, int serial, int repeat, const char *tmp, double *clips_per_s,
-                    double stage_ms[3], vb_error *err)
+/* Removes the bench's flat work folder (its clip list and the run's outputs). */
+static void remove_tree(const char *dir)
 {
-    char store[4200], csv[4200];
-    snprintf(store, sizeof store, "%s/bench-evaluate-%d.sqlite", tmp, (int)getpid());
-    snprintf(csv, sizeof csv, "%s/bench-evaluate-%d.csv", tmp, (int)getpid());
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4500];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* One case: the evaluation session run `repeat` times (from scratch each time); returns
+ * clips/s and fills the per-stage ms per clip. */
+static int run_case(vb_eval_session *session, int serial, int repeat, double *clips_per_s, double stage_ms[3],
+                    vb_error *err)
+{
     double wall = 0, done = 0;
     stage_ms[0] = stage_ms[1] = stage_ms[2] = 0;
+    vb_eval_session_set_serial(session, serial);
     for (int r = 0; r < repeat; r++) {
-        vb_eval_params p;
-        vb_eval_params_init(&p);
-        p.clips = clips;
-        p.clip_count = (size_t)n;
-        p.num_frames = frames;
-        p.batch_size = batch;
-        p.video.min_frames = 0;
-        p.store_path = store;
-        p.csv_path = csv;
-        p.fingerprint = "bench";
-        p.overwrite = 1;
-        p.serial = serial;
         vb_eval_summary s;
-        int rc = vb_eval_run(&p, model, &vb_eval_file_loader, &s, err);
-        if (rc)
+        int rc = vb_eval_session_run(session, &s, err);
+        if (rc) {
+            vb_eval_summary_free(&s);
             return rc;
+        }
         wall += s.wall_s;
         done += (double)s.clips_this_run;
         stage_ms[0] += s.decode_ms;
@@ -110,13 +119,6 @@ static int run_case(const vb_eval_model *model, const vb_eval_clip *clips, int n
     for (int k = 0; k < 3; k++)
         stage_ms[k] /= done > 0 ? done : 1;
     *clips_per_s = wall > 0 ? done / wall : 0;
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (int k = 0; k < 3; k++) {
-        char side[4300];
-        snprintf(side, sizeof side, "%s%s", store, suffixes[k]);
-        unlink(side);
-    }
-    unlink(csv);
     return 0;
 }
 
@@ -158,19 +160,24 @@ int bench_evaluate(int argc, char **argv)
     snprintf(k400_labels, sizeof k400_labels, "%s/data/labelmaps/kinetics400_label_map.txt", shared);
     if (clips_dir)
         snprintf(dir, sizeof dir, "%s", clips_dir);
-    vb_eval_clip *clips = NULL;
-    char **paths = NULL;
-    int n = 0;
-    if (list_clips(dir, &clips, &paths, &n) || n == 0) {
-        fprintf(stderr, "vidbench bench evaluate: no .mp4 clips in %s\n", dir);
-        return CLI_EXIT_FAILURE;
-    }
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    char i3d_weights[4200] = "";
+    char i3d_weights[4200] = "", work_dir[3200], clip_list[3300];
+    snprintf(work_dir, sizeof work_dir, "%.3000s/vidbench-bench-evaluate-%d", tmp, (int)getpid());
+    snprintf(clip_list, sizeof clip_list, "%s/clips.csv", work_dir);
+    if (mkdir(work_dir, 0700)) {
+        fprintf(stderr, "vidbench bench evaluate: %s: %s\n", work_dir, strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    const int n = write_clip_list(dir, clip_list);
     vb_error err = {0};
     int rc = CLI_EXIT_OK;
+    if (n <= 0) {
+        fprintf(stderr, "vidbench bench evaluate: no .mp4 clips in %s\n", dir);
+        rc = CLI_EXIT_FAILURE;
+        goto done;
+    }
     if (strstr(models, "i3d")) {
         snprintf(i3d_weights, sizeof i3d_weights, "%s/vidbench-bench-evaluate-%d.safetensors", tmp, (int)getpid());
         if (vb_i3d_write_random_weights(i3d_weights, 1, 400, 1234, &err)) {
@@ -191,21 +198,32 @@ int bench_evaluate(int argc, char **argv)
     printf("%-32s %6s %10s %10s %9s %10s %9s %10s\n", "model", "T", "pipelined", "serial", "ratio",
            "decode ms", "prep ms", "model ms");
     for (int c = 0; c < n_cases; c++) {
-        vb_eval_classifier_options o = {.threads = (int)threads};
-        vb_eval_classifier *classifier = NULL;
-        if (vb_eval_classifier_open(cases[c].weights, cases[c].labels, &o, &classifier, &err)) {
+        /* The real evaluation session (same model resolution, fingerprint and loop as
+         * `vidbench evaluate`), over the clip list, starting from scratch each pass. */
+        vb_eval_config cfg;
+        vb_eval_config_init(&cfg);
+        snprintf(cfg.weights, sizeof cfg.weights, "%s", cases[c].weights);
+        snprintf(cfg.labels, sizeof cfg.labels, "%s", cases[c].labels);
+        snprintf(cfg.clips_file, sizeof cfg.clips_file, "%s", clip_list);
+        snprintf(cfg.results_dir, sizeof cfg.results_dir, "%s", work_dir);
+        snprintf(cfg.model_type, sizeof cfg.model_type, "%s", strstr(cases[c].weights, ".tflite") ? "movinet" : "i3d");
+        cfg.num_frames = cases[c].frames;
+        cfg.batch_size = (int)batch;
+        cfg.threads = (int)threads;
+        cfg.min_frames = 0;
+        cfg.num_videos = 0;
+        cfg.overwrite_output_dir = 1;
+        vb_eval_session *session = NULL;
+        if (vb_eval_session_open(&cfg, NULL, &session, &err)) {
             rc = cli_fail(&err);
             goto done;
         }
-        const vb_eval_model *model = vb_eval_classifier_model(classifier);
         double piped = 0, serial = 0, stages[3], serial_stages[3];
         /* serial first, then pipelined: a warm cache for neither is favoured twice */
-        int r = run_case(model, clips, n, cases[c].frames, (int)batch, 1, (int)repeat, tmp, &serial,
-                         serial_stages, &err);
+        int r = run_case(session, 1, (int)repeat, &serial, serial_stages, &err);
         if (!r)
-            r = run_case(model, clips, n, cases[c].frames, (int)batch, 0, (int)repeat, tmp, &piped,
-                         stages, &err);
-        vb_eval_classifier_free(&classifier);
+            r = run_case(session, 0, (int)repeat, &piped, stages, &err);
+        vb_eval_session_free(&session);
         if (r) {
             rc = cli_fail(&err);
             goto done;
@@ -224,9 +242,6 @@ int bench_evaluate(int argc, char **argv)
 done:
     if (i3d_weights[0])
         unlink(i3d_weights);
-    for (int i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-    free(clips);
+    remove_tree(work_dir);
     return rc;
 }

@@ -23,7 +23,7 @@ static void usage(FILE *out)
             "(whole frame stretched to the model's size) or on synthetic frames.\n"
             "  --frames N      frames per timed run, default 150 (the plain C level runs 1/10 of them)\n"
             "  --repeat N      timed runs per row after a warm-up, best reported, default 3\n"
-            "  --threads LIST  e.g. 1,2 (default)\n"
+            "  --threads LIST  e.g. 1,2; 0 = the library default, VIDBENCH_THREADS or all cores (default 1,2,0)\n"
             "  --levels LIST   kernel levels: 0 plain C, 1 AVX2, 2 AVX-512 VNNI; default: the best\n"
             "                  this CPU has, then 0\n");
 }
@@ -36,7 +36,7 @@ int bench_movinet(int argc, char **argv)
              shared ? shared : "../shared");
     const char *model_path = default_model, *clip_path = NULL;
     long frames = 150, repeat = 3;
-    int threads[8] = {1, 2}, n_threads = 2;
+    int threads[8] = {1, 2, 0}, n_threads = 3;   /* 0: the library default (all cores) */
     int levels[4] = {vb_tflite_cpu_simd_level(), 0}, n_levels = levels[0] > 0 ? 2 : 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -59,8 +59,8 @@ int bench_movinet(int argc, char **argv)
                 return cli_usage_error("bench movinet", "--repeat: expected 1..100, got %s", v);
             i++;
         } else if (!strcmp(a, "--threads") && v) {
-            if ((n_threads = bench_parse_int_list(v, 1, 64, threads, 8)) < 0)
-                return cli_usage_error("bench movinet", "--threads: expected a list like 1,2, got %s", v);
+            if ((n_threads = bench_parse_int_list(v, 0, 64, threads, 8)) < 0)
+                return cli_usage_error("bench movinet", "--threads: expected a list like 1,2,0 (0 = default), got %s", v);
             i++;
         } else if (!strcmp(a, "--levels") && v) {
             if ((n_levels = bench_parse_int_list(v, 0, 2, levels, 4)) < 0)
@@ -117,7 +117,7 @@ int bench_movinet(int argc, char **argv)
      * then run r+1...), so that a machine whose load changes treats all rows alike. */
     enum { MAX_ROWS = 32 };
     vb_movinet *models[MAX_ROWS] = {0};
-    int row_level[MAX_ROWS], row_threads[MAX_ROWS];
+    int row_level[MAX_ROWS], row_threads[MAX_ROWS], row_default[MAX_ROWS];
     double best[MAX_ROWS];
     int rows = 0, rc = CLI_EXIT_OK;
     for (int li = 0; li < n_levels && rc == CLI_EXIT_OK; li++)
@@ -134,7 +134,8 @@ int bench_movinet(int argc, char **argv)
             }
             models[rows] = m;
             row_level[rows] = levels[li];
-            row_threads[rows] = threads[ti];
+            row_threads[rows] = vb_movinet_threads(m);   /* what the interpreter resolved */
+            row_default[rows] = threads[ti] == 0;
             best[rows] = 1e30;
             rows++;
         }
@@ -155,7 +156,9 @@ int bench_movinet(int argc, char **argv)
         }
     for (int row = 0; row < rows && rc == CLI_EXIT_OK; row++) {
         const double fps = 1.0 / best[row];
-        printf("%-14s %8d %10.1f %10.3f %7.2fx\n", level_names[row_level[row]], row_threads[row], fps,
+        char shown[24];
+        snprintf(shown, sizeof shown, row_default[row] ? "%d (def)" : "%d", row_threads[row]);
+        printf("%-14s %8s %10.1f %10.3f %7.2fx\n", level_names[row_level[row]], shown, fps,
                1000.0 * best[row], best[0] / best[row]);
     }
     for (int row = 0; row < rows; row++)

@@ -3,6 +3,7 @@
  * of each stage and the size of what was written. The clips are symlinks to the shared
  * Kinetics clips under distinct names, so probing and previews read real video. */
 #include "bench.h"
+#include "../cli/cli.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -73,9 +74,11 @@ int bench_report(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--clips") && i + 1 < argc) {
-            num_clips = strtol(argv[++i], NULL, 10);
+            if (cli_parse_int(argv[++i], 1, 100000, &num_clips))
+                num_clips = -1;   /* refused below */
         } else if (!strcmp(argv[i], "--sample") && i + 1 < argc) {
-            sample = strtol(argv[++i], NULL, 10);
+            if (cli_parse_int(argv[++i], 0, 100000, &sample))
+                sample = -1;
         } else if (!strcmp(argv[i], "--shared") && i + 1 < argc) {
             shared = argv[++i];
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {

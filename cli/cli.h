@@ -16,6 +16,7 @@ int cmd_model(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 

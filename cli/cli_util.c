@@ -1,5 +1,6 @@
 /* Shared helpers for the verbs: error printing and strict number parsing. */
 #include "cli.h"
+#include "vidbench/parse.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -30,26 +31,10 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
 
 int cli_parse_int(const char *text, long min, long max, long *value)
 {
-    if (!text || !*text)
-        return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -1;
-    *value = v;
-    return 0;
+    return vb_parse_long(text, min, max, value);
 }
 
 int cli_parse_double(const char *text, double min, double max, double *value)
 {
-    if (!text || !*text)
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || *end || !(v >= min && v <= max))
-        return -1;
-    *value = v;
-    return 0;
+    return vb_parse_double(text, min, max, value);
 }

@@ -10,6 +10,7 @@
 
 #include "vidbench/classifier.h"
 #include "vidbench/models.h"
+#include "vidbench/threads.h"
 
 static void usage(FILE *out)
 {
@@ -27,7 +28,7 @@ static void usage(FILE *out)
             "  --top K             classes to print, default 5\n"
             "  --format text|json  output format, default text\n"
             "  --backend B         I3D engine: onednn (default) or reference (plain C, slow)\n"
-            "  --threads N         threads, default VIDBENCH_THREADS or all cores\n"
+            "  --threads N         model threads, default VIDBENCH_THREADS or all cores\n"
             "Exit status: 0 all files classified, 1 some file failed, 2 usage error.\n");
 }
 
@@ -91,8 +92,8 @@ int cmd_classify(int argc, char **argv)
                 return cli_usage_error("classify", "--backend: expected onednn or reference, got '%s'", v);
             options.backend = (vb_i3d_backend)b;
         } else if (!strcmp(a, "--threads")) {
-            if (cli_parse_int(v, 1, 4096, &threads))
-                return cli_usage_error("classify", "--threads: expected 1..4096, got '%s'", v);
+            if (cli_parse_int(v, 1, VB_THREADS_MAX, &threads))
+                return cli_usage_error("classify", "--threads: expected 1..%d, got '%s'", VB_THREADS_MAX, v);
         } else {
             return cli_usage_error("classify", "unknown option '%s'", a);
         }
@@ -122,6 +123,9 @@ int cmd_classify(int argc, char **argv)
         return cli_fail(&err);
 
     const int classes = vb_classifier_num_classes(classifier);
+    const int threads_used = vb_classifier_threads(classifier);
+    if (cli_verbosity > 1)
+        fprintf(stderr, "vidbench classify: %s, %d classes, %d threads\n", shown_model, classes, threads_used);
     float *probabilities = malloc((size_t)classes * sizeof(float));
     vb_prediction *best = malloc((size_t)(top < classes ? top : classes) * sizeof *best);
     if (!probabilities || !best) {
@@ -154,6 +158,7 @@ int cmd_classify(int argc, char **argv)
             cJSON *item = cJSON_CreateObject();
             cJSON_AddStringToObject(item, "file", path);
             cJSON_AddStringToObject(item, "model", shown_model);
+            cJSON_AddNumberToObject(item, "threads", threads_used);
             cJSON *list = cJSON_AddArrayToObject(item, "top");
             for (int k = 0; k < n; k++) {
                 cJSON *entry = cJSON_CreateObject();

@@ -122,15 +122,7 @@ static int parse_args(const char *verb, int argc, char **argv, data_args *a)
             a->video.size = (int)n;
         } else if (!strcmp(opt, "--resize")) {
             NEED_VALUE();
-            if (!strcmp(val, "crop"))
-                a->video.resize = VB_RESIZE_CROP;
-            else if (!strcmp(val, "pad"))
-                a->video.resize = VB_RESIZE_PAD;
-            else if (!strcmp(val, "shortside"))
-                a->video.resize = VB_RESIZE_SHORTSIDE;
-            else if (!strcmp(val, "stretch"))
-                a->video.resize = VB_RESIZE_STRETCH;
-            else
+            if (vb_resize_mode_parse(val, &a->video.resize))
                 return cli_usage_error(verb, "--resize must be crop, pad, shortside or stretch");
         } else if (!strcmp(opt, "--min-frames")) {
             NEED_VALUE();

@@ -454,9 +454,8 @@ int cmd_model(int argc, char **argv)
     return cli_usage_error("model", "unknown subcommand '%s'", sub);
 }
 
-/* DeepMind's evaluate_sample.py check: the sample through the model, logits against the
- * published listing. The sample is in [-1,1]; vb_i3d_forward takes [0,1] and maps 2x-1, so the
- * input is passed as (x+1)/2 (exact to float rounding, far below the 1e-3 tolerance). */
+/* DeepMind's evaluate_sample.py check (vb_model_verify): resolves NAME to its installed files and
+ * the published sample and listing, then prints what the library measured. */
 static int model_verify(int argc, char **argv)
 {
     const char *name = NULL, *weights = NULL, *labels_path = NULL, *sample = NULL, *reference_path = NULL;
@@ -493,21 +492,17 @@ static int model_verify(int argc, char **argv)
     if (!options.base_url && !options.from_dir && getenv("VIDBENCH_MODEL_BASE_URL") &&
         *getenv("VIDBENCH_MODEL_BASE_URL"))
         options.base_url = getenv("VIDBENCH_MODEL_BASE_URL");
-    vb_i3d_options engine_options;
-    vb_i3d_options_init(&engine_options);
+    vb_model_verify_request request = {0};
     if (backend) {
         int b = vb_i3d_backend_from_name(backend);
         if (b < 0)
             return cli_usage_error("model verify", "unknown backend '%s'", backend);
-        engine_options.backend = (vb_i3d_backend)b;
+        request.backend = (vb_i3d_backend)b;
     }
 
     vb_error err = {0};
     int rc = CLI_EXIT_FAILURE;
     vb_model_registry *registry = NULL;
-    vb_labels labels = {0};
-    vb_i3d *engine = NULL;
-    float *input = NULL, *logits = NULL;
     char sample_path[4096], reference_file[4096];
     vb_model_paths paths;
     if (name) {
@@ -543,49 +538,34 @@ static int model_verify(int argc, char **argv)
                 reference_path = reference_file;
         }
     }
-    vb_reference_output reference;
-    int ndim = 0;
-    int64_t shape[8];
-    if (vb_reference_output_parse(reference_path, &reference, &err) ||
-        vb_labels_load(labels_path, &labels, &err) ||
-        vb_model_read_sample_npy(sample, &input, &ndim, shape, &err)) {
+    request.weights_path = weights;
+    request.labels_path = labels_path;
+    request.sample_path = sample;
+    request.reference_path = reference_path;
+    request.tolerance = tolerance;
+    vb_model_verify_result *result = malloc(sizeof *result);
+    if (!result) {
+        fprintf(stderr, "vidbench: out of memory\n");
+        goto done;
+    }
+    int verify_rc = vb_model_verify(&request, result, &err);
+    if (verify_rc && !(verify_rc == VB_ECHECKSUM && result->check.worst_class)) {
         cli_fail(&err);
+        free(result);
         goto done;
     }
-    if (ndim != 5 || shape[0] != 1 || shape[2] != VB_I3D_INPUT_SIZE || shape[3] != VB_I3D_INPUT_SIZE ||
-        shape[4] != 3 || shape[1] < VB_I3D_MIN_FRAMES) {
-        fprintf(stderr, "vidbench: error: %s: expected a [1,T>=%d,224,224,3] sample\n", sample, VB_I3D_MIN_FRAMES);
-        goto done;
-    }
-    int frames = (int)shape[1];
-    size_t count = (size_t)frames * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
-    for (size_t i = 0; i < count; i++)
-        input[i] = (input[i] + 1.0f) * 0.5f;
-    if (vb_i3d_open(weights, &engine_options, &engine, &err)) {
-        cli_fail(&err);
-        goto done;
-    }
-    int classes = vb_i3d_num_classes(engine);
-    if (!(logits = calloc((size_t)classes, sizeof *logits)) ||
-        vb_i3d_forward(engine, input, 1, frames, logits, &err)) {
-        cli_fail(&err);
-        goto done;
-    }
-    vb_reference_check check;
-    int compare_rc = vb_reference_output_compare(&reference, logits, classes, &labels, tolerance, &check, &err);
-    if (compare_rc && !check.worst_class) {
-        cli_fail(&err);
-        goto done;
-    }
-    printf("sample:      %s (%d frames)\n", sample, frames);
+    const vb_reference_output *reference = &result->reference;
+    const vb_reference_check *check = &result->check;
+    printf("sample:      %s (%d frames)\n", sample, result->frames);
     printf("reference:   %s\n", reference_path);
-    printf("logit norm:  %.6f (reference %.6f, relative error %.2e)\n", check.logits_norm, reference.logits_norm,
-           check.norm_relative_error);
-    printf("top class:   %s %.6f (reference %s %.6f)\n", labels.names[check.top1_index], logits[check.top1_index],
-           reference.top[0].name, reference.top[0].logit);
-    printf("top-%d logits: max relative error %.2e at '%s' (tolerance %.0e)\n", reference.count,
-           check.max_relative_error, check.worst_class, tolerance);
-    if (compare_rc) {
+    printf("logit norm:  %.6f (reference %.6f, relative error %.2e)\n", check->logits_norm, reference->logits_norm,
+           check->norm_relative_error);
+    printf("top class:   %s %.6f (reference %s %.6f)\n", result->top1_label, result->top1_logit,
+           reference->top[0].name, reference->top[0].logit);
+    printf("top-%d logits: max relative error %.2e at '%s' (tolerance %.0e)\n", reference->count,
+           check->max_relative_error, check->worst_class, tolerance);
+    free(result);
+    if (verify_rc) {
         printf("FAILED\n");
         cli_fail(&err);
         goto done;
@@ -593,10 +573,6 @@ static int model_verify(int argc, char **argv)
     printf("PASSED\n");
     rc = CLI_EXIT_OK;
 done:
-    free(logits);
-    free(input);
-    vb_i3d_free(&engine);
-    vb_labels_free(&labels);
     vb_model_registry_free(&registry);
     return rc;
 }

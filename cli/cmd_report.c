@@ -124,15 +124,7 @@ int cmd_report(int argc, char **argv)
                 USAGE("--preview-size must be an integer in [16, 1024], got '%s'", value);
         } else if (!strcmp(arg, "--resize")) {
             resize_given = 1;
-            if (!strcmp(value, "crop"))
-                media.video.resize = VB_RESIZE_CROP;
-            else if (!strcmp(value, "pad"))
-                media.video.resize = VB_RESIZE_PAD;
-            else if (!strcmp(value, "shortside"))
-                media.video.resize = VB_RESIZE_SHORTSIDE;
-            else if (!strcmp(value, "stretch"))
-                media.video.resize = VB_RESIZE_STRETCH;
-            else
+            if (vb_resize_mode_parse(value, &media.video.resize))
                 USAGE("--resize must be crop, pad, shortside or stretch, got '%s'", value);
         } else
             USAGE("unknown option '%s'", arg);

@@ -21,6 +21,7 @@ static const verb_entry verbs[] = {
     {"data", cmd_data, "download, unpack, list and prepare the Kinetics dataset"},
     {"evaluate", cmd_evaluate, "evaluate a model on Kinetics (seed-compatible flags, @config)"},
     {"merge", cmd_merge, "merge sharded evaluation results"},
+    {"submit", cmd_submit, "run an evaluation as a Slurm job array plus a merge job"},
     {"report", cmd_report, "write an HTML report of the dataset and results"},
     {"bench", cmd_bench, "benchmarks: video, i3d, movinet, evaluate, report"},
 };

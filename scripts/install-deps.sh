@@ -9,6 +9,7 @@ packages=(
   libcmocka-dev
   python3-opencv python3-numpy
   chromium
+  slurm-wlm munge python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do

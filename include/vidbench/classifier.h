@@ -1,6 +1,8 @@
 /* A video classifier whatever the model: opens a weights file by type (.safetensors -> I3D,
  * .tflite -> MoViNet) with an optional label map, says which decoded input it wants, and
- * turns a decoded clip into logits, probabilities and the top-k classes. */
+ * turns a decoded clip into logits, probabilities and the top-k classes. It is the one
+ * classifier of the library: `classify`, `evaluate` (through vb_eval_model_from_classifier)
+ * and `model verify` all run their models through it, and ask it what input a model needs. */
 #ifndef VIDBENCH_CLASSIFIER_H
 #define VIDBENCH_CLASSIFIER_H
 
@@ -22,8 +24,8 @@ typedef enum vb_classifier_kind {
 #define VB_CLASSIFIER_I3D_DEFAULT_FRAMES 100
 
 typedef struct vb_classifier_options {
-    vb_i3d_backend backend;   /* I3D only */
-    int threads;              /* 0: VIDBENCH_THREADS or all cores */
+    vb_i3d_backend backend;   /* I3D only (VB_I3D_BACKEND_REFERENCE: the plain C oracle) */
+    int threads;              /* 0: automatic (vb_threads_resolve: VIDBENCH_THREADS or all cores) */
     int num_frames;           /* frames fed to the model; 0: I3D 100, MoViNet every frame */
 } vb_classifier_options;
 
@@ -38,15 +40,49 @@ int vb_classifier_open(const char *weights_path, const char *labels_path, const 
 void vb_classifier_free(vb_classifier **classifier);
 
 vb_classifier_kind vb_classifier_get_kind(const vb_classifier *classifier);
+/* "i3d" or "movinet" */
+const char *vb_classifier_kind_name(const vb_classifier *classifier);
+/* Which kind a weights file is, from its name (.safetensors I3D, .tflite MoViNet); -1 when
+ * neither. The one place the library decides a model's type. */
+int vb_classifier_kind_of_path(const char *weights_path);
 int vb_classifier_num_classes(const vb_classifier *classifier);
+/* Threads the model runs with (the resolved count, whatever options.threads said). */
+int vb_classifier_threads(const vb_classifier *classifier);
 /* NULL when opened without a label map. */
 const vb_labels *vb_classifier_labels(const vb_classifier *classifier);
 /* Name of a class: its label, or NULL without a label map. */
 const char *vb_classifier_label(const vb_classifier *classifier, int class_id);
 
-/* The decode options the model wants: I3D 224 x 224 centre crop resampled to num_frames;
- * MoViNet its own input size, whole frame stretched, every frame (or num_frames). */
+/* What the model takes, decided here and nowhere else. */
+typedef struct vb_classifier_input {
+    int size;                 /* square frame side S (I3D 224, MoViNet-A0 172) */
+    vb_resize_mode resize;    /* frame -> S x S: I3D the seed's centre crop, MoViNet stretched */
+    int num_frames;           /* frames per clip; 0 = every frame (MoViNet's default) */
+    int min_frames;           /* fewest frames the network accepts (I3D 9, MoViNet 1) */
+    float value_min, value_max; /* float input range: uint8 / 255, i.e. [0, 1] for both */
+    int takes_float_batches;  /* 1: vb_classifier_logits_f32 runs a batch in one call (I3D) */
+} vb_classifier_input;
+
+void vb_classifier_input_spec(const vb_classifier *classifier, vb_classifier_input *input);
+
+/* The decode options the model wants (vb_classifier_input_spec as vb_video_options): I3D
+ * 224 x 224 centre crop resampled to num_frames; MoViNet its own input size, whole frame
+ * stretched, every frame (or num_frames). */
 void vb_classifier_video_options(const vb_classifier *classifier, vb_video_options *options);
+
+/* Ranges a float input may come in. */
+typedef enum vb_value_range {
+    VB_RANGE_UNIT = 0,        /* [0,1]: uint8 / 255, what the seed feeds (value_min..value_max) */
+    VB_RANGE_SIGNED,          /* [-1,1]: DeepMind's published I3D samples */
+} vb_value_range;
+
+/* Logits of `batch` clips of `frames` frames, input [batch,frames,S,S,3] float32 in `range`
+ * (I3D takes both as they are; MoViNet runs each clip's frames in turn). logits: [batch, classes]. */
+int vb_classifier_logits_f32(vb_classifier *classifier, const float *input, vb_value_range range, int batch,
+                             int frames, float *logits, vb_error *err);
+/* Logits of one clip of uint8 RGB frames [count,S,S,3]. logits: [classes]. */
+int vb_classifier_logits_u8(vb_classifier *classifier, const uint8_t *frames, int count, float *logits,
+                            vb_error *err);
 
 /* Runs a decoded clip ([T,S,S,3] uint8 RGB of the size video_options asked for).
  * logits and probabilities: [classes] each, either may be NULL. */

@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "vidbench/classifier.h"   /* vb_softmax */
+#include "vidbench/classifier.h"
+#include "vidbench/dataset.h"
 #include "vidbench/error.h"
 #include "vidbench/video.h"
 
@@ -44,7 +45,7 @@ typedef struct vb_eval_config {
     int num_clips;                /* temporal views per video (MMAction2 SampleFrames) */
     int num_crops;                /* spatial views: 1 (centre) or 3 (MMAction2 ThreeCrop) */
     int shard_index, shard_count; /* --shard i/N; 0/1 = unsharded */
-    int threads;                  /* 0 = all cores */
+    int threads;                  /* 0 = automatic (vb_threads_resolve) */
     char model[VB_EVAL_PATH_BYTES];      /* registry name; "" = from model_type/trained_on */
     char weights[VB_EVAL_PATH_BYTES];    /* explicit weights file (.safetensors | .tflite) */
     char labels[VB_EVAL_PATH_BYTES];     /* label map for --weights */
@@ -208,22 +209,73 @@ extern const vb_eval_loader vb_eval_file_loader;
  * model's size with the aspect kept (MMAction2 Resize(-1, S)); the resize mode is unused. */
 extern const vb_eval_loader vb_eval_aspect_loader;
 
-/* The classifiers vidbench runs, behind vb_eval_model: a .safetensors file is an I3D
- * (vb_i3d, float batches, 224 x 224), a .tflite file a MoViNet stream model (vb_movinet,
- * uint8 frames fed one view at a time). labels: a label map with one name per class.
- * A thin adapter until the generic classifier (classifier.h) is on main. */
-typedef struct vb_eval_classifier vb_eval_classifier;
-typedef struct vb_eval_classifier_options {
-    int threads;                  /* 0 = all cores */
-    int i3d_reference;            /* 1: the plain C I3D backend (the oracle) */
-} vb_eval_classifier_options;
-int vb_eval_classifier_open(const char *weights_path, const char *labels_path,
-                            const vb_eval_classifier_options *options,
-                            vb_eval_classifier **out, vb_error *err);
-void vb_eval_classifier_free(vb_eval_classifier **classifier);
-const vb_eval_model *vb_eval_classifier_model(const vb_eval_classifier *classifier);
-/* "i3d" or "movinet" */
-const char *vb_eval_classifier_kind(const vb_eval_classifier *classifier);
+/* The evaluation loop's view of a vb_classifier opened with its label map (class names); the
+ * classifier must outlive the model. */
+int vb_eval_model_from_classifier(vb_classifier *classifier, vb_eval_model *model, vb_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * An evaluation session: everything between a parsed config and the loop, decided in one place
+ * for `vidbench evaluate`, `bench evaluate` and any other caller (a scheduler front end, the
+ * bindings). Opening it
+ *   1. resolves the model: --weights/--labels, else --model, else the seed's --model_type and
+ *      --model_trained_on through the registry; opens the one classifier (classifier.h);
+ *   2. takes the model's input (vb_classifier_input_spec) with --resize, --num_frames and
+ *      --min_frames applied;
+ *   3. selects the clips: a --clips list, or the dataset sequence download -> prepare -> list
+ *      (--num_crops 3 skips prepare: the cache holds square frames, three crops need the long
+ *      side), --num_videos of them;
+ *   4. names the outputs under results_dir and the fingerprint that decides whether an existing
+ *      results store may be resumed.
+ * config->data_dir "" means "data"; the library reads no environment variable for it. */
+typedef struct vb_eval_session vb_eval_session;
+
+typedef struct vb_eval_hooks {
+    vb_dataset_progress_fn data_progress;   /* download and prepare events; may be NULL */
+    void *data_user;
+    vb_eval_progress_fn progress;           /* the loop's progress; may be NULL */
+    void *progress_user;
+    /* Non-fatal news for the user: failed partitions while others are on disk, fewer clips on
+     * disk than asked. May be NULL. */
+    void (*notice)(void *user, const char *message);
+    void *notice_user;
+} vb_eval_hooks;
+
+typedef struct vb_eval_session_info {
+    const char *weights_path;
+    const char *labels_path;
+    const char *model_kind;       /* "i3d" | "movinet" */
+    int num_classes;
+    int threads;                  /* what the engine runs with (resolved) */
+    vb_video_options video;       /* what every clip is decoded to */
+    size_t clip_count;            /* clips selected (all shards) */
+    int batch_size;
+    const char *fingerprint;
+    const char *csv_path, *store_path, *summary_path;
+} vb_eval_session_info;
+
+/* RESULTS_DIR/{model}_{split}{version} of the unsharded run config describes, named after the
+ * model that will really run (opened once to learn its classes, as vb_eval_session_open does;
+ * no data is touched). Shard stores are this + ".shardIofN.sqlite". */
+int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_bytes, vb_error *err);
+
+/* Progress of one results store (a shard's or a whole run's), read without changing it. */
+typedef struct vb_eval_store_progress {
+    long selected;                /* clips the store covers */
+    long done;                    /* of those, with a row (evaluated or skipped) */
+    long skipped;
+    int shard_index, shard_count;
+} vb_eval_store_progress;
+/* VB_ENOTFOUND when the store does not exist (yet). */
+int vb_eval_store_progress_read(const char *store_path, vb_eval_store_progress *progress, vb_error *err);
+
+int vb_eval_session_open(const vb_eval_config *config, const vb_eval_hooks *hooks,
+                         vb_eval_session **out, vb_error *err);
+void vb_eval_session_get_info(const vb_eval_session *session, vb_eval_session_info *info);
+/* For benchmarks: 1 runs decoding and the model in one thread (the pipelining baseline). */
+void vb_eval_session_set_serial(vb_eval_session *session, int serial);
+/* Runs (or resumes) the evaluation and writes the CSV and summary.json. */
+int vb_eval_session_run(vb_eval_session *session, vb_eval_summary *summary, vb_error *err);
+void vb_eval_session_free(vb_eval_session **session);
 
 /* A clip list file (--clips): one clip per line, "path,label[,youtube_id]" (CSV quoting,
  * empty label = unlabelled, '#' comment lines, blank lines ignored). Relative paths are

@@ -18,7 +18,7 @@ typedef enum vb_i3d_backend {
 
 typedef struct vb_i3d_options {
     vb_i3d_backend backend;
-    int threads;                 /* 0: VIDBENCH_THREADS or all cores */
+    int threads;                 /* 0: automatic (vb_threads_resolve); the reference backend runs on 1 */
 } vb_i3d_options;
 
 void vb_i3d_options_init(vb_i3d_options *options);
@@ -32,6 +32,8 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
                 vb_error *err);
 void vb_i3d_free(vb_i3d **model);
 int vb_i3d_num_classes(const vb_i3d *model);
+/* Threads the backend runs with (the resolved count). */
+int vb_i3d_threads(const vb_i3d *model);
 
 /* Smallest clip length the network accepts: Mixed_5c must keep 2 frames for the final
  * 2x7x7 VALID average pool (ceil(T/8) >= 2, so T >= 9). */
@@ -42,6 +44,10 @@ int vb_i3d_num_classes(const vb_i3d *model);
  * logits: [batch, classes], averaged over time, before softmax. */
 int vb_i3d_forward(vb_i3d *model, const float *input, int batch, int frames, float *logits,
                    vb_error *err);
+/* The same with the input already in the network's own range [-1,1] (DeepMind's samples),
+ * used as it is. */
+int vb_i3d_forward_signed(vb_i3d *model, const float *input, int batch, int frames, float *logits,
+                          vb_error *err);
 
 /* Endpoints in network order, named as in DeepMind's i3d.py. */
 typedef enum vb_i3d_endpoint {

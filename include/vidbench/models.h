@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "vidbench/download.h"
 #include "vidbench/error.h"
+#include "vidbench/i3d.h"
 #include "vidbench/labels.h"
 
 #ifdef __cplusplus
@@ -155,6 +156,32 @@ int vb_reference_output_compare(const vb_reference_output *reference, const floa
 
 /* Reads a float32 little-endian .npy (C order) of up to 8 dimensions. *data is malloc'ed. */
 int vb_model_read_sample_npy(const char *path, float **data, int *ndim, int64_t shape[8], vb_error *err);
+
+/* ---- DeepMind's evaluate_sample.py check (`vidbench model verify`) -------------------------------- */
+
+typedef struct vb_model_verify_request {
+    const char *weights_path;     /* I3D .safetensors */
+    const char *labels_path;
+    const char *sample_path;      /* .npy [1,T>=9,224,224,3] float32 in [-1,1] (the published sample) */
+    const char *reference_path;   /* the published listing (out/NAME.txt) */
+    vb_i3d_backend backend;
+    int threads;                  /* 0 = automatic */
+    double tolerance;             /* relative, on the listed logits; 0 = 1e-3 (DeepMind's) */
+} vb_model_verify_request;
+
+typedef struct vb_model_verify_result {
+    int frames;                   /* T of the sample */
+    vb_reference_output reference;
+    vb_reference_check check;     /* check.worst_class points into reference */
+    char top1_label[128];         /* the computed argmax's class name */
+    float top1_logit;
+} vb_model_verify_result;
+
+/* Runs the sample, as it is, through the one classifier (classifier.h) and compares the logits
+ * with the listing. 0 when the check passed; VB_ECHECKSUM when it ran and failed (result filled,
+ * err names the worst class); other codes when an input is unreadable, has the wrong shape or
+ * holds a non-finite value. */
+int vb_model_verify(const vb_model_verify_request *request, vb_model_verify_result *result, vb_error *err);
 
 #ifdef __cplusplus
 }

@@ -14,10 +14,12 @@ typedef struct vb_movinet vb_movinet;
 
 /* Loads the file and checks that its signature has an "image" input [1,1,S,S,3] float32, a
  * "logits" output [1,C] float32, and for every other input an output of the same name, type
- * and shape (the streaming states). threads: worker threads for the convolutions (>= 1). */
+ * and shape (the streaming states). threads: worker threads, 0 = automatic (vb_threads_resolve). */
 int vb_movinet_open(const char *tflite_path, int threads, vb_movinet **out, vb_error *err);
 void vb_movinet_free(vb_movinet **model);
 int vb_movinet_num_classes(const vb_movinet *model);
+/* Threads the interpreter runs with (the resolved count). */
+int vb_movinet_threads(const vb_movinet *model);
 /* Square input side the model takes (172 for A0). */
 int vb_movinet_input_size(const vb_movinet *model);
 

@@ -112,12 +112,15 @@ const char *vb_tflite_activation_name(int activation);
 size_t vb_tflite_type_size(int type);
 
 /* Interpreter over subgraph 0: every operator checked and shapes verified at creation, so
- * invoke cannot fail on well-formed inputs. threads: 1 or more (pthreads). */
+ * invoke cannot fail on well-formed inputs. threads: 0 = automatic (vb_threads_resolve), at most 64
+ * (pthreads). */
 typedef struct vb_tflite_interpreter vb_tflite_interpreter;
 
 int vb_tflite_interpreter_create(const vb_tflite_model *model, int threads,
                                  vb_tflite_interpreter **out, vb_error *err);
 void vb_tflite_interpreter_free(vb_tflite_interpreter **interpreter);
+/* Threads the interpreter runs with (the resolved count). */
+int vb_tflite_interpreter_threads(const vb_tflite_interpreter *interpreter);
 /* Buffer of a tensor (input: write it before invoke; output: read it after). */
 void *vb_tflite_tensor_buffer(vb_tflite_interpreter *interpreter, int tensor);
 int vb_tflite_invoke(vb_tflite_interpreter *interpreter, vb_error *err);

@@ -169,3 +169,9 @@ int vb_path_exists(const char *path)
     struct stat st;
     return stat(path, &st) == 0;
 }
+
+int vb_ends_with(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), m = strlen(suffix);
+    return n >= m && !memcmp(text + n - m, suffix, m);
+}

@@ -27,5 +27,7 @@ int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_b
 int vb_mkdir_p(const char *path, vb_error *err);
 /* Returns 1 if path exists (any type), 0 otherwise. */
 int vb_path_exists(const char *path);
+/* 1 when text ends with suffix (file types by name: ".tflite", tensor names). */
+int vb_ends_with(const char *text, const char *suffix);
 
 #endif

@@ -2,6 +2,7 @@
  * CRLF, no label column in test files) and the K600 `ls -R` listing, plus clip file names
  * and ground-truth lookup. Input is untrusted: every field is length- and charset-checked. */
 #include "vidbench/dataset.h"
+#include "common/csv.h"
 #include "common/fsutil.h"
 
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #define MAX_ANNOTATION_FILE_BYTES (1u << 30)
 #define MAX_ROWS 20000000u
 #define MAX_LABEL_BYTES 256
-#define MAX_FIELDS 32
 #define MAX_TIME_SECONDS 100000000L
 
 static int is_id_char(unsigned char c)
@@ -179,168 +179,82 @@ static int next_line(line_reader *r, const char **line, size_t *len)
     return 1;
 }
 
-/* ---- CSV ---- */
-typedef struct csv_field {
-    const char *text;     /* points into the line, or into the unquote buffer */
-    size_t len;
-} csv_field;
-
-/* Splits one line into fields. Quoted fields may contain commas and doubled quotes (the
- * unescaped text goes to buffer, which is at least line_len bytes). A record never spans
- * lines: Kinetics labels have no newlines, and refusing them keeps errors local. */
-static int csv_split(const char *line, size_t len, char *buffer, csv_field *fields, int *count)
-{
-    size_t i = 0, out = 0;
-    int n = 0;
-    for (;;) {
-        if (n == MAX_FIELDS)
-            return -1;
-        if (i < len && line[i] == '"') {
-            i++;
-            size_t begin = out;
-            for (;;) {
-                if (i >= len)
-                    return -1; /* unterminated quote */
-                if (line[i] == '"') {
-                    if (i + 1 < len && line[i + 1] == '"') {
-                        buffer[out++] = '"';
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                buffer[out++] = line[i++];
-            }
-            fields[n].text = buffer + begin;
-            fields[n].len = out - begin;
-            n++;
-            if (i == len)
-                break;
-            if (line[i] != ',')
-                return -1; /* text after closing quote */
-            i++;
-        } else {
-            size_t begin = i;
-            while (i < len && line[i] != ',') {
-                if (line[i] == '"')
-                    return -1; /* stray quote in unquoted field */
-                i++;
-            }
-            fields[n].text = line + begin;
-            fields[n].len = i - begin;
-            n++;
-            if (i == len)
-                break;
-            i++;
-        }
-    }
-    *count = n;
-    return 0;
-}
-
-static int field_is(const csv_field *f, const char *name)
-{
-    return f->len == strlen(name) && !memcmp(f->text, name, f->len);
-}
-
-static int parse_csv(line_reader *reader, const char *name, row_builder *rows, label_table *labels,
+/* ---- CSV (the common RFC 4180 reader) ---- */
+static int parse_csv(const char *text, size_t size, const char *name, row_builder *rows, label_table *labels,
                      int *has_labels, vb_error *err)
 {
-    const char *line;
-    size_t len;
-    if (!next_line(reader, &line, &len))
-        return vb_error_set(err, VB_EFORMAT, "%s: empty annotation file", name);
-    /* Strip a UTF-8 byte-order mark some spreadsheet exports add. */
-    if (len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
-        line += 3;
-        len -= 3;
-    }
-    char *buffer = malloc(len + 1);
-    if (!buffer)
+    vb_csv_reader reader;
+    vb_csv_reader_init(&reader, text, size, name);
+    vb_csv_record *record = calloc(1, sizeof *record);
+    if (!record)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
-    csv_field fields[MAX_FIELDS];
-    int nf = 0;
-    int col_label = -1, col_id = -1, col_start = -1, col_end = -1;
-    if (csv_split(line, len, buffer, fields, &nf)) {
-        free(buffer);
-        return vb_error_set(err, VB_EFORMAT, "%s:1: malformed CSV header", name);
+    int rc = vb_csv_next(&reader, record, err);
+    if (rc <= 0) {
+        vb_csv_record_free(record);
+        free(record);
+        return rc < 0 ? rc : vb_error_set(err, VB_EFORMAT, "%s: empty annotation file", name);
     }
-    for (int i = 0; i < nf; i++) {
-        if (field_is(&fields[i], "label"))
+    int col_label = -1, col_id = -1, col_start = -1, col_end = -1;
+    for (int i = 0; i < record->count; i++) {
+        if (!strcmp(record->fields[i], "label"))
             col_label = i;
-        else if (field_is(&fields[i], "youtube_id"))
+        else if (!strcmp(record->fields[i], "youtube_id"))
             col_id = i;
-        else if (field_is(&fields[i], "time_start"))
+        else if (!strcmp(record->fields[i], "time_start"))
             col_start = i;
-        else if (field_is(&fields[i], "time_end"))
+        else if (!strcmp(record->fields[i], "time_end"))
             col_end = i;
     }
-    free(buffer);
-    if (col_id < 0 || col_start < 0 || col_end < 0)
-        return vb_error_set(err, VB_EFORMAT,
-                            "%s:1: header lacks youtube_id, time_start or time_end column", name);
-    int header_fields = nf;
+    const int header_fields = record->count;
     *has_labels = col_label >= 0;
-
-    int rc = 0;
-    buffer = NULL;
-    size_t buffer_size = 0;
-    while (next_line(reader, &line, &len)) {
-        if (len == 0)
-            continue; /* blank lines (e.g. a trailing one) carry no row */
-        if (len + 1 > buffer_size) {
-            char *b = realloc(buffer, len + 1);
-            if (!b) {
-                rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
-                break;
-            }
-            buffer = b;
-            buffer_size = len + 1;
-        }
-        if (csv_split(line, len, buffer, fields, &nf)) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: malformed CSV quoting", name, reader->number);
+    if (col_id < 0 || col_start < 0 || col_end < 0) {
+        rc = vb_error_set(err, VB_EFORMAT, "%s:1: header lacks youtube_id, time_start or time_end column", name);
+        goto done;
+    }
+    while ((rc = vb_csv_next(&reader, record, err)) == 1) {
+        rc = 0;
+        const long line = record->line;
+        if (vb_csv_record_is_blank(record))
+            continue;   /* blank lines (e.g. a trailing one) carry no row */
+        if (record->count != header_fields) {
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: %d fields, header has %d", name, line, record->count,
+                              header_fields);
             break;
         }
-        if (nf != header_fields) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: %d fields, header has %d", name,
-                              reader->number, nf, header_fields);
+        const char *id = record->fields[col_id];
+        if (!valid_youtube_id(id, record->lengths[col_id])) {
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: youtube_id is not 11 characters of [A-Za-z0-9_-]", name,
+                              line);
             break;
         }
-        const csv_field *id = &fields[col_id];
-        if (!valid_youtube_id(id->text, id->len)) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: youtube_id is not 11 characters of [A-Za-z0-9_-]",
-                              name, reader->number);
-            break;
-        }
-        long start = parse_seconds(fields[col_start].text, fields[col_start].len);
-        long end = parse_seconds(fields[col_end].text, fields[col_end].len);
+        long start = parse_seconds(record->fields[col_start], record->lengths[col_start]);
+        long end = parse_seconds(record->fields[col_end], record->lengths[col_end]);
         if (start < 0 || end < 0 || end < start || end > MAX_TIME_SECONDS) {
             rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: time_start/time_end are not a window of whole seconds",
-                              name, reader->number);
+                              name, line);
             break;
         }
         int label = -1;
         if (col_label >= 0) {
-            const csv_field *f = &fields[col_label];
-            if (!valid_label(f->text, f->len)) {
-                rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: empty, overlong or non-text label", name,
-                                  reader->number);
+            if (!valid_label(record->fields[col_label], record->lengths[col_label])) {
+                rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: empty, overlong or non-text label", name, line);
                 break;
             }
-            label = label_table_intern(labels, f->text, f->len);
+            label = label_table_intern(labels, record->fields[col_label], record->lengths[col_label]);
             if (label < 0) {
                 rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
                 break;
             }
         }
-        rc = row_push(rows, id->text, start, end, label);
+        rc = row_push(rows, id, start, end, label);
         if (rc) {
-            vb_error_set(err, rc, "%s:%ld: too many rows", name, reader->number);
+            vb_error_set(err, rc, "%s:%ld: too many rows", name, line);
             break;
         }
     }
-    free(buffer);
+done:
+    vb_csv_record_free(record);
+    free(record);
     return rc;
 }
 
@@ -502,7 +416,7 @@ int vb_annotations_parse(const char *text, size_t size_bytes, const char *name,
         rc = parse_listing(&reader, name, &rows, &labels, err);
         has_labels = 1;
     } else {
-        rc = parse_csv(&reader, name, &rows, &labels, &has_labels, err);
+        rc = parse_csv(text, size_bytes, name, &rows, &labels, &has_labels, err);
     }
     if (!rc) {
         rc = finish(annotations, &rows, &labels, has_labels);

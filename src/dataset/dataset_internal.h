@@ -28,5 +28,13 @@ int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error
 /* A single integer result of sql with (version, split) bound as ?1, ?2; -1 on error. */
 long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split);
 
+/* ---- cache.c: the clip cache ---- */
+
+/* DATA_DIR/cache/kinetics/<ver>/<split>/<key>/<clip_id>.vbclip (clip_id NULL: the key's folder
+ * with a trailing "/.vbclip" name that callers strip). */
+int dataset_cache_path(vb_dataset *ds, int version, vb_split split, const char *key,
+                       const char *clip_id, char *out, size_t out_size, vb_error *err);
+/* Writes a cache file atomically (temporary name, then rename). */
+int dataset_cache_write(const char *path, const vb_clip *clip, vb_error *err);
 
 #endif

@@ -1,6 +1,6 @@
-/* The clip cache: each clip decoded and preprocessed once (vb_video_decode_clip) into a
- * uint8 [T,S,S,3] file under cache/kinetics/{ver}/{split}/{key}/, where the key spells out
- * every parameter that changes the pixels. Failures are recorded per clip and parameters. */
+/* Filling the clip cache (cache.c has its naming and file format): each clip decoded and
+ * preprocessed once with vb_video_decode_clip, by several workers. Failures are recorded per clip
+ * and parameters. */
 #include "dataset_internal.h"
 #include "common/fsutil.h"
 
@@ -12,33 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Cache file: 40-byte little-endian header, then T*H*W*C bytes.
- *   magic "VBCLIP01" | u32 T | u32 H | u32 W | u32 C | u32 decoded_frames | u32 lost_frames
- *   | f64 fps */
-#define CACHE_MAGIC "VBCLIP01"
-#define CACHE_HEADER_BYTES 40
-#define MAX_CACHE_BYTES ((size_t)4 << 30)
-
-static const char *resize_name(vb_resize_mode mode)
-{
-    switch (mode) {
-    case VB_RESIZE_CROP: return "crop";
-    case VB_RESIZE_PAD: return "pad";
-    case VB_RESIZE_SHORTSIDE: return "shortside";
-    case VB_RESIZE_STRETCH: return "stretch";
-    }
-    return "unknown";
-}
-
-void vb_prepare_key(const vb_video_options *video, char key[64])
-{
-    int size = video->size > 0 ? video->size : 224;
-    /* fps in milli-frames so the key stays an exact, file-name safe integer */
-    long fps_milli = video->target_fps > 0 ? (long)(video->target_fps * 1000.0 + 0.5) : 0;
-    snprintf(key, 64, "s%d-%s-t%d-m%d-fps%ld", size, resize_name(video->resize), video->num_frames,
-             video->min_frames, fps_milli);
-}
-
 void vb_prepare_request_init(vb_prepare_request *request)
 {
     memset(request, 0, sizeof *request);
@@ -46,118 +19,6 @@ void vb_prepare_request_init(vb_prepare_request *request)
     request->split = VB_SPLIT_VAL;
     vb_video_options_init(&request->video);
     request->jobs = 1;
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int write_cache_file(const char *path, const vb_clip *clip, vb_error *err)
-{
-    unsigned char header[CACHE_HEADER_BYTES];
-    memcpy(header, CACHE_MAGIC, 8);
-    put_u32(header + 8, (uint32_t)clip->num_frames);
-    put_u32(header + 12, (uint32_t)clip->height);
-    put_u32(header + 16, (uint32_t)clip->width);
-    put_u32(header + 20, 3);
-    put_u32(header + 24, (uint32_t)clip->decoded_frames);
-    put_u32(header + 28, (uint32_t)clip->lost_frames);
-    uint64_t fps_bits;
-    double fps = clip->fps;
-    memcpy(&fps_bits, &fps, 8);
-    for (int i = 0; i < 8; i++)
-        header[32 + i] = (unsigned char)(fps_bits >> (8 * i));
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
-    if (rc)
-        return rc;
-    size_t bytes = (size_t)clip->num_frames * clip->height * clip->width * 3;
-    if (fwrite(header, 1, sizeof header, file.fp) != sizeof header ||
-        (bytes && fwrite(clip->frames, 1, bytes, file.fp) != bytes)) {
-        vb_atomic_abort(&file);
-        return vb_error_set(err, errno == ENOSPC ? VB_ENOSPACE : VB_EIO, "%s: write failed: %s", path,
-                            strerror(errno));
-    }
-    return vb_atomic_commit(&file, err);
-}
-
-/* Reads a cache file back, checking the header against the file size. */
-static int read_cache_file(const char *path, vb_clip *clip, vb_error *err)
-{
-    memset(clip, 0, sizeof *clip);
-    char *data = NULL;
-    size_t size = 0;
-    int rc = vb_read_file(path, MAX_CACHE_BYTES, &data, &size, err);
-    if (rc)
-        return rc == VB_EIO && !vb_path_exists(path)
-                   ? vb_error_set(err, VB_ENOTFOUND, "%s: not in the cache", path)
-                   : rc;
-    const unsigned char *h = (const unsigned char *)data;
-    if (size < CACHE_HEADER_BYTES || memcmp(h, CACHE_MAGIC, 8)) {
-        free(data);
-        return vb_error_set(err, VB_EFORMAT, "%s: not a vidbench clip cache file", path);
-    }
-    uint32_t t = get_u32(h + 8), hh = get_u32(h + 12), w = get_u32(h + 16), c = get_u32(h + 20);
-    if (c != 3 || t > 100000 || hh > 8192 || w > 8192 ||
-        (uint64_t)t * hh * w * c != (uint64_t)(size - CACHE_HEADER_BYTES)) {
-        free(data);
-        return vb_error_set(err, VB_EFORMAT, "%s: header says [%u,%u,%u,%u] but the file has %zu bytes",
-                            path, t, hh, w, c, size - CACHE_HEADER_BYTES);
-    }
-    size_t bytes = size - CACHE_HEADER_BYTES;
-    clip->frames = malloc(bytes ? bytes : 1);
-    if (!clip->frames) {
-        free(data);
-        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
-    }
-    memcpy(clip->frames, data + CACHE_HEADER_BYTES, bytes);
-    clip->num_frames = (int)t;
-    clip->height = (int)hh;
-    clip->width = (int)w;
-    clip->decoded_frames = (int)get_u32(h + 24);
-    clip->lost_frames = (int)get_u32(h + 28);
-    uint64_t fps_bits = 0;
-    for (int i = 0; i < 8; i++)
-        fps_bits |= (uint64_t)h[32 + i] << (8 * i);
-    memcpy(&clip->fps, &fps_bits, 8);
-    free(data);
-    return 0;
-}
-
-static int cache_path(vb_dataset *ds, int version, vb_split split, const char *key,
-                      const char *clip_id, char *out, size_t out_size, vb_error *err)
-{
-    char dir[PATH_MAX];
-    int rc = vb_dataset_dir(ds, "cache", version, split, dir, sizeof dir, err);
-    if (rc)
-        return rc;
-    int n = snprintf(out, out_size, "%s/%s/%s.vbclip", dir, key, clip_id ? clip_id : "");
-    if (n < 0 || (size_t)n >= out_size)
-        return vb_error_set(err, VB_ELIMIT, "%s: cache path too long", clip_id);
-    return 0;
-}
-
-int vb_dataset_load_prepared(vb_dataset *ds, int version, vb_split split, const char *clip_id,
-                             const vb_video_options *video, vb_clip *clip, vb_error *err)
-{
-    memset(clip, 0, sizeof *clip);
-    if (!ds || !clip_id || !video || strchr(clip_id, '/') || !strcmp(clip_id, "..") || !*clip_id)
-        return vb_error_set(err, VB_EINVAL, "load prepared: bad arguments");
-    char key[64], path[PATH_MAX + 128];
-    vb_prepare_key(video, key);
-    int rc = cache_path(ds, version, split, key, clip_id, path, sizeof path, err);
-    if (rc)
-        return rc;
-    if (!vb_path_exists(path))
-        return vb_error_set(err, VB_ENOTFOUND, "%s: clip %s is not prepared for %s", path, clip_id, key);
-    return read_cache_file(path, clip, err);
 }
 
 /* ---- prepare run ---- */
@@ -261,7 +122,7 @@ static void *prepare_worker(void *arg)
         if (rc == 0) {
             char path[PATH_MAX + 128];
             snprintf(path, sizeof path, "%s/%s.vbclip", run->cache_dir, item->clip_id);
-            rc = write_cache_file(path, &clip, &err);
+            rc = dataset_cache_write(path, &clip, &err);
             if (!rc)
                 rc = record_result(run, item->clip_id, clip.num_frames, NULL, &err);
             fatal = rc != 0; /* our own I/O or database failed: the run cannot go on */
@@ -319,7 +180,7 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     run.request = req;
     vb_prepare_key(&req->video, run.key);
     char dummy[PATH_MAX + 128];
-    int rc = cache_path(ds, req->version, req->split, run.key, NULL, dummy, sizeof dummy, err);
+    int rc = dataset_cache_path(ds, req->version, req->split, run.key, NULL, dummy, sizeof dummy, err);
     if (rc)
         return rc;
     snprintf(run.cache_dir, sizeof run.cache_dir, "%.*s", (int)(strlen(dummy) - strlen("/.vbclip")), dummy);
@@ -361,7 +222,7 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
         }
         if (c->status == VB_CLIP_PREPARED && !req->overwrite) {
             char path[PATH_MAX + 128];
-            if (!cache_path(ds, req->version, req->split, run.key, c->clip_id, path, sizeof path, NULL) &&
+            if (!dataset_cache_path(ds, req->version, req->split, run.key, c->clip_id, path, sizeof path, NULL) &&
                 vb_path_exists(path)) {
                 already_cached++;
                 continue;

@@ -1,6 +1,7 @@
 /* Where clips come from without the dataset manager: a clip list file (--clips) parsed as
  * untrusted CSV, and the loader that decodes a clip's file with the video ingest code. */
 #include "vidbench/eval.h"
+#include "common/csv.h"
 #include "common/fsutil.h"
 
 #include <stdio.h>
@@ -8,7 +9,6 @@
 #include <string.h>
 
 #define MAX_LIST_BYTES (64u << 20)
-#define MAX_FIELD_BYTES 4096
 
 static int file_loader_load(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
                             vb_clip *out, vb_error *err)
@@ -28,50 +28,6 @@ void vb_eval_clip_list_free(vb_eval_clip_list *list)
     free(list->clips);
     free(list->strings_);
     memset(list, 0, sizeof *list);
-}
-
-/* Reads one CSV field at *pos (quoted or not) into out; stops at ',' or end of line. */
-static int read_field(const char *text, size_t size, size_t *pos, char *out, const char *name,
-                      int line, vb_error *err)
-{
-    size_t n = 0, i = *pos;
-    int quoted = i < size && text[i] == '"';
-    if (quoted)
-        i++;
-    for (;;) {
-        if (i >= size || text[i] == '\n' || (text[i] == '\r' && !quoted)) {
-            if (quoted)
-                return vb_error_set(err, VB_EFORMAT, "%s:%d: unterminated quoted field", name, line);
-            break;
-        }
-        char ch = text[i];
-        if (quoted && ch == '"') {
-            if (i + 1 < size && text[i + 1] == '"') {
-                i += 2;
-                if (n >= MAX_FIELD_BYTES - 1)
-                    return vb_error_set(err, VB_ELIMIT, "%s:%d: field too long", name, line);
-                out[n++] = '"';
-                continue;
-            }
-            i++;
-            quoted = 0;
-            if (i < size && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
-                return vb_error_set(err, VB_EFORMAT, "%s:%d: text after a closing quote", name, line);
-            continue;
-        }
-        if (!quoted && ch == ',')
-            break;
-        if (ch == '\0' || (ch == '\r' && quoted))
-            return vb_error_set(err, VB_EFORMAT, "%s:%d: control byte in field", name, line);
-        if (n >= MAX_FIELD_BYTES - 1)
-            return vb_error_set(err, VB_ELIMIT, "%s:%d: field longer than %d bytes", name, line,
-                                MAX_FIELD_BYTES - 1);
-        out[n++] = ch;
-        i++;
-    }
-    out[n] = '\0';
-    *pos = i;
-    return 0;
 }
 
 static int compare_id_pointers(const void *a, const void *b)
@@ -103,55 +59,27 @@ int vb_eval_clip_list_parse(const char *text, size_t size, const char *name,
     if (size > MAX_LIST_BYTES)
         return vb_error_set(err, VB_ELIMIT, "%s: clip list larger than %u bytes", name, MAX_LIST_BYTES);
     size_t capacity = 0;
-    char fields[3][MAX_FIELD_BYTES];
-    size_t pos = 0;
-    int line = 0, rc = 0;
-    while (pos < size && !rc) {
-        line++;
-        size_t line_start = pos;
-        /* blank and comment lines */
-        size_t p = pos;
-        while (p < size && (text[p] == ' ' || text[p] == '\t'))
-            p++;
-        if (p >= size || text[p] == '\n' || text[p] == '\r' || text[p] == '#') {
-            while (pos < size && text[pos] != '\n')
-                pos++;
-            pos += pos < size;
-            continue;
-        }
-        int nf = 0;
-        for (;;) {
-            if (nf == 3) {
-                rc = vb_error_set(err, VB_EFORMAT, "%s:%d: more than 3 fields (path,label,youtube_id)",
-                                  name, line);
-                break;
-            }
-            rc = read_field(text, size, &pos, fields[nf++], name, line, err);
-            if (rc)
-                break;
-            if (pos < size && text[pos] == ',') {
-                pos++;
-                continue;
-            }
+    vb_csv_reader reader;
+    vb_csv_reader_init(&reader, text, size, name);
+    reader.skip_comments = 1;
+    vb_csv_record record = {0};
+    const char *const *fields = (const char *const *)record.fields;
+    int rc = 0;
+    while (!rc && (rc = vb_csv_next(&reader, &record, err)) == 1) {
+        rc = 0;
+        const long line = record.line;
+        const int nf = record.count;
+        if (nf > 3) {
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: more than 3 fields (path,label,youtube_id)", name, line);
             break;
         }
-        if (rc)
-            break;
-        if (pos < size && text[pos] == '\r')
-            pos++;
-        if (pos < size && text[pos] != '\n') {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%d: malformed line", name, line);
-            break;
-        }
-        pos += pos < size;
-        (void)line_start;
         if (nf < 2) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%d: expected path,label", name, line);
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: expected path,label", name, line);
             break;
         }
         const char *path = fields[0];
         if (!path[0]) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%d: empty path", name, line);
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: empty path", name, line);
             break;
         }
         /* clip id: the file name without directories and extension */
@@ -160,7 +88,7 @@ int vb_eval_clip_list_parse(const char *text, size_t size, const char *name,
         const char *dot = strrchr(base, '.');
         size_t id_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
         if (id_len == 0 || id_len > 255) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s:%d: cannot take a clip id from '%s'", name, line, path);
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: cannot take a clip id from '%s'", name, line, path);
             break;
         }
         const int relative = path[0] != '/' && base_dir && base_dir[0];
@@ -198,6 +126,7 @@ int vb_eval_clip_list_parse(const char *text, size_t size, const char *name,
         at += strlen(label) + 1;
         clip->youtube_id = strcpy(at, youtube);
     }
+    vb_csv_record_free(&record);
     if (!rc && list->count == 0)
         rc = vb_error_set(err, VB_EFORMAT, "%s: no clips listed", name);
     if (!rc)

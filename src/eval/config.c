@@ -2,6 +2,7 @@
  * one or more "--flag value" per line). Argument files are untrusted text: size, token
  * length, line count and nesting are bounded; every error names FILE:LINE and the flag. */
 #include "vidbench/eval.h"
+#include "vidbench/parse.h"
 #include "common/fsutil.h"
 
 #include <errno.h>
@@ -52,19 +53,6 @@ static int bad_value(vb_error *err, const char *where, const char *flag, const c
                         value, expected);
 }
 
-static int parse_long(const char *text, long min, long max, long *out)
-{
-    if (!text || !*text)
-        return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int copy_string(char *dst, size_t dst_bytes, const char *value, const char *where,
                        const char *flag, vb_error *err)
 {
@@ -83,7 +71,7 @@ static int copy_string(char *dst, size_t dst_bytes, const char *value, const cha
                   vb_error *err)                                                              \
     {                                                                                         \
         long x;                                                                               \
-        if (parse_long(v, lo, hi, &x))                                                        \
+        if (vb_parse_long(v, lo, hi, &x))                                                        \
             return bad_value(err, where, flag, v, expect);                                    \
         c->field = (int)x;                                                                    \
         return 0;                                                                             \
@@ -148,7 +136,7 @@ static int apply_version(vb_eval_config *c, const char *v, const char *where,
                          const char *flag, vb_error *err)
 {
     long x;
-    if (parse_long(v, 400, 700, &x) || (x != 400 && x != 600 && x != 700))
+    if (vb_parse_long(v, 400, 700, &x) || (x != 400 && x != 600 && x != 700))
         return bad_value(err, where, flag, v, "400, 600 or 700");
     c->kinetics_version = (int)x;
     return 0;
@@ -171,7 +159,7 @@ static int apply_num_videos(vb_eval_config *c, const char *v, const char *where,
     long x;
     if (!strcmp(v, "all"))
         x = 0;
-    else if (parse_long(v, 1, 100000000, &x))
+    else if (vb_parse_long(v, 1, 100000000, &x))
         return bad_value(err, where, flag, v, "a positive integer or 'all'");
     c->num_videos = x;
     return 0;
@@ -180,16 +168,10 @@ static int apply_num_videos(vb_eval_config *c, const char *v, const char *where,
 static int apply_resize(vb_eval_config *c, const char *v, const char *where, const char *flag,
                         vb_error *err)
 {
-    if (!strcmp(v, "crop"))
-        c->resize = VB_RESIZE_CROP;
-    else if (!strcmp(v, "pad"))
-        c->resize = VB_RESIZE_PAD;
-    else if (!strcmp(v, "shortside"))
-        c->resize = VB_RESIZE_SHORTSIDE;
-    else if (!strcmp(v, "stretch"))
-        c->resize = VB_RESIZE_STRETCH;
-    else
+    vb_resize_mode mode;
+    if (vb_resize_mode_parse(v, &mode))
         return bad_value(err, where, flag, v, "crop, pad, shortside or stretch");
+    c->resize = (int)mode;
     return 0;
 }
 
@@ -212,7 +194,7 @@ static int apply_shard(vb_eval_config *c, const char *v, const char *where, cons
         return bad_value(err, where, flag, v, "i/N with 0 <= i < N, e.g. 0/2");
     memcpy(index_text, v, (size_t)(slash - v));
     index_text[slash - v] = '\0';
-    if (parse_long(index_text, 0, 1000000, &index) || parse_long(slash + 1, 1, 1000000, &count) ||
+    if (vb_parse_long(index_text, 0, 1000000, &index) || vb_parse_long(slash + 1, 1, 1000000, &count) ||
         index >= count)
         return bad_value(err, where, flag, v, "i/N with 0 <= i < N, e.g. 0/2");
     c->shard_index = (int)index;
@@ -468,6 +450,8 @@ int vb_eval_config_validate(const vb_eval_config *c, vb_error *err)
     if (c->num_frames == 0 && c->num_clips > 1)
         return vb_error_set(err, VB_EINVAL, "--num_clips %d needs --num_frames > 0 (frames per clip)",
                             c->num_clips);
+    if (c->weights[0] && !c->labels[0])
+        return vb_error_set(err, VB_EINVAL, "--weights needs --labels (the label map)");
     if (c->labels[0] && !c->weights[0])
         return vb_error_set(err, VB_EINVAL, "--labels needs --weights");
     if (c->model[0] && c->weights[0])

@@ -2,6 +2,8 @@
  * The model type is decided by the weights file's extension. */
 #include "vidbench/classifier.h"
 
+#include "common/fsutil.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,13 @@ void vb_classifier_options_init(vb_classifier_options *options)
     options->backend = VB_I3D_BACKEND_ONEDNN;
 }
 
-static int ends_with(const char *text, const char *suffix)
+int vb_classifier_kind_of_path(const char *weights_path)
 {
-    size_t lt = strlen(text), ls = strlen(suffix);
-    return lt >= ls && !strcmp(text + lt - ls, suffix);
+    if (vb_ends_with(weights_path, ".safetensors"))
+        return VB_CLASSIFIER_I3D;
+    if (vb_ends_with(weights_path, ".tflite"))
+        return VB_CLASSIFIER_MOVINET;
+    return -1;
 }
 
 int vb_classifier_open(const char *weights_path, const char *labels_path, const vb_classifier_options *options,
@@ -48,7 +53,8 @@ int vb_classifier_open(const char *weights_path, const char *labels_path, const 
     if (!c)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", weights_path);
     int rc;
-    if (ends_with(weights_path, ".safetensors")) {
+    const int kind = vb_classifier_kind_of_path(weights_path);
+    if (kind == VB_CLASSIFIER_I3D) {
         c->kind = VB_CLASSIFIER_I3D;
         vb_i3d_options i3d_options;
         vb_i3d_options_init(&i3d_options);
@@ -63,7 +69,7 @@ int vb_classifier_open(const char *weights_path, const char *labels_path, const 
                               VB_I3D_MIN_FRAMES, c->num_frames);
             goto fail;
         }
-    } else if (ends_with(weights_path, ".tflite")) {
+    } else if (kind == VB_CLASSIFIER_MOVINET) {
         c->kind = VB_CLASSIFIER_MOVINET;
         if ((rc = vb_movinet_open(weights_path, options->threads, &c->movinet, err)))
             goto fail;
@@ -116,6 +122,17 @@ void vb_classifier_free(vb_classifier **classifier)
 }
 
 vb_classifier_kind vb_classifier_get_kind(const vb_classifier *classifier) { return classifier->kind; }
+
+const char *vb_classifier_kind_name(const vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? "i3d" : "movinet";
+}
+int vb_classifier_threads(const vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_threads(classifier->i3d)
+                                                 : vb_movinet_threads(classifier->movinet);
+}
+
 int vb_classifier_num_classes(const vb_classifier *classifier) { return classifier->num_classes; }
 
 const vb_labels *vb_classifier_labels(const vb_classifier *classifier)
@@ -130,18 +147,32 @@ const char *vb_classifier_label(const vb_classifier *classifier, int class_id)
     return classifier->labels.names[class_id];
 }
 
+void vb_classifier_input_spec(const vb_classifier *classifier, vb_classifier_input *input)
+{
+    memset(input, 0, sizeof *input);
+    input->num_frames = classifier->num_frames;
+    input->value_min = 0.0f;   /* both take uint8 / 255 (I3D: the seed's frames / 255.0) */
+    input->value_max = 1.0f;
+    if (classifier->kind == VB_CLASSIFIER_I3D) {
+        input->size = VB_I3D_INPUT_SIZE;
+        input->resize = VB_RESIZE_CROP;        /* the seed's centre square */
+        input->min_frames = VB_I3D_MIN_FRAMES;
+        input->takes_float_batches = 1;
+    } else {
+        input->size = vb_movinet_input_size(classifier->movinet);
+        input->resize = VB_RESIZE_STRETCH;     /* the published MoViNet apps */
+        input->min_frames = 1;
+    }
+}
+
 void vb_classifier_video_options(const vb_classifier *classifier, vb_video_options *options)
 {
+    vb_classifier_input input;
+    vb_classifier_input_spec(classifier, &input);
     vb_video_options_init(options);
-    if (classifier->kind == VB_CLASSIFIER_I3D) {
-        options->size = VB_I3D_INPUT_SIZE;
-        options->resize = VB_RESIZE_CROP;        /* the seed's centre square */
-        options->num_frames = classifier->num_frames;
-    } else {
-        options->size = vb_movinet_input_size(classifier->movinet);
-        options->resize = VB_RESIZE_STRETCH;
-        options->num_frames = classifier->num_frames;
-    }
+    options->size = input.size;
+    options->resize = input.resize;
+    options->num_frames = input.num_frames;
 }
 
 void vb_softmax(const float *logits, int n, float *probabilities)
@@ -181,34 +212,70 @@ int vb_top_k(const float *probabilities, int n, int k, vb_prediction *out)
     return k;
 }
 
+int vb_classifier_logits_f32(vb_classifier *c, const float *input, vb_value_range range, int batch, int frames,
+                             float *logits, vb_error *err)
+{
+    if (batch < 1 || frames < 1)
+        return vb_error_set(err, VB_EINVAL, "classifier: %d clips of %d frames", batch, frames);
+    if (range != VB_RANGE_UNIT && range != VB_RANGE_SIGNED)
+        return vb_error_set(err, VB_EINVAL, "classifier: unknown value range %d", (int)range);
+    if (c->kind == VB_CLASSIFIER_I3D)
+        return range == VB_RANGE_SIGNED ? vb_i3d_forward_signed(c->i3d, input, batch, frames, logits, err)
+                                        : vb_i3d_forward(c->i3d, input, batch, frames, logits, err);
+    const int size = vb_movinet_input_size(c->movinet);
+    const size_t frame_floats = (size_t)size * size * 3;
+    float *unit = NULL;   /* MoViNet takes [0,1]: a signed frame is mapped (x+1)/2 */
+    if (range == VB_RANGE_SIGNED && !(unit = malloc(frame_floats * sizeof(float))))
+        return vb_error_set(err, VB_ENOMEM, "classifier: out of memory");
+    int rc = 0;
+    for (int b = 0; b < batch && !rc; b++) {
+        vb_movinet_reset(c->movinet);
+        float *out = logits + (size_t)b * (size_t)c->num_classes;
+        for (int f = 0; f < frames && !rc; f++) {
+            const float *frame = input + ((size_t)b * frames + f) * frame_floats;
+            if (unit) {
+                for (size_t i = 0; i < frame_floats; i++)
+                    unit[i] = (frame[i] + 1.0f) * 0.5f;
+                frame = unit;
+            }
+            rc = vb_movinet_step_float(c->movinet, frame, f == frames - 1 ? out : NULL, err);
+        }
+    }
+    free(unit);
+    return rc;
+}
+
+int vb_classifier_logits_u8(vb_classifier *c, const uint8_t *frames, int count, float *logits, vb_error *err)
+{
+    if (count < 1)
+        return vb_error_set(err, VB_EINVAL, "classifier: empty clip");
+    if (c->kind == VB_CLASSIFIER_MOVINET)
+        return vb_movinet_classify_frames(c->movinet, frames, count, logits, err);
+    size_t n = (size_t)count * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
+    if (c->input_floats < n) {
+        free(c->input);
+        c->input = malloc(n * sizeof(float));
+        c->input_floats = c->input ? n : 0;
+        if (!c->input)
+            return vb_error_set(err, VB_ENOMEM, "classifier: out of memory for a %d-frame clip", count);
+    }
+    /* uint8 RGB -> [0,1], what the seed feeds TF Hub's I3D (frames / 255.0, to the bit) */
+    vb_u8_to_float32(frames, n, c->input);
+    return vb_i3d_forward(c->i3d, c->input, 1, count, logits, err);
+}
+
 int vb_classifier_run(vb_classifier *c, const vb_clip *clip, float *logits, float *probabilities, vb_error *err)
 {
     if (!clip || !clip->frames || clip->num_frames < 1)
         return vb_error_set(err, VB_EINVAL, "classifier: empty clip");
+    vb_classifier_input input;
+    vb_classifier_input_spec(c, &input);
+    if (clip->height != input.size || clip->width != input.size)
+        return vb_error_set(err, VB_ESHAPE, "%s takes %dx%d frames, the clip has %dx%d",
+                            c->kind == VB_CLASSIFIER_I3D ? "I3D" : "MoViNet", input.size, input.size,
+                            clip->width, clip->height);
     float *out = logits ? logits : c->logits;
-    int rc;
-    if (c->kind == VB_CLASSIFIER_I3D) {
-        if (clip->height != VB_I3D_INPUT_SIZE || clip->width != VB_I3D_INPUT_SIZE)
-            return vb_error_set(err, VB_ESHAPE, "I3D takes %dx%d frames, the clip has %dx%d", VB_I3D_INPUT_SIZE,
-                                VB_I3D_INPUT_SIZE, clip->width, clip->height);
-        size_t n = (size_t)clip->num_frames * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
-        if (c->input_floats < n) {
-            free(c->input);
-            c->input = malloc(n * sizeof(float));
-            c->input_floats = c->input ? n : 0;
-            if (!c->input)
-                return vb_error_set(err, VB_ENOMEM, "classifier: out of memory for a %d-frame clip", clip->num_frames);
-        }
-        /* uint8 RGB -> [0,1], what the seed feeds TF Hub's I3D (frames / 255.0, to the bit) */
-        vb_u8_to_float32(clip->frames, n, c->input);
-        rc = vb_i3d_forward(c->i3d, c->input, 1, clip->num_frames, out, err);
-    } else {
-        int size = vb_movinet_input_size(c->movinet);
-        if (clip->height != size || clip->width != size)
-            return vb_error_set(err, VB_ESHAPE, "MoViNet takes %dx%d frames, the clip has %dx%d", size, size,
-                                clip->width, clip->height);
-        rc = vb_movinet_classify_frames(c->movinet, clip->frames, clip->num_frames, out, err);
-    }
+    int rc = vb_classifier_logits_u8(c, clip->frames, clip->num_frames, out, err);
     if (rc)
         return rc;
     if (probabilities)

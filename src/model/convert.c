@@ -46,12 +46,6 @@ static int is_batch_norm_param(const char *name)
            !strcmp(leaf, "moving_variance");
 }
 
-static int ends_with(const char *text, const char *suffix)
-{
-    size_t n = strlen(text), m = strlen(suffix);
-    return n >= m && strcmp(text + n - m, suffix) == 0;
-}
-
 int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert_options *options,
                       vb_convert_report *report, vb_error *err)
 {
@@ -131,7 +125,7 @@ int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert
             v->ndim = e->ndim;
             memcpy(v->shape, e->shape, sizeof v->shape);
         }
-        if (ends_with(e->name, "Logits/Conv3d_0c_1x1/conv_3d/b") && e->ndim == 1)
+        if (vb_ends_with(e->name, "Logits/Conv3d_0c_1x1/conv_3d/b") && e->ndim == 1)
             report->classes = (int)e->shape[0];
         offset += (size_t)e->size_bytes;
     }

@@ -3,6 +3,7 @@
  * sizes; columns are found by header name, extra columns (a pandas index) are ignored. */
 #include "vidbench/report.h"
 #include "report/report_internal.h"
+#include "common/csv.h"
 #include "common/fsutil.h"
 
 #include <math.h>
@@ -11,114 +12,8 @@
 #include <string.h>
 
 #define MAX_RESULTS_BYTES (256u << 20)
-#define MAX_COLUMNS 256
-#define MAX_FIELD_BYTES 4096
 /* Softmax outputs written with limited precision may sum or round a hair past 1. */
 #define SCORE_TOLERANCE 1e-4
-
-typedef struct csv_reader {
-    const char *data;
-    size_t size, pos;
-    long line;                    /* 1-based physical line of pos */
-    const char *name;
-} csv_reader;
-
-/* One record's fields, copied NUL-terminated into a buffer reused between records. */
-typedef struct csv_record {
-    char *buffer;
-    size_t used, capacity;
-    size_t offsets[MAX_COLUMNS];
-    char *fields[MAX_COLUMNS];
-    int count;
-    long line;                    /* physical line where the record starts */
-} csv_record;
-
-static int record_append(csv_record *record, char c, const csv_reader *reader, vb_error *err)
-{
-    if (record->used == record->capacity) {
-        size_t capacity = record->capacity ? record->capacity * 2 : 4096;
-        char *grown = realloc(record->buffer, capacity);
-        if (!grown)
-            return vb_error_set(err, VB_ENOMEM, "%s: out of memory", reader->name);
-        record->buffer = grown;
-        record->capacity = capacity;
-    }
-    record->buffer[record->used++] = c;
-    return 0;
-}
-
-static int record_end_field(csv_record *record, size_t field_begin, const csv_reader *reader, vb_error *err)
-{
-    if (record->count >= MAX_COLUMNS)
-        return vb_error_set(err, VB_ELIMIT, "%s: line %ld: more than %d columns", reader->name, record->line,
-                            MAX_COLUMNS);
-    record->offsets[record->count++] = field_begin;
-    return record_append(record, '\0', reader, err);
-}
-
-/* Reads one record. Returns 1 when a record was read, 0 at end of input, negative on error. */
-static int csv_next(csv_reader *reader, csv_record *record, vb_error *err)
-{
-    if (reader->pos >= reader->size)
-        return 0;
-    record->line = reader->line;
-    record->used = 0;
-    record->count = 0;
-    size_t field_begin = 0;
-    int in_quotes = 0, field_start = 1, was_quoted = 0, rc;
-    for (;;) {
-        if (reader->pos >= reader->size) {
-            if (in_quotes)
-                return vb_error_set(err, VB_EFORMAT, "%s: line %ld: quoted field not closed before end of file",
-                                    reader->name, record->line);
-            if ((rc = record_end_field(record, field_begin, reader, err)))
-                return rc;
-            break;
-        }
-        char c = reader->data[reader->pos++];
-        if (c == '\0')
-            return vb_error_set(err, VB_EFORMAT, "%s: line %ld: NUL byte", reader->name, reader->line);
-        if (c == '\n')
-            reader->line++;
-        if (in_quotes) {
-            if (c == '"') {
-                if (reader->pos < reader->size && reader->data[reader->pos] == '"') {
-                    reader->pos++;
-                } else {
-                    in_quotes = 0;
-                    continue;
-                }
-            }
-        } else if (c == '"' && field_start) {
-            in_quotes = was_quoted = 1;
-            field_start = 0;
-            continue;
-        } else if (c == '\r' && (reader->pos >= reader->size || reader->data[reader->pos] == '\n')) {
-            continue; /* CRLF: the \n ends the record */
-        } else if (c == ',' || c == '\n') {
-            if ((rc = record_end_field(record, field_begin, reader, err)))
-                return rc;
-            field_begin = record->used;
-            field_start = 1;
-            was_quoted = 0;
-            if (c == '\n')
-                break;
-            continue;
-        } else if (c == '"' || was_quoted) {
-            return vb_error_set(err, VB_EFORMAT, "%s: line %ld: stray quote in field %d", reader->name,
-                                reader->line, record->count + 1);
-        }
-        field_start = 0;
-        if (record->used - field_begin >= MAX_FIELD_BYTES)
-            return vb_error_set(err, VB_ELIMIT, "%s: line %ld: field %d longer than %d bytes", reader->name,
-                                record->line, record->count + 1, MAX_FIELD_BYTES);
-        if ((rc = record_append(record, c, reader, err)))
-            return rc;
-    }
-    for (int i = 0; i < record->count; i++)
-        record->fields[i] = record->buffer + record->offsets[i];
-    return 1;
-}
 
 static int parse_score(const char *text, double *score)
 {
@@ -156,11 +51,10 @@ static int find_column(char *const *header, int count, const char *name)
 int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size, const char *name,
                                 vb_error *err)
 {
-    csv_reader reader = {data, size, 0, 1, name};
-    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-        reader.pos = 3;
-    char *header_copy[MAX_COLUMNS];
-    csv_record *record = calloc(1, sizeof *record);
+    vb_csv_reader reader;
+    vb_csv_reader_init(&reader, data, size, name);
+    char *header_copy[VB_CSV_MAX_COLUMNS];
+    vb_csv_record *record = calloc(1, sizeof *record);
     if (!record)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
     char **fields = record->fields;
@@ -168,10 +62,10 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
     char *header_storage = NULL;
     int header_count = 0;
 
-    rc = csv_next(&reader, record, err);
+    rc = vb_csv_next(&reader, record, err);
     int count = record->count;
     if (rc <= 0) {
-        free(record->buffer);
+        vb_csv_record_free(record);
         free(record);
         return rc < 0 ? rc : vb_error_set(err, VB_EFORMAT, "%s: empty file, expected a header row", name);
     }
@@ -181,7 +75,7 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
         header_bytes += strlen(fields[i]) + 1;
     header_storage = malloc(header_bytes ? header_bytes : 1);
     if (!header_storage) {
-        free(record->buffer);
+        vb_csv_record_free(record);
         free(record);
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
     }
@@ -214,24 +108,24 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
     }
 
     long rows = 0;
-    while ((rc = csv_next(&reader, record, err)) == 1) {
+    while ((rc = vb_csv_next(&reader, record, err)) == 1) {
         count = record->count;
         long line = record->line;
-        if (count == 1 && fields[0][0] == '\0')
-            continue; /* blank line */
+        if (vb_csv_record_is_blank(record))
+            continue;
         if (count != header_count) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s: line %ld: %d fields, the header has %d", name, line, count,
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: %d fields, the header has %d", name, line, count,
                               header_count);
             goto done;
         }
         const char *video_id = fields[col_id];
         if (!*video_id) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s: line %ld: empty video_id", name, line);
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: empty video_id", name, line);
             goto done;
         }
         vb_report_clip *existing = vb_report_clip_find(report, video_id);
         if (existing && existing->num_predictions) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s: line %ld: video_id appears twice", name, line);
+            rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: video_id appears twice", name, line);
             goto done;
         }
         vb_report_clip *clip = existing ? existing : vb_report_clip_get(report, video_id, err);
@@ -246,12 +140,12 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
         for (int k = 0; k < top_n; k++) {
             double score;
             if (parse_score(fields[col_score[k]], &score)) {
-                rc = vb_error_set(err, VB_EFORMAT, "%s: line %ld: score_%d '%.40s' is not a probability in [0,1]",
+                rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: score_%d '%.40s' is not a probability in [0,1]",
                                   name, line, k + 1, fields[col_score[k]]);
                 goto done;
             }
             if (!fields[col_pred[k]][0]) {
-                rc = vb_error_set(err, VB_EFORMAT, "%s: line %ld: pred_%d is empty", name, line, k + 1);
+                rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: pred_%d is empty", name, line, k + 1);
                 goto done;
             }
             clip->pred_labels[k] = vb_report_strdup(report, fields[col_pred[k]]);
@@ -267,7 +161,7 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
     if (rc == 0 && rows == 0)
         rc = vb_error_set(err, VB_EFORMAT, "%s: no result rows after the header", name);
 done:
-    free(record->buffer);
+    vb_csv_record_free(record);
     free(record);
     free(header_storage);
     if (rc == 0 && !report->results_name)

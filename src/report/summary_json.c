@@ -221,14 +221,11 @@ static int read_skipped(vb_report *report, const cJSON *root, const char *name, 
     return 0;
 }
 
-static const char *const resize_modes[] = {"crop", "pad", "shortside", "stretch"}; /* vb_resize_mode order */
-
 /* The evaluation's "configuration" is "key=value ..." (model=... resize=stretch frames=16 ...):
  * the frames and crop the model saw, so previews show the same. Unknown keys are ignored.
  * (Newer summaries also carry them as the fields num_frames and resize, read after this.) */
 static void read_configuration(vb_report_evaluation *ev, const char *configuration)
 {
-    const char *const *modes = resize_modes;
     const char *p = configuration;
     while (*p) {
         while (*p == ' ')
@@ -238,10 +235,13 @@ static void read_configuration(vb_report_evaluation *ev, const char *configurati
             long frames = strtol(p + 7, NULL, 10);
             if (frames > 0 && frames <= 100000)
                 ev->num_frames = (int)frames;
-        } else if (length > 7 && !strncmp(p, "resize=", 7)) {
-            for (int i = 0; i < 4; i++)
-                if (length - 7 == strlen(modes[i]) && !strncmp(p + 7, modes[i], length - 7))
-                    ev->resize = i; /* vb_resize_mode order */
+        } else if (length > 7 && length - 7 < 16 && !strncmp(p, "resize=", 7)) {
+            char name[16];
+            vb_resize_mode mode;
+            memcpy(name, p + 7, length - 7);
+            name[length - 7] = '\0';
+            if (vb_resize_mode_parse(name, &mode) == 0)
+                ev->resize = (int)mode;
         }
         p += length;
     }
@@ -299,9 +299,9 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         if (cJSON_IsString(configuration) && configuration->valuestring)
             read_configuration(ev, configuration->valuestring);
         const cJSON *resize = cJSON_GetObjectItemCaseSensitive(root, "resize");
-        for (int i = 0; cJSON_IsString(resize) && resize->valuestring && i < 4; i++)
-            if (!strcmp(resize->valuestring, resize_modes[i]))
-                ev->resize = i;
+        vb_resize_mode mode;
+        if (cJSON_IsString(resize) && resize->valuestring && vb_resize_mode_parse(resize->valuestring, &mode) == 0)
+            ev->resize = (int)mode;
         ev->top_n = (int)top_n;
         if (num_frames > 0)
             ev->num_frames = (int)num_frames;

@@ -3,6 +3,7 @@
  * conversion of OpenCV's FFmpeg capture (coded size, SWS_BICUBIC, 32-byte aligned rows) so
  * that our pixels equal cv2.VideoCapture's. */
 #include "video/decoder.h"
+#include "vidbench/threads.h"
 
 #include <errno.h>
 #include <math.h>
@@ -160,8 +161,9 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
         /* Frame threads each hold frames in flight, so memory grows with them: "all cores"
          * means at most MAX_AUTO_THREADS, which keeps the 1080p bound on big machines. */
         if (threads <= 0) {
-            long cores = sysconf(_SC_NPROCESSORS_ONLN);
-            threads = cores < 1 ? 1 : cores > MAX_AUTO_THREADS ? MAX_AUTO_THREADS : (int)cores;
+            threads = vb_threads_resolve(0);
+            if (threads > MAX_AUTO_THREADS)
+                threads = MAX_AUTO_THREADS;
         }
         d->codec->thread_count = threads;
         d->codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;

@@ -19,7 +19,7 @@ expect_rc() { # name expected actual
 "$CLI" bench i3d --batch 1,x >"$T/out" 2>&1; expect_rc "bench i3d --batch with a non-number" 2 $?
 "$CLI" bench i3d --frames 1,2,3,4,5,6,7,8,9 >"$T/out" 2>&1; expect_rc "bench i3d --frames too many / too short" 2 $?
 "$CLI" bench video --repeat 0 >"$T/out" 2>&1; expect_rc "bench video --repeat 0" 2 $?
-"$CLI" bench movinet --threads 0 >"$T/out" 2>&1; expect_rc "bench movinet --threads 0" 2 $?
+"$CLI" bench movinet --threads 65 >"$T/out" 2>&1; expect_rc "bench movinet --threads 65" 2 $?
 
 # bench video on one clip without the Python side: every row has a rate, and the share of
 # frames left undecoded is printed (abseiling_k400 has non-reference B-frames)
@@ -48,3 +48,7 @@ else fail "bench video --best-only: $(cat "$T/best.out")"; fi
 expect_rc "bench movinet, 10 frames, plain C" 0 $?
 if grep -Eq "^plain C +1 +[0-9]" "$T/movinet.out"; then pass "bench movinet prints a plain C row"
 else fail "bench movinet row: $(cat "$T/movinet.out")"; fi
+# --threads 0 is the library default (every core or VIDBENCH_THREADS): the row shows the count
+VIDBENCH_THREADS=1 "$CLI" bench movinet --frames 10 --repeat 1 --threads 0 --levels 0 >"$T/movinet.out" 2>&1
+if grep -Eq "^plain C +1 \(def\) +[0-9]" "$T/movinet.out"; then pass "bench movinet default row shows the resolved count"
+else fail "bench movinet default row: $(cat "$T/movinet.out")"; fi

@@ -30,10 +30,10 @@ expect "--split without --data-dir" 2 "--data-dir" --split val -o "$dir/r.html"
 expect "--videos needs a path" 2 "--videos needs at least one" --videos -o "$dir/r.html"
 
 printf 'video_id,Ground_Truth,pred_1,score_1\nclip,a,b,0.5\nclip2,a\n' > "$dir/short_row.csv"
-expect "row with missing fields: file and line named" 1 "short_row.csv: line 3: 2 fields" \
+expect "row with missing fields: file and line named" 1 "short_row.csv:3: 2 fields" \
     --results "$dir/short_row.csv" -o "$dir/bad1.html"
 printf 'video_id,Ground_Truth,pred_1,score_1\nclip,a,b,7\n' > "$dir/bad_score.csv"
-expect "score outside [0,1]" 1 "bad_score.csv: line 2: score_1 '7' is not a probability" \
+expect "score outside [0,1]" 1 "bad_score.csv:2: score_1 '7' is not a probability" \
     --results "$dir/bad_score.csv" -o "$dir/bad2.html"
 printf '{"top1_accuracy": "x"' > "$dir/summary.json"
 printf 'video_id,Ground_Truth,pred_1,score_1\nclip,a,a,0.5\n' > "$dir/ok.csv"

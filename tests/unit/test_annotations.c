@@ -130,7 +130,7 @@ static void malformed_annotations_name_file_and_line(void **state)
         {"label,youtube_id,time_start,time_end\nx,short,1,2\n", "mem:2: youtube_id"},
         {"label,youtube_id,time_start,time_end\nx,abcdefghijk,5,2\n", "mem:2: time_start"},
         {"label,youtube_id,time_start,time_end\nx,abcdefghijk,-1,2\n", "mem:2"},
-        {"label,youtube_id,time_start,time_end\n\"x,abcdefghijk,1,2\n", "mem:2: malformed CSV quoting"},
+        {"label,youtube_id,time_start,time_end\n\"x,abcdefghijk,1,2\n", "mem:2: quoted field not closed"},
         {"label,youtube_id,time_start,time_end\nx,abcdefghijk,1\n", "mem:2: 3 fields"},
         {"label,youtube_id,time_start,time_end\n,abcdefghijk,1,2\n", "mem:2: empty"},
         {"val:\nval/a:\nnot_a_clip.mp4\n", "mem:3: not a clip file name"},

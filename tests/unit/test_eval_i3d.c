@@ -24,12 +24,16 @@ static void csv_scores_are_softmax_of_engine_logits(void **state)
     snprintf(weights, sizeof weights, "%s", shared_path("golden/i3d-tiny-k400/weights.safetensors"));
     char labels_path[4200];
     snprintf(labels_path, sizeof labels_path, "%s", shared_path("data/labelmaps/kinetics400_label_map.txt"));
-    vb_eval_classifier_options options = {.threads = 1};
-    vb_eval_classifier *classifier = NULL;
+    vb_classifier_options options;
+    vb_classifier_options_init(&options);
+    options.threads = 1;
+    vb_classifier *classifier = NULL;
     vb_error err = {0};
-    if (vb_eval_classifier_open(weights, labels_path, &options, &classifier, &err))
+    vb_eval_model eval_model;
+    if (vb_classifier_open(weights, labels_path, &options, &classifier, &err) ||
+        vb_eval_model_from_classifier(classifier, &eval_model, &err))
         fail_msg("%s", err.message);
-    const vb_eval_model *model = vb_eval_classifier_model(classifier);
+    const vb_eval_model *model = &eval_model;
     assert_int_equal(model->num_classes, 400);
     assert_int_equal(model->input_size, 224);
 
@@ -152,7 +156,7 @@ static void csv_scores_are_softmax_of_engine_logits(void **state)
     free(text);
     vb_labels_free(&labels);
     vb_i3d_free(&engine);
-    vb_eval_classifier_free(&classifier);
+    vb_classifier_free(&classifier);
 }
 
 static void three_crops_on_a_real_clip(void **state)
@@ -183,9 +187,13 @@ static void three_crops_on_a_real_clip(void **state)
     snprintf(labels_path, sizeof labels_path, "%s", shared_path("data/labelmaps/kinetics400_label_map.txt"));
     snprintf(store, sizeof store, "%s", temp_path("three_crops.sqlite"));
     snprintf(csv, sizeof csv, "%s", temp_path("three_crops.csv"));
-    vb_eval_classifier_options options = {.threads = 1};
-    vb_eval_classifier *classifier = NULL;
-    assert_int_equal(vb_eval_classifier_open(weights, labels_path, &options, &classifier, &err), 0);
+    vb_classifier_options options;
+    vb_classifier_options_init(&options);
+    options.threads = 1;
+    vb_classifier *classifier = NULL;
+    vb_eval_model eval_model;
+    assert_int_equal(vb_classifier_open(weights, labels_path, &options, &classifier, &err), 0);
+    assert_int_equal(vb_eval_model_from_classifier(classifier, &eval_model, &err), 0);
     vb_eval_params p;
     vb_eval_params_init(&p);
     p.clips = &clip;
@@ -199,7 +207,7 @@ static void three_crops_on_a_real_clip(void **state)
     p.fingerprint = "three crops";
     p.overwrite = 1;
     vb_eval_summary s;
-    if (vb_eval_run(&p, vb_eval_classifier_model(classifier), &vb_eval_aspect_loader, &s, &err))
+    if (vb_eval_run(&p, &eval_model, &vb_eval_aspect_loader, &s, &err))
         fail_msg("%s", err.message);
     assert_int_equal(s.clips_evaluated, 1);
     vb_eval_summary_free(&s);
@@ -243,7 +251,7 @@ static void three_crops_on_a_real_clip(void **state)
     free(input);
     vb_clip_free(&frames);
     vb_i3d_free(&engine);
-    vb_eval_classifier_free(&classifier);
+    vb_classifier_free(&classifier);
 }
 
 int main(void)

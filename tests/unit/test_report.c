@@ -144,15 +144,15 @@ static void csv_rejects_malformed_input_with_line_numbers(void **state)
     expect_csv_error("video_id,Ground_Truth\nx,y\n", VB_EFORMAT, "pred_1/score_1");
     expect_csv_error(header, VB_EFORMAT, "no result rows");
     snprintf(text, sizeof text, "%sx,,y,z,0.5\nw,,y,z\n", header);
-    expect_csv_error(text, VB_EFORMAT, "line 3: 4 fields");
+    expect_csv_error(text, VB_EFORMAT, "bad.csv:3: 4 fields");
     snprintf(text, sizeof text, "%sx,,y,z,abc\n", header);
-    expect_csv_error(text, VB_EFORMAT, "line 2: score_1 'abc'");
+    expect_csv_error(text, VB_EFORMAT, "bad.csv:2: score_1 'abc'");
     snprintf(text, sizeof text, "%sx,,y,z,1.5\n", header);
     expect_csv_error(text, VB_EFORMAT, "not a probability");
     snprintf(text, sizeof text, "%sx,,y,z,nan\n", header);
     expect_csv_error(text, VB_EFORMAT, "not a probability");
     snprintf(text, sizeof text, "%sx,,y,z,0.5\nx,,y,z,0.5\n", header);
-    expect_csv_error(text, VB_EFORMAT, "line 3: video_id appears twice");
+    expect_csv_error(text, VB_EFORMAT, "bad.csv:3: video_id appears twice");
     snprintf(text, sizeof text, "%sx,,\"y,z,0.5\n", header);
     expect_csv_error(text, VB_EFORMAT, "not closed");
     snprintf(text, sizeof text, "%sx,,\"y\"q,z,0.5\n", header);

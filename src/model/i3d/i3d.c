@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "vidbench/safetensors.h"
+#include "vidbench/threads.h"
 
 struct vb_i3d {
     i3d_net net;
     const i3d_backend_ops *ops;
     void *backend;
     vb_i3d_backend backend_kind;
+    int threads;              /* what the backend runs with (the reference backend: 1) */
     float *input;             /* [T,224,224,3] the current clip in [-1,1] */
     int64_t input_floats;
     float *frame_logits;      /* [T'', classes] */
@@ -63,7 +65,8 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
         goto fail;
     model->backend_kind = options->backend;
     model->ops = options->backend == VB_I3D_BACKEND_REFERENCE ? &i3d_reference_ops : &i3d_onednn_ops;
-    rc = model->ops->create(&model->net, options->threads, &model->backend, err);
+    model->threads = options->backend == VB_I3D_BACKEND_REFERENCE ? 1 : vb_threads_resolve(options->threads);
+    rc = model->ops->create(&model->net, model->threads, &model->backend, err);
     if (rc)
         goto fail;
     *out = model;
@@ -85,6 +88,11 @@ void vb_i3d_free(vb_i3d **model)
     free(m->frame_logits);
     free(m);
     *model = NULL;
+}
+
+int vb_i3d_threads(const vb_i3d *model)
+{
+    return model->threads;
 }
 
 int vb_i3d_num_classes(const vb_i3d *model)
@@ -160,8 +168,9 @@ static int reserve(float **buffer, int64_t *have, int64_t n, vb_error *err)
     return 0;
 }
 
-int vb_i3d_forward_endpoints(vb_i3d *model, const float *input, int batch, int frames,
-                             float *const outputs[VB_I3D_ENDPOINT_COUNT], vb_error *err)
+/* input_signed: the input is already in the network's [-1,1] (DeepMind's samples), else [0,1]. */
+static int forward(vb_i3d *model, const float *input, int input_signed, int batch, int frames,
+                   float *const outputs[VB_I3D_ENDPOINT_COUNT], vb_error *err)
 {
     if (!model || !input || batch < 1)
         return vb_error_set(err, VB_EINVAL, "I3D forward: needs a model, an input and batch >= 1 (got %d)", batch);
@@ -178,8 +187,11 @@ int vb_i3d_forward_endpoints(vb_i3d *model, const float *input, int batch, int f
     for (int n = 0; n < batch; n++) {
         /* [0,1] -> [-1,1], the range DeepMind's checkpoints were trained on */
         const float *clip = input + n * clip_floats;
-        for (int64_t i = 0; i < clip_floats; i++)
-            model->input[i] = 2.0f * clip[i] - 1.0f;
+        if (input_signed)
+            memcpy(model->input, clip, (size_t)clip_floats * sizeof(float));
+        else
+            for (int64_t i = 0; i < clip_floats; i++)
+                model->input[i] = 2.0f * clip[i] - 1.0f;
         float *clip_outputs[VB_I3D_ENDPOINT_COUNT] = {0};
         for (int e = 0; outputs && e < VB_I3D_LOGITS; e++)
             if (outputs[e])
@@ -200,11 +212,24 @@ int vb_i3d_forward_endpoints(vb_i3d *model, const float *input, int batch, int f
     return 0;
 }
 
+int vb_i3d_forward_endpoints(vb_i3d *model, const float *input, int batch, int frames,
+                             float *const outputs[VB_I3D_ENDPOINT_COUNT], vb_error *err)
+{
+    return forward(model, input, 0, batch, frames, outputs, err);
+}
+
 int vb_i3d_forward(vb_i3d *model, const float *input, int batch, int frames, float *logits, vb_error *err)
 {
     float *outputs[VB_I3D_ENDPOINT_COUNT] = {0};
     outputs[VB_I3D_LOGITS] = logits;
-    return vb_i3d_forward_endpoints(model, input, batch, frames, outputs, err);
+    return forward(model, input, 0, batch, frames, outputs, err);
+}
+
+int vb_i3d_forward_signed(vb_i3d *model, const float *input, int batch, int frames, float *logits, vb_error *err)
+{
+    float *outputs[VB_I3D_ENDPOINT_COUNT] = {0};
+    outputs[VB_I3D_LOGITS] = logits;
+    return forward(model, input, 1, batch, frames, outputs, err);
 }
 
 int vb_i3d_embed(vb_i3d *model, const float *input, int batch, int frames, float *embeddings, vb_error *err)

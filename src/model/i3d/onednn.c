@@ -5,6 +5,7 @@
  * that is what makes a channel slice of a blocked tensor a dense tensor of its own.
  * Threads: Debian builds oneDNN with OpenMP, so the count is set with omp_set_num_threads. */
 #include "model/i3d/net.h"
+#include "vidbench/threads.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -602,19 +603,6 @@ fail:
 
 /* ---- backend ops ---- */
 
-static int default_threads(void)
-{
-    const char *env = getenv("VIDBENCH_THREADS");
-    if (env && *env) {
-        char *end;
-        long n = strtol(env, &end, 10);
-        if (*end == '\0' && n >= 1 && n <= 4096)
-            return (int)n;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores >= 1 ? (int)cores : 1;
-}
-
 static void onednn_destroy(void *opaque)
 {
     onednn_state *st = opaque;
@@ -681,7 +669,7 @@ static int onednn_create(const i3d_net *net, int threads, void **out, vb_error *
     if (!st)
         return vb_error_set(err, VB_ENOMEM, "I3D oneDNN backend: out of memory");
     st->net = net;
-    st->threads = threads > 0 ? threads : default_threads();
+    st->threads = vb_threads_resolve(threads);
     /* OpenMP is loaded with libdnnl; look the setter up so a TBB build would still link. */
     st->omp_set_num_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
     TRY(dnnl_engine_create(&st->engine, dnnl_cpu, 0), "engine", "CPU");

@@ -120,6 +120,11 @@ int vb_movinet_open(const char *tflite_path, int threads, vb_movinet **out, vb_e
     return 0;
 }
 
+int vb_movinet_threads(const vb_movinet *model)
+{
+    return vb_tflite_interpreter_threads(model->interpreter);
+}
+
 void vb_movinet_free(vb_movinet **model)
 {
     if (!model || !*model)

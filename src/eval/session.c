@@ -1,0 +1,325 @@
+/* The evaluation session (eval.h): model resolution, the model's input, the clip selection
+ * (a --clips list or the dataset's download -> prepare -> list), the outputs and the resume
+ * fingerprint, decided once for every caller. The verbs only parse arguments and print. */
+#include "vidbench/eval.h"
+#include "vidbench/models.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Clips of the dataset manager: the cached, preprocessed frames when they were prepared for
+ * these video options, else decoded on the spot. */
+typedef struct dataset_loader {
+    vb_dataset *dataset;
+    int version;
+    vb_split split;
+    const vb_eval_clip *clips;    /* parallel to list->clips */
+    const vb_clip_list *list;
+    int three_crops;              /* decode with the aspect kept instead of the cache */
+} dataset_loader;
+
+struct vb_eval_session {
+    vb_eval_config config;
+    vb_eval_hooks hooks;
+    vb_model_paths paths;
+    vb_classifier *classifier;
+    vb_eval_model model;
+    vb_video_options video;
+    vb_dataset *dataset;
+    vb_clip_list dataset_clips;
+    vb_eval_clip_list listed_clips;
+    vb_eval_clip *clips;          /* owned when they come from the dataset */
+    int clips_owned;
+    size_t clip_count;
+    dataset_loader dataset_loader;
+    vb_eval_loader loader;
+    char fingerprint[1024];
+    char csv_path[VB_EVAL_PATH_BYTES + 64];
+    char store_path[VB_EVAL_PATH_BYTES + 64];
+    char summary_path[VB_EVAL_PATH_BYTES + 64];
+    int serial;
+};
+
+static void notice(const vb_eval_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void notice(const vb_eval_session *s, const char *fmt, ...)
+{
+    if (!s->hooks.notice)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    s->hooks.notice(s->hooks.notice_user, text);
+}
+
+static int dataset_load(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
+                        vb_clip *out, vb_error *err)
+{
+    dataset_loader *dl = impl;
+    const vb_clip_entry *entry = &dl->list->clips[clip - dl->clips];
+    if (entry->status == VB_CLIP_BAD)
+        return vb_error_set(err, VB_EDECODE, "%s", entry->bad_reason ? entry->bad_reason : "known bad clip");
+    if (dl->three_crops)
+        return vb_eval_aspect_loader.load(NULL, clip, video, out, err);
+    int rc = vb_dataset_load_prepared(dl->dataset, dl->version, dl->split, clip->clip_id, video, out, err);
+    if (rc == VB_ENOTFOUND)   /* not in the cache for these parameters: decode it here */
+        rc = vb_video_decode_clip(clip->path, video, out, err);
+    return rc;
+}
+
+/* The seed's --model_type / --model_trained_on as a registry name. */
+static const char *default_model_name(const vb_eval_config *c)
+{
+    if (!strcmp(c->model_type, "movinet"))
+        return "movinet-a0-stream-k600";
+    return c->model_trained_on == 600 ? "i3d-kinetics-600" : "i3d-kinetics-400";
+}
+
+static int open_model(vb_eval_session *s, vb_error *err)
+{
+    vb_eval_config *cfg = &s->config;
+    if (cfg->weights[0]) {   /* with its label map: vb_eval_config_validate checked */
+        snprintf(s->paths.weights, sizeof s->paths.weights, "%s", cfg->weights);
+        snprintf(s->paths.labels, sizeof s->paths.labels, "%s", cfg->labels);
+    } else {
+        int rc = vb_model_resolve(cfg->model[0] ? cfg->model : default_model_name(cfg), &s->paths, err);
+        if (rc)
+            return rc;
+    }
+    vb_classifier_options options;
+    vb_classifier_options_init(&options);
+    options.threads = cfg->threads;
+    int rc = vb_classifier_open(s->paths.weights, s->paths.labels, &options, &s->classifier, err);
+    if (!rc)
+        rc = vb_eval_model_from_classifier(s->classifier, &s->model, err);
+    if (rc)
+        return rc;
+    /* The outputs are named after the model that really runs, whatever the flags said. */
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", vb_classifier_kind_name(s->classifier));
+    if (s->model.num_classes == 400 || s->model.num_classes == 600)
+        cfg->model_trained_on = s->model.num_classes;
+
+    vb_classifier_input input;
+    vb_classifier_input_spec(s->classifier, &input);
+    vb_video_options_init(&s->video);
+    s->video.size = input.size;
+    s->video.resize = cfg->resize >= 0 ? (vb_resize_mode)cfg->resize : input.resize;
+    s->video.num_frames = cfg->num_clips > 1 ? 0 : cfg->num_frames;   /* views are cut by the loop */
+    s->video.min_frames = cfg->min_frames;
+    return 0;
+}
+
+static int select_dataset_clips(vb_eval_session *s, vb_error *err)
+{
+    const vb_eval_config *cfg = &s->config;
+    vb_split split;
+    if (vb_split_parse(cfg->kinetics_split, &split))
+        return vb_error_set(err, VB_EINVAL, "--kinetics_split %s: not a split", cfg->kinetics_split);
+    const char *data_dir = cfg->data_dir[0] ? cfg->data_dir : "data";
+    int rc = vb_dataset_open(data_dir, &s->dataset, err);
+    if (rc)
+        return rc;
+
+    vb_download_request dreq;
+    vb_download_request_init(&dreq);
+    dreq.version = cfg->kinetics_version;
+    dreq.split = split;
+    dreq.num_videos = cfg->num_videos;
+    dreq.mirror = cfg->mirror[0] ? cfg->mirror : NULL;
+    dreq.progress = s->hooks.data_progress;
+    dreq.progress_user = s->hooks.data_user;
+    vb_download_result dres;
+    if ((rc = vb_dataset_download(s->dataset, &dreq, &dres, err))) {
+        /* Failed partitions are reported; evaluate what is on disk if anything. */
+        if (rc == VB_ENOSPACE || dres.clips_on_disk == 0)
+            return rc;
+        notice(s, "download: %s", err->message);
+        vb_error_clear(err);
+    }
+    if (cfg->num_crops != 3) {   /* three crops decode in the loop: the cache holds square frames */
+        vb_prepare_request preq;
+        vb_prepare_request_init(&preq);
+        preq.version = cfg->kinetics_version;
+        preq.split = split;
+        preq.num_videos = cfg->num_videos;
+        preq.video = s->video;
+        preq.jobs = 2;
+        preq.overwrite = cfg->overwrite_cache;
+        preq.progress = s->hooks.data_progress;
+        preq.progress_user = s->hooks.data_user;
+        vb_prepare_result pres;
+        if ((rc = vb_dataset_prepare(s->dataset, &preq, &pres, err)))
+            return rc;
+    }
+    if ((rc = vb_dataset_clips(s->dataset, cfg->kinetics_version, split, &s->video, &s->dataset_clips, err)))
+        return rc;
+    const vb_clip_list *list = &s->dataset_clips;
+    size_t count = cfg->num_videos > 0 && (size_t)cfg->num_videos < list->count ? (size_t)cfg->num_videos : list->count;
+    if (count == 0)
+        return vb_error_set(err, VB_ENOTFOUND, "no clips of Kinetics-%d %s are on disk in %s", cfg->kinetics_version,
+                            cfg->kinetics_split, data_dir);
+    if (cfg->num_videos > 0 && (size_t)cfg->num_videos > list->count)
+        notice(s, "only %zu clips available (asked for %ld)", list->count, cfg->num_videos);
+    s->clips = calloc(count, sizeof *s->clips);
+    if (!s->clips)
+        return vb_error_set(err, VB_ENOMEM, "out of memory for %zu clips", count);
+    s->clips_owned = 1;
+    for (size_t i = 0; i < count; i++)
+        s->clips[i] = (vb_eval_clip){.clip_id = list->clips[i].clip_id, .youtube_id = list->clips[i].youtube_id,
+                                     .label = list->clips[i].label, .path = list->clips[i].path};
+    s->clip_count = count;
+    s->dataset_loader = (dataset_loader){.dataset = s->dataset, .version = cfg->kinetics_version, .split = split,
+                                         .clips = s->clips, .list = list, .three_crops = cfg->num_crops == 3};
+    s->loader = (vb_eval_loader){.impl = &s->dataset_loader, .load = dataset_load};
+    return 0;
+}
+
+static int select_clips(vb_eval_session *s, vb_error *err)
+{
+    const vb_eval_config *cfg = &s->config;
+    /* Three crops need the long side: frames resized on their short side only. */
+    s->loader = cfg->num_crops == 3 ? vb_eval_aspect_loader : vb_eval_file_loader;
+    if (!cfg->clips_file[0])
+        return select_dataset_clips(s, err);
+    int rc = vb_eval_clip_list_load(cfg->clips_file, &s->listed_clips, err);
+    if (rc)
+        return rc;
+    s->clips = s->listed_clips.clips;
+    s->clip_count = s->listed_clips.count;
+    if (cfg->num_videos > 0 && (size_t)cfg->num_videos < s->clip_count)
+        s->clip_count = (size_t)cfg->num_videos;
+    return 0;
+}
+
+/* Everything that changes a clip's predictions: a store made with another fingerprint is not
+ * resumed (the loop refuses it unless told to overwrite). */
+static int name_outputs(vb_eval_session *s, vb_error *err)
+{
+    const vb_eval_config *cfg = &s->config;
+    int rc;
+    if ((rc = vb_eval_output_path(cfg, "csv", s->csv_path, sizeof s->csv_path, err)) ||
+        (rc = vb_eval_output_path(cfg, "sqlite", s->store_path, sizeof s->store_path, err)) ||
+        (rc = vb_eval_output_path(cfg, "summary.json", s->summary_path, sizeof s->summary_path, err)))
+        return rc;
+    struct stat st;
+    long long weights_bytes = stat(s->paths.weights, &st) == 0 ? (long long)st.st_size : -1;
+    const char *weights_base = strrchr(s->paths.weights, '/');
+    weights_base = weights_base ? weights_base + 1 : s->paths.weights;
+    snprintf(s->fingerprint, sizeof s->fingerprint,
+             "model=%.200s bytes=%lld classes=%d input=%d resize=%s frames=%d min_frames=%d "
+             "clips=%d crops=%d data=k%d-%s",
+             weights_base, weights_bytes, s->model.num_classes, s->model.input_size,
+             vb_resize_mode_name(s->video.resize), cfg->num_frames, cfg->min_frames, cfg->num_clips,
+             cfg->num_crops, cfg->kinetics_version, cfg->kinetics_split);
+    return 0;
+}
+
+int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_bytes, vb_error *err)
+{
+    int rc = vb_eval_config_validate(config, err);
+    if (rc)
+        return rc;
+    vb_eval_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return vb_error_set(err, VB_ENOMEM, "out of memory");
+    s->config = *config;
+    s->config.shard_index = 0;
+    s->config.shard_count = 1;
+    char csv[VB_EVAL_PATH_BYTES + 64];
+    if (!(rc = open_model(s, err)) && !(rc = vb_eval_output_path(&s->config, "csv", csv, sizeof csv, err))) {
+        csv[strlen(csv) - strlen(".csv")] = '\0';
+        if ((size_t)snprintf(out, out_bytes, "%s", csv) >= out_bytes)
+            rc = vb_error_set(err, VB_ELIMIT, "%s: path too long", csv);
+    }
+    vb_eval_session_free(&s);
+    return rc;
+}
+
+int vb_eval_session_open(const vb_eval_config *config, const vb_eval_hooks *hooks, vb_eval_session **out,
+                         vb_error *err)
+{
+    *out = NULL;
+    int rc = vb_eval_config_validate(config, err);
+    if (rc)
+        return rc;
+    vb_eval_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return vb_error_set(err, VB_ENOMEM, "out of memory");
+    s->config = *config;
+    if (hooks)
+        s->hooks = *hooks;
+    if ((rc = open_model(s, err)) || (rc = select_clips(s, err)) || (rc = name_outputs(s, err))) {
+        vb_eval_session_free(&s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void vb_eval_session_get_info(const vb_eval_session *s, vb_eval_session_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->weights_path = s->paths.weights;
+    info->labels_path = s->paths.labels;
+    info->model_kind = vb_classifier_kind_name(s->classifier);
+    info->num_classes = s->model.num_classes;
+    info->threads = vb_classifier_threads(s->classifier);
+    info->video = s->video;
+    info->clip_count = s->clip_count;
+    info->batch_size = s->config.batch_size;
+    info->fingerprint = s->fingerprint;
+    info->csv_path = s->csv_path;
+    info->store_path = s->store_path;
+    info->summary_path = s->summary_path;
+}
+
+void vb_eval_session_set_serial(vb_eval_session *s, int serial)
+{
+    s->serial = serial;
+}
+
+int vb_eval_session_run(vb_eval_session *s, vb_eval_summary *summary, vb_error *err)
+{
+    const vb_eval_config *cfg = &s->config;
+    mkdir(cfg->results_dir, 0755);   /* an error shows when the store is opened, naming it */
+    vb_eval_params params;
+    vb_eval_params_init(&params);
+    params.clips = s->clips;
+    params.clip_count = s->clip_count;
+    params.shard_index = cfg->shard_index;
+    params.shard_count = cfg->shard_count;
+    params.video = s->video;
+    params.num_frames = cfg->num_frames;
+    params.num_clips = cfg->num_clips;
+    params.num_crops = cfg->num_crops;
+    params.batch_size = cfg->batch_size;
+    params.top_n = cfg->top_n;
+    params.store_path = s->store_path;
+    params.csv_path = s->csv_path;
+    params.summary_path = s->summary_path;
+    params.fingerprint = s->fingerprint;
+    params.overwrite = cfg->overwrite_output_dir;
+    params.serial = s->serial;
+    params.progress = s->hooks.progress;
+    params.progress_user = s->hooks.progress_user;
+    return vb_eval_run(&params, &s->model, &s->loader, summary, err);
+}
+
+void vb_eval_session_free(vb_eval_session **session)
+{
+    if (!session || !*session)
+        return;
+    vb_eval_session *s = *session;
+    if (s->clips_owned)
+        free(s->clips);
+    vb_eval_clip_list_free(&s->listed_clips);
+    vb_clip_list_free(&s->dataset_clips);
+    vb_dataset_close(&s->dataset);
+    vb_classifier_free(&s->classifier);
+    free(s);
+    *session = NULL;
+}
