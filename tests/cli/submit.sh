@@ -24,7 +24,7 @@ check "--status of a dir with no submission exits 1 naming it" \
     $([ $? -eq 1 ] && grep -q "nothing was submitted" "$TMP/e" && echo 0 || echo 1)
 
 if [ "$(id -u)" -ne 0 ] || ! command -v sbatch >/dev/null || [ ! -x /usr/sbin/slurmctld ]; then
-    echo "SKIP: submit on a Slurm cluster (needs root and Debian's slurm-wlm + munge: scripts/install-deps.sh)"
+    echo "SKIP: slurm cluster -- needs root and Debian's slurm-wlm + munge (scripts/install-deps.sh)"
     exit 0
 fi
 CLUSTER=$TMP/cluster
