@@ -325,6 +325,12 @@ int cmd_evaluate(int argc, char **argv)
     params.summary_path = summary_path;
     params.fingerprint = fingerprint;
     params.overwrite = cfg.overwrite_output_dir;
+    params.precision = vb_eval_classifier_precision(classifier);
+    double gflop_view = vb_eval_classifier_gflop_per_view(classifier, cfg.num_frames);
+    params.gflop_per_clip = gflop_view > 0 ? gflop_view * cfg.num_clips * cfg.num_crops : -1;
+    /* Absolute, so that `vidbench compare` finds it from any folder. */
+    char *label_map_abs = realpath(paths.labels, NULL);
+    params.label_map = label_map_abs ? label_map_abs : paths.labels;
     params.progress = eval_progress;
     params.progress_user = &ps;
     if (verbose)
@@ -333,7 +339,9 @@ int cmd_evaluate(int argc, char **argv)
                 cfg.batch_size, fingerprint);
 
     vb_eval_summary summary;
-    if (vb_eval_run(&params, model, &loader, &summary, &err)) {
+    int run_rc = vb_eval_run(&params, model, &loader, &summary, &err);
+    free(label_map_abs);
+    if (run_rc) {
         rc = cli_fail(&err);
         vb_eval_summary_free(&summary);
         goto done;

@@ -139,6 +139,11 @@ typedef struct vb_eval_params {
                                      one is refused (use overwrite) */
     int overwrite;                /* start over: discard the store */
     int serial;                   /* 1: no decode thread (benchmarks compare against it) */
+    /* What the model costs, written to summary.json for `vidbench compare` (NULL / <= 0:
+     * unknown, left out of the summary). */
+    const char *precision;        /* arithmetic the model runs in: "fp32", "int8" */
+    double gflop_per_clip;        /* all views of one clip */
+    const char *label_map;        /* the model's label map (class id = line) */
     vb_eval_progress_fn progress;
     void *progress_user;
 } vb_eval_params;
@@ -180,6 +185,11 @@ typedef struct vb_eval_summary {
     int class_count;
     vb_eval_confusion *confused;  /* most confused pairs, most frequent first (<= 20) */
     int confused_count;
+    /* Run-level facts kept by vb_eval_write_outputs like wall_s (0 / "" unknown). */
+    double peak_rss_bytes;        /* the process's peak resident set at the end of the run */
+    char precision[16];
+    double gflop_per_clip;
+    char label_map[VB_EVAL_PATH_BYTES];
 } vb_eval_summary;
 
 void vb_eval_summary_free(vb_eval_summary *summary);
@@ -224,6 +234,11 @@ void vb_eval_classifier_free(vb_eval_classifier **classifier);
 const vb_eval_model *vb_eval_classifier_model(const vb_eval_classifier *classifier);
 /* "i3d" or "movinet" */
 const char *vb_eval_classifier_kind(const vb_eval_classifier *classifier);
+/* "fp32" (I3D runs in float32) or "int8" (the MoViNet interpreter's quantized kernels). */
+const char *vb_eval_classifier_precision(const vb_eval_classifier *classifier);
+/* Multiply-adds x 2 of one view of `frames` frames in GFLOP, or -1 where unknown (MoViNet:
+ * no operation count is implemented for TFLite graphs; frames 0 = every frame). */
+double vb_eval_classifier_gflop_per_view(const vb_eval_classifier *classifier, int frames);
 
 /* A clip list file (--clips): one clip per line, "path,label[,youtube_id]" (CSV quoting,
  * empty label = unlabelled, '#' comment lines, blank lines ignored). Relative paths are

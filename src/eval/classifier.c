@@ -115,3 +115,16 @@ const char *vb_eval_classifier_kind(const vb_eval_classifier *c)
 {
     return c->i3d ? "i3d" : "movinet";
 }
+
+const char *vb_eval_classifier_precision(const vb_eval_classifier *c)
+{
+    return c->i3d ? "fp32" : "int8";
+}
+
+double vb_eval_classifier_gflop_per_view(const vb_eval_classifier *c, int frames)
+{
+    if (!c->i3d || frames <= 0)
+        return -1;
+    double flops = vb_i3d_flops_per_clip(c->i3d, frames);
+    return flops > 0 ? flops * 1e-9 : -1;
+}
