@@ -156,22 +156,9 @@ int cmd_report(int argc, char **argv)
     if (!rc && results)
         rc = vb_report_load_results_csv(&report, results, &err);
     if (!rc && !summary && results) {
-        /* vidbench evaluate writes <name>.summary.json beside <name>.csv; a plain
-         * summary.json in the same folder is the fallback. */
-        size_t length = strlen(results) + sizeof ".summary.json";
-        default_summary = malloc(length);
-        if (default_summary) {
-            const char *dot = strrchr(results, '.');
-            const char *slash = strrchr(results, '/');
-            size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - results) : strlen(results);
-            snprintf(default_summary, length, "%.*s.summary.json", (int)stem, results);
-            if (access(default_summary, R_OK) != 0) {
-                size_t dir_length = slash ? (size_t)(slash - results) + 1 : 0;
-                snprintf(default_summary, length, "%.*ssummary.json", (int)dir_length, results);
-            }
-            if (access(default_summary, R_OK) == 0)
-                summary = default_summary;
-        }
+        /* vidbench evaluate writes <name>.summary.json beside <name>.csv */
+        rc = vb_report_summary_beside(results, &default_summary, &err);
+        summary = default_summary;
     }
     if (!rc && summary)
         rc = vb_report_load_summary(&report, summary, &err);
