@@ -17,6 +17,7 @@ int cmd_data(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 /* Global verbosity from -v/-q before the verb: 0 quiet, 1 normal, 2 verbose. */

@@ -22,6 +22,7 @@ static const verb_entry verbs[] = {
     {"evaluate", cmd_evaluate, "evaluate a model on Kinetics (seed-compatible flags, @config)"},
     {"merge", cmd_merge, "merge sharded evaluation results"},
     {"report", cmd_report, "write an HTML report of the dataset and results"},
+    {"compare", cmd_compare, "compare evaluation runs: accuracy with intervals, agreement, speed, cost"},
     {"bench", cmd_bench, "benchmarks: video, i3d, movinet, evaluate, report"},
 };
 

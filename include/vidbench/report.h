@@ -107,6 +107,7 @@ typedef struct vb_report_evaluation {
     const char *precision;             /* "fp32", "int8" */
     const char *label_map;             /* the model's label map (a path) */
     int model_classes;                 /* classes the model outputs */
+    int model_frames;                  /* parameters.frames: per view, 0 every frame, -1 unknown */
     int views_temporal, views_spatial; /* parameters.clips x parameters.crops */
     double clips_per_s;                /* this run's throughput (0 there: resumed, unknown) */
     double model_ms_per_clip;

@@ -30,6 +30,7 @@ void vb_report_init(vb_report *report)
     report->evaluation.skipped = -1;
     report->evaluation.resize = -1;
     report->evaluation.clips_per_s = report->evaluation.model_ms_per_clip = -1;
+    report->evaluation.model_frames = -1;
     report->evaluation.gflop_per_clip = report->evaluation.peak_rss_bytes = -1;
 }
 

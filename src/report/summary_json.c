@@ -262,7 +262,7 @@ static void read_configuration(vb_report_evaluation *ev, const char *configurati
 }
 
 /* The model's identity and cost (written by vidbench evaluate since the compare verb):
- * parameters.{model,classes,clips,crops}, num_classes, precision, label_map, gflop_per_clip,
+ * parameters.{model,frames,classes,clips,crops}, num_classes, precision, label_map, gflop_per_clip,
  * peak_rss_bytes, timing.{clips_per_s_this_run,model_ms_per_clip}. */
 static int read_model_facts(vb_report *report, const cJSON *root, const char *name, vb_error *err)
 {
@@ -271,9 +271,11 @@ static int read_model_facts(vb_report *report, const cJSON *root, const char *na
     if (parameters && !cJSON_IsObject(parameters))
         return vb_error_set(err, VB_EFORMAT, "%s: \"parameters\" must be an object", name);
     const cJSON *timing = cJSON_GetObjectItemCaseSensitive(root, "timing");
-    double classes = 0, top_classes = 0, views_temporal = 0, views_spatial = 0;
+    double frames = -1, classes = 0, top_classes = 0, views_temporal = 0, views_spatial = 0;
     double clips_per_s = -1, model_ms = -1, gflop = -1, rss = -1;
-    int rc = read_number(parameters, "classes", 1, 1e6, &classes, name, err);
+    int rc = read_number(parameters, "frames", 0, 100000, &frames, name, err);
+    if (!rc)
+        rc = read_number(parameters, "classes", 1, 1e6, &classes, name, err);
     if (!rc)
         rc = read_number(root, "num_classes", 1, 1e6, &top_classes, name, err);
     if (!rc)
@@ -297,6 +299,7 @@ static int read_model_facts(vb_report *report, const cJSON *root, const char *na
     ev->precision = read_string(report, root, precision_names);
     ev->label_map = read_string(report, root, label_map_names);
     ev->model_classes = (int)(top_classes > 0 ? top_classes : classes);
+    ev->model_frames = (int)frames;
     ev->views_temporal = (int)views_temporal;
     ev->views_spatial = (int)views_spatial;
     ev->clips_per_s = clips_per_s > 0 ? clips_per_s : -1; /* 0: nothing ran this time (resumed) */
