@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vidbench/compare.h"
 #include "vidbench/report.h"
 
 #define MAX_VIDEO_ARGS 4096
@@ -21,9 +22,11 @@ static void usage(FILE *out)
             "\n"
             "inputs (all optional; sections without input say so on the page):\n"
             "  --results CSV        seed-format results (video_id,YouTube_Id,Ground_Truth,\n"
-            "                       pred_1..N,score_1..N)\n"
-            "  --summary JSON       the evaluation's summary (default: NAME.summary.json or\n"
-            "                       summary.json beside the results CSV NAME.csv, if present)\n"
+            "                       pred_1..N,score_1..N); given two or more times, the page\n"
+            "                       gains a Compare section (as vidbench compare) and the\n"
+            "                       other sections show the first\n"
+            "  --summary JSON       the (first) evaluation's summary (default: NAME.summary.json\n"
+            "                       or summary.json beside the results CSV NAME.csv, if present)\n"
             "  --videos PATH...     local clips: files and/or directories (scanned for\n"
             "                       .mp4/.avi/.mkv/.webm/.mov...); clip name = file stem,\n"
             "                       matched with the CSV's video_id or YouTube id\n"
@@ -48,6 +51,8 @@ static void usage(FILE *out)
 
 int cmd_report(int argc, char **argv)
 {
+    vb_compare_input compare_inputs[VB_COMPARE_MAX_RUNS];
+    int num_results = 0;
     const char *output = NULL, *results = NULL, *summary = NULL, *label_map = NULL, *title = NULL;
     const char *data_dir = NULL, *split = NULL;
     long version = 0;
@@ -97,8 +102,13 @@ int cmd_report(int argc, char **argv)
         i++;
         if (!strcmp(arg, "-o") || !strcmp(arg, "--output"))
             output = value;
-        else if (!strcmp(arg, "--results"))
-            results = value;
+        else if (!strcmp(arg, "--results")) {
+            if (num_results == VB_COMPARE_MAX_RUNS)
+                USAGE("at most %d --results", VB_COMPARE_MAX_RUNS);
+            compare_inputs[num_results++] = (vb_compare_input){.csv_path = value};
+            if (!results)
+                results = value;
+        }
         else if (!strcmp(arg, "--summary"))
             summary = value;
         else if (!strcmp(arg, "--label-map"))
@@ -162,6 +172,13 @@ int cmd_report(int argc, char **argv)
     }
     if (!rc && summary)
         rc = vb_report_load_summary(&report, summary, &err);
+    vb_compare compare = {0};
+    if (!rc && num_results > 1) {
+        compare_inputs[0].summary_path = summary;
+        rc = vb_compare_load(&compare, compare_inputs, num_results, &err);
+        if (!rc)
+            report.compare = &compare;
+    }
     if (!rc && label_map)
         rc = vb_report_set_label_map(&report, label_map, &err);
     if (!rc && data_dir)
@@ -187,6 +204,7 @@ int cmd_report(int argc, char **argv)
                previews);
     }
     vb_report_free(&report);
+    vb_compare_free(&compare);
     free(report_dir);
     free(files_dir);
     free(default_summary);

@@ -129,6 +129,7 @@ typedef struct vb_report_resampling {
 } vb_report_resampling;
 
 typedef struct vb_report_arena_block vb_report_arena_block;
+struct vb_compare;   /* vidbench/compare.h */
 
 typedef struct vb_report {
     const char *title;
@@ -143,6 +144,10 @@ typedef struct vb_report {
     int num_sample;
     vb_report_evaluation evaluation;
     vb_report_resampling resampling;
+    /* Runs compared in the Compare section (vb_compare_load), or NULL. Not owned: it must
+     * outlive vb_report_write_html. Set it before vb_report_finish, which adds the clips
+     * where two runs' top-1 differ to the sample so that the section can link to them. */
+    const struct vb_compare *compare;
     vb_report_arena_block *arena;      /* owns every string above */
     int *clip_slots;                   /* hash index video_id -> clip, -1 empty (internal) */
     int slot_capacity;
