@@ -20,6 +20,11 @@ void vb_wilson_interval(double successes, double n, double z, double *low, doubl
     double half = z / denominator * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
     *low = fmax(0, centre - half);
     *high = fmin(1, centre + half);
+    /* At 0 or n successes the bound is exactly 0 or 1; the formula only rounds to it. */
+    if (successes <= 0)
+        *low = 0;
+    if (successes >= n)
+        *high = 1;
 }
 
 double vb_mcnemar_exact_p(long b, long c)
