@@ -74,7 +74,8 @@ def load_run(csv_path):
         with open(summary["label_map"], encoding="utf-8") as f:
             label_keys = {key(line.rstrip("\r\n")) for line in f if line.strip()}
     preds = sum(1 for k in rows[0] if k.startswith("pred_"))
-    skipped = {s["clip_id"] for s in summary.get("skipped", []) if isinstance(s, dict)}
+    listed = summary.get("skipped")   # a list of {clip_id, reason}, or just a count
+    skipped = {s["clip_id"] for s in listed if isinstance(s, dict)} if isinstance(listed, list) else set()
     speed = summary.get("timing", {}).get("clips_per_s_this_run")
     return {"csv": csv_path, "rows": {r["video_id"]: r for r in rows}, "order": [r["video_id"] for r in rows],
             "summary": summary, "label_keys": label_keys, "preds": preds, "skipped": skipped,
