@@ -61,7 +61,7 @@ static const char page_style[] =
     "svg.accuracy-speed .run-point line.ci{stroke:#9aa5b8;stroke-width:2}"
     "svg.accuracy-speed .point-label{font-weight:700;font-size:12px}"
     "svg.accuracy-speed .pareto-front{fill:none;stroke:#e08a00;stroke-width:2;stroke-dasharray:5 3}"
-    ".compare-notes{font-size:13px;color:#3b4456}"
+    ".compare-notes{font-size:13px;color:#3b4456}span.ci{white-space:nowrap}"
     "footer{text-align:center;color:#6b7587;font-size:12px;padding:10px}";
 
 static void write_percent(FILE *out, double fraction)

@@ -17,7 +17,7 @@ static void write_rate(FILE *out, const char *class_name, const vb_compare_rate 
         html_raw(out, "<td class=\"num %s\">n/a</td>", class_name);
         return;
     }
-    html_raw(out, "<td class=\"num %s\">%.2f%% <span class=\"muted ci\">[%.2f, %.2f]</span></td>", class_name,
+    html_raw(out, "<td class=\"num %s\">%.2f%%<br><span class=\"muted ci\">[%.2f, %.2f]</span></td>", class_name,
              100 * rate->value, 100 * rate->low, 100 * rate->high);
 }
 
