@@ -532,7 +532,8 @@ static int count_distinct_unmapped(run_work *work)
 {
     if (!work->label_keys)
         return -1;
-    qsort(work->unmapped, (size_t)work->num_unmapped, sizeof *work->unmapped, compare_keys);
+    if (work->num_unmapped > 1) /* unmapped is NULL while empty, and qsort(NULL, 0) is undefined */
+        qsort(work->unmapped, (size_t)work->num_unmapped, sizeof *work->unmapped, compare_keys);
     int distinct = 0;
     for (long i = 0; i < work->num_unmapped; i++)
         distinct += i == 0 || strcmp(work->unmapped[i], work->unmapped[i - 1]);
