@@ -19,6 +19,19 @@ static void write_text(const char *path, const char *text)
     fclose(fp);
 }
 
+/* Runs a Python script (Debian's /usr/bin/python3) written to the scratch folder; the caller
+ * reads its output and pcloses the pipe. */
+static FILE *run_python(const char *name, const char *script)
+{
+    const char *path = temp_path(name);
+    write_text(path, script);
+    char command[4200];
+    snprintf(command, sizeof command, "/usr/bin/python3 %s", path);
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    return pipe;
+}
+
 /* ---- Wilson ---- */
 
 static void wilson_matches_hand_computed_cases(void **state)
@@ -62,12 +75,7 @@ static void wilson_matches_bisection_in_python(void **state)
         "    ph = x / n\n"
         "    f = lambda p: (ph - p) ** 2 - z * z * p * (1 - p) / n\n"
         "    print(x, n, repr(root(f, 0.0, ph)), repr(root(f, ph, 1.0)))\n";
-    const char *path = temp_path("wilson_bisect.py");
-    write_text(path, script);
-    char command[4200];
-    snprintf(command, sizeof command, "/usr/bin/python3 %s", path);
-    FILE *pipe = popen(command, "r");
-    assert_non_null(pipe);
+    FILE *pipe = run_python("wilson_bisect.py", script);
     int checked = 0;
     double x, n, low_ref, high_ref;
     while (fscanf(pipe, "%lf %lf %lf %lf", &x, &n, &low_ref, &high_ref) == 4) {
@@ -110,12 +118,7 @@ static void mcnemar_matches_exact_fractions_in_python(void **state)
         "    n, k = b + c, min(b, c)\n"
         "    p = min(Fraction(1), 2 * Fraction(sum(comb(n, i) for i in range(k + 1)), 2 ** n))\n"
         "    print(b, c, '%.17g' % float(p))\n";
-    const char *path = temp_path("mcnemar_exact.py");
-    write_text(path, script);
-    char command[4200];
-    snprintf(command, sizeof command, "/usr/bin/python3 %s", path);
-    FILE *pipe = popen(command, "r");
-    assert_non_null(pipe);
+    FILE *pipe = run_python("mcnemar_exact.py", script);
     long b, c;
     double expected;
     int checked = 0;
@@ -241,17 +244,22 @@ static void write_runs(char *a_csv, char *b_csv, char *c_csv)
     write_text(path, text);
 }
 
-static void clips_not_in_every_run_are_dropped_and_counted(void **state)
+/* The three runs above, compared. */
+static void load_three_runs(vb_compare *cmp)
 {
-    (void)state;
     char a[4200], b[4200], c[4200];
     write_runs(a, b, c);
     vb_compare_input inputs[3] = {{.csv_path = a}, {.csv_path = b}, {.csv_path = c}};
-    vb_compare cmp;
     vb_error err = {0};
-    int rc = vb_compare_load(&cmp, inputs, 3, &err);
-    if (rc)
+    if (vb_compare_load(cmp, inputs, 3, &err))
         fail_msg("vb_compare_load: %s", err.message);
+}
+
+static void clips_not_in_every_run_are_dropped_and_counted(void **state)
+{
+    (void)state;
+    vb_compare cmp;
+    load_three_runs(&cmp);
     assert_int_equal(cmp.clips_union, 7);
     assert_int_equal(cmp.clips_common, 2);
     assert_int_equal(cmp.dropped_absent, 2);          /* c5, c6 */
@@ -277,12 +285,8 @@ static void clips_not_in_every_run_are_dropped_and_counted(void **state)
 static void runs_are_scored_on_the_same_ground_truth(void **state)
 {
     (void)state;
-    char a[4200], b[4200], c[4200];
-    write_runs(a, b, c);
-    vb_compare_input inputs[3] = {{.csv_path = a}, {.csv_path = b}, {.csv_path = c}};
     vb_compare cmp;
-    vb_error err = {0};
-    assert_int_equal(vb_compare_load(&cmp, inputs, 3, &err), 0);
+    load_three_runs(&cmp);
     /* A: c1 right, c2 wrong at top-1 but right at top-5; B and C: both right ("dyeing hair"
      * is the 600 name of "dying hair"). */
     assert_int_equal(cmp.runs[0].top1.count, 1);
