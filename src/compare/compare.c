@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct vb_compare_arena {
     vb_report reports[VB_COMPARE_MAX_RUNS];   /* own the strings the result points to */
@@ -174,8 +175,12 @@ static int load_run(vb_compare *cmp, int i, const vb_compare_input *input, run_w
     if (rc)
         return rc;
     /* An explicit label map must be readable; the summary's is a hint (the results may have
-     * been copied to a machine without the model). */
+     * been copied to a machine without the model), followed only to a regular file: the
+     * summary is untrusted and a FIFO or device there would block or flood the read. */
     const char *label_map = input->label_map ? input->label_map : report->evaluation.label_map;
+    struct stat st;
+    if (label_map && !input->label_map && (stat(label_map, &st) != 0 || !S_ISREG(st.st_mode)))
+        label_map = NULL;
     if (label_map) {
         vb_error map_err = {0};
         rc = load_label_keys(work, label_map, input->label_map ? err : &map_err);

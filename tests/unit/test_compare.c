@@ -357,6 +357,32 @@ static void bad_inputs_fail_with_the_file_named(void **state)
     assert_int_equal(vb_compare_load(&cmp, inputs, 1, &err), VB_EINVAL);
 }
 
+static void a_summary_label_map_that_is_not_a_file_is_ignored(void **state)
+{
+    (void)state;
+    /* /dev/zero would be read up to the label-map size limit, a FIFO would block forever:
+     * an untrusted summary's label_map is followed only to a regular file. */
+    char text[1024];
+    snprintf(text, sizeof text, "%sc1,,abseiling,abseiling,x,y,z,w,0.5,0.4,0.05,0.03,0.02\n", csv_header);
+    write_text(temp_path("cmp_dev_a.csv"), text);
+    write_text(temp_path("cmp_dev_b.csv"), text);
+    write_text(temp_path("cmp_dev_a.summary.json"), "{\"label_map\": \"/dev/zero\"}");
+    write_text(temp_path("cmp_dev_b.summary.json"), "{\"label_map\": \"/tmp\"}");
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s", temp_path("cmp_dev_a.csv"));
+    snprintf(b, sizeof b, "%s", temp_path("cmp_dev_b.csv"));
+    vb_compare_input inputs[2] = {{.csv_path = a}, {.csv_path = b}};
+    vb_compare cmp;
+    vb_error err = {0};
+    if (vb_compare_load(&cmp, inputs, 2, &err))
+        fail_msg("vb_compare_load: %s", err.message);
+    assert_int_equal(cmp.runs[0].truth_unmapped_classes, -1);   /* label map unknown */
+    assert_null(cmp.runs[0].label_map);
+    assert_int_equal(cmp.runs[1].truth_unmapped_classes, -1);
+    assert_int_equal(cmp.clips_common, 1);
+    vb_compare_free(&cmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +395,7 @@ int main(void)
         cmocka_unit_test(clips_not_in_every_run_are_dropped_and_counted),
         cmocka_unit_test(runs_are_scored_on_the_same_ground_truth),
         cmocka_unit_test(bad_inputs_fail_with_the_file_named),
+        cmocka_unit_test(a_summary_label_map_that_is_not_a_file_is_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
