@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vidbench/compare.h"
 #include "vidbench/labels.h"
@@ -367,14 +369,21 @@ static void a_summary_label_map_that_is_not_a_file_is_ignored(void **state)
     write_text(temp_path("cmp_dev_a.csv"), text);
     write_text(temp_path("cmp_dev_b.csv"), text);
     write_text(temp_path("cmp_dev_a.summary.json"), "{\"label_map\": \"/dev/zero\"}");
-    write_text(temp_path("cmp_dev_b.summary.json"), "{\"label_map\": \"/tmp\"}");
+    const char *fifo = temp_path("cmp_label_fifo");
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof text, "{\"label_map\": \"%s\"}", fifo);
+    write_text(temp_path("cmp_dev_b.summary.json"), text);
     char a[4200], b[4200];
     snprintf(a, sizeof a, "%s", temp_path("cmp_dev_a.csv"));
     snprintf(b, sizeof b, "%s", temp_path("cmp_dev_b.csv"));
     vb_compare_input inputs[2] = {{.csv_path = a}, {.csv_path = b}};
     vb_compare cmp;
     vb_error err = {0};
-    if (vb_compare_load(&cmp, inputs, 2, &err))
+    alarm(30); /* opening the FIFO would block: SIGALRM ends the test as a failure instead */
+    int rc = vb_compare_load(&cmp, inputs, 2, &err);
+    alarm(0);
+    if (rc)
         fail_msg("vb_compare_load: %s", err.message);
     assert_int_equal(cmp.runs[0].truth_unmapped_classes, -1);   /* label map unknown */
     assert_null(cmp.runs[0].label_map);
