@@ -199,4 +199,8 @@ missing = os.path.join(TMP, "nope.csv")
 p = run(["compare", csv8, missing])
 check(p.returncode == 1 and "nope.csv" in p.stderr and p.stdout == "", "missing CSV: exit 1 naming it, nothing printed",
       p.stderr)
+bad_site = os.path.join(TMP, "bad_site", "index.html")
+p = run(["report", "--results", csv8, "--results", missing, "-o", bad_site])
+check(p.returncode == 1 and "nope.csv" in p.stderr and not os.path.exists(bad_site),
+      "report with a missing second --results: exit 1 naming it, no page written", p.stderr)
 sys.exit(1 if failures else 0)
