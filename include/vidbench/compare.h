@@ -67,7 +67,7 @@ typedef struct vb_compare_confusion {
 
 typedef struct vb_compare_run {
     const char *csv_path, *summary_path;   /* summary NULL when there was none */
-    const char *label;            /* "file · int8 · 600 classes · 32 frames · stretch · 1x1 views" */
+    const char *label;            /* "file.tflite, int8, 600 classes, 32 frames, stretch, 1x1 views" */
     const char *model;            /* weights file name (or the summary's model), NULL unknown */
     const char *precision;        /* NULL unknown */
     const char *resize;           /* NULL unknown */
