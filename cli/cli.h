@@ -18,6 +18,7 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 /* Global verbosity from -v/-q before the verb: 0 quiet, 1 normal, 2 verbose. */

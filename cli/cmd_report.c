@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vidbench/compare.h"
 #include "vidbench/report.h"
 
 #define MAX_VIDEO_ARGS 4096
@@ -21,9 +22,11 @@ static void usage(FILE *out)
             "\n"
             "inputs (all optional; sections without input say so on the page):\n"
             "  --results CSV        seed-format results (video_id,YouTube_Id,Ground_Truth,\n"
-            "                       pred_1..N,score_1..N)\n"
-            "  --summary JSON       the evaluation's summary (default: NAME.summary.json or\n"
-            "                       summary.json beside the results CSV NAME.csv, if present)\n"
+            "                       pred_1..N,score_1..N); given two or more times, the page\n"
+            "                       gains a Compare section (as vidbench compare) and the\n"
+            "                       other sections show the first\n"
+            "  --summary JSON       the (first) evaluation's summary (default: NAME.summary.json\n"
+            "                       or summary.json beside the results CSV NAME.csv, if present)\n"
             "  --videos PATH...     local clips: files and/or directories (scanned for\n"
             "                       .mp4/.avi/.mkv/.webm/.mov...); clip name = file stem,\n"
             "                       matched with the CSV's video_id or YouTube id\n"
@@ -48,6 +51,8 @@ static void usage(FILE *out)
 
 int cmd_report(int argc, char **argv)
 {
+    vb_compare_input compare_inputs[VB_COMPARE_MAX_RUNS];
+    int num_results = 0;
     const char *output = NULL, *results = NULL, *summary = NULL, *label_map = NULL, *title = NULL;
     const char *data_dir = NULL, *split = NULL;
     long version = 0;
@@ -97,8 +102,13 @@ int cmd_report(int argc, char **argv)
         i++;
         if (!strcmp(arg, "-o") || !strcmp(arg, "--output"))
             output = value;
-        else if (!strcmp(arg, "--results"))
-            results = value;
+        else if (!strcmp(arg, "--results")) {
+            if (num_results == VB_COMPARE_MAX_RUNS)
+                USAGE("at most %d --results", VB_COMPARE_MAX_RUNS);
+            compare_inputs[num_results++] = (vb_compare_input){.csv_path = value};
+            if (!results)
+                results = value;
+        }
         else if (!strcmp(arg, "--summary"))
             summary = value;
         else if (!strcmp(arg, "--label-map"))
@@ -148,25 +158,19 @@ int cmd_report(int argc, char **argv)
     if (!rc && results)
         rc = vb_report_load_results_csv(&report, results, &err);
     if (!rc && !summary && results) {
-        /* vidbench evaluate writes <name>.summary.json beside <name>.csv; a plain
-         * summary.json in the same folder is the fallback. */
-        size_t length = strlen(results) + sizeof ".summary.json";
-        default_summary = malloc(length);
-        if (default_summary) {
-            const char *dot = strrchr(results, '.');
-            const char *slash = strrchr(results, '/');
-            size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - results) : strlen(results);
-            snprintf(default_summary, length, "%.*s.summary.json", (int)stem, results);
-            if (access(default_summary, R_OK) != 0) {
-                size_t dir_length = slash ? (size_t)(slash - results) + 1 : 0;
-                snprintf(default_summary, length, "%.*ssummary.json", (int)dir_length, results);
-            }
-            if (access(default_summary, R_OK) == 0)
-                summary = default_summary;
-        }
+        /* vidbench evaluate writes <name>.summary.json beside <name>.csv */
+        rc = vb_report_summary_beside(results, &default_summary, &err);
+        summary = default_summary;
     }
     if (!rc && summary)
         rc = vb_report_load_summary(&report, summary, &err);
+    vb_compare compare = {0};
+    if (!rc && num_results > 1) {
+        compare_inputs[0].summary_path = summary;
+        rc = vb_compare_load(&compare, compare_inputs, num_results, &err);
+        if (!rc)
+            report.compare = &compare;
+    }
     if (!rc && label_map)
         rc = vb_report_set_label_map(&report, label_map, &err);
     if (!rc && data_dir)
@@ -192,6 +196,7 @@ int cmd_report(int argc, char **argv)
                previews);
     }
     vb_report_free(&report);
+    vb_compare_free(&compare);
     free(report_dir);
     free(files_dir);
     free(default_summary);

@@ -23,6 +23,7 @@ static const verb_entry verbs[] = {
     {"merge", cmd_merge, "merge sharded evaluation results"},
     {"submit", cmd_submit, "run an evaluation as a Slurm job array plus a merge job"},
     {"report", cmd_report, "write an HTML report of the dataset and results"},
+    {"compare", cmd_compare, "compare evaluation runs: accuracy with intervals, agreement, speed, cost"},
     {"bench", cmd_bench, "benchmarks: video, i3d, movinet, evaluate, report"},
 };
 

@@ -48,6 +48,11 @@ int vb_classifier_kind_of_path(const char *weights_path);
 int vb_classifier_num_classes(const vb_classifier *classifier);
 /* Threads the model runs with (the resolved count, whatever options.threads said). */
 int vb_classifier_threads(const vb_classifier *classifier);
+/* Arithmetic the model runs in: "fp32" (I3D) or "int8" (the MoViNet interpreter's kernels). */
+const char *vb_classifier_precision(const vb_classifier *classifier);
+/* Multiply-adds x 2 of one clip of `frames` frames, in GFLOP; -1 where unknown (MoViNet: no
+ * operation count is implemented for TFLite graphs; frames 0 = every frame). */
+double vb_classifier_gflop_per_clip(const vb_classifier *classifier, int frames);
 /* NULL when opened without a label map. */
 const vb_labels *vb_classifier_labels(const vb_classifier *classifier);
 /* Name of a class: its label, or NULL without a label map. */

@@ -140,6 +140,11 @@ typedef struct vb_eval_params {
                                      one is refused (use overwrite) */
     int overwrite;                /* start over: discard the store */
     int serial;                   /* 1: no decode thread (benchmarks compare against it) */
+    /* What the model costs, written to summary.json for `vidbench compare` (NULL / <= 0:
+     * unknown, left out of the summary). */
+    const char *precision;        /* arithmetic the model runs in: "fp32", "int8" */
+    double gflop_per_clip;        /* all views of one clip */
+    const char *label_map;        /* the model's label map (class id = line) */
     vb_eval_progress_fn progress;
     void *progress_user;
 } vb_eval_params;
@@ -181,6 +186,11 @@ typedef struct vb_eval_summary {
     int class_count;
     vb_eval_confusion *confused;  /* most confused pairs, most frequent first (<= 20) */
     int confused_count;
+    /* Run-level facts kept by vb_eval_write_outputs like wall_s (0 / "" unknown). */
+    double peak_rss_bytes;        /* the process's peak resident set at the end of the run */
+    char precision[16];
+    double gflop_per_clip;
+    char label_map[VB_EVAL_PATH_BYTES];
 } vb_eval_summary;
 
 void vb_eval_summary_free(vb_eval_summary *summary);

@@ -101,6 +101,18 @@ typedef struct vb_report_evaluation {
     int num_stages;
     vb_report_skipped *skipped_clips;  /* clips the evaluation skipped, with reasons */
     int num_skipped_clips;
+    /* The model's identity and cost, as `vidbench compare` shows them (summary.json of
+     * vidbench evaluate); NULL, 0 or negative when the summary does not say. */
+    const char *model_file;            /* parameters.model: the weights' file name */
+    const char *precision;             /* "fp32", "int8" */
+    const char *label_map;             /* the model's label map (a path) */
+    int model_classes;                 /* classes the model outputs */
+    int model_frames;                  /* parameters.frames: per view, 0 every frame, -1 unknown */
+    int views_temporal, views_spatial; /* parameters.clips x parameters.crops */
+    double clips_per_s;                /* this run's throughput (0 there: resumed, unknown) */
+    double model_ms_per_clip;
+    double gflop_per_clip;
+    double peak_rss_bytes;
 } vb_report_evaluation;
 
 /* The seed's up/down-sampling figure, drawn from one clip's real frames. */
@@ -117,6 +129,7 @@ typedef struct vb_report_resampling {
 } vb_report_resampling;
 
 typedef struct vb_report_arena_block vb_report_arena_block;
+struct vb_compare;   /* vidbench/compare.h */
 
 typedef struct vb_report {
     const char *title;
@@ -131,6 +144,10 @@ typedef struct vb_report {
     int num_sample;
     vb_report_evaluation evaluation;
     vb_report_resampling resampling;
+    /* Runs compared in the Compare section (vb_compare_load), or NULL. Not owned: it must
+     * outlive vb_report_write_html. Set it before vb_report_finish, which adds the clips
+     * where two runs' top-1 differ to the sample so that the section can link to them. */
+    const struct vb_compare *compare;
     vb_report_arena_block *arena;      /* owns every string above */
     int *clip_slots;                   /* hash index video_id -> clip, -1 empty (internal) */
     int slot_capacity;
@@ -151,6 +168,11 @@ vb_report_clip *vb_report_clip_find(const vb_report *report, const char *video_i
 int vb_report_load_results_csv(vb_report *report, const char *path, vb_error *err);
 int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size,
                                 const char *name, vb_error *err);
+
+/* The summary.json that vidbench evaluate wrote beside a results CSV: NAME.summary.json
+ * for NAME.csv, else summary.json in the same folder. *path is NULL (and 0 returned) when
+ * neither is readable; the caller frees it. */
+int vb_report_summary_beside(const char *csv_path, char **path, vb_error *err);
 
 /* Reads the evaluation's summary.json (schema in docs/report.md). */
 int vb_report_load_summary(vb_report *report, const char *path, vb_error *err);

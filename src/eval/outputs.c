@@ -307,6 +307,15 @@ static cJSON *summary_json(const vb_eval_summary *s, const vb_store_info *info,
         cJSON_AddItemToArray(confused, item);
     }
     cJSON_AddItemToObject(root, "skipped", skipped);
+    /* Cost of the model, for `vidbench compare`; left out when unknown (a merge has no model). */
+    if (s->precision[0])
+        cJSON_AddStringToObject(root, "precision", s->precision);
+    if (s->gflop_per_clip > 0)
+        cJSON_AddNumberToObject(root, "gflop_per_clip", s->gflop_per_clip);
+    if (s->peak_rss_bytes > 0)
+        cJSON_AddNumberToObject(root, "peak_rss_bytes", s->peak_rss_bytes);
+    if (s->label_map[0])
+        cJSON_AddStringToObject(root, "label_map", s->label_map);
     return root;
 }
 
@@ -322,6 +331,10 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
     summary->clips_per_s = run.clips_per_s;
     summary->clips_this_run = run.clips_this_run;
     summary->clips_from_earlier_runs = run.clips_from_earlier_runs;
+    summary->peak_rss_bytes = run.peak_rss_bytes;
+    memcpy(summary->precision, run.precision, sizeof summary->precision);
+    summary->gflop_per_clip = run.gflop_per_clip;
+    memcpy(summary->label_map, run.label_map, sizeof summary->label_map);
 
     vb_store *store = NULL;
     vb_store_info info = {0};

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double now_ms(void)
@@ -508,6 +509,13 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
     summary->clips_this_run = done_this_run;
     summary->wall_s = (now_ms() - start_ms) / 1e3;
     summary->clips_per_s = summary->wall_s > 0 ? done_this_run / summary->wall_s : 0;
+    /* ru_maxrss is the whole process's high-water mark in KiB (Linux): the model, the
+     * decoder and the pipeline's buffers, which is what a user has to provision. */
+    struct rusage usage;
+    summary->peak_rss_bytes = getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss * 1024.0 : 0;
+    snprintf(summary->precision, sizeof summary->precision, "%s", p->precision ? p->precision : "");
+    summary->gflop_per_clip = p->gflop_per_clip;
+    snprintf(summary->label_map, sizeof summary->label_map, "%s", p->label_map ? p->label_map : "");
     /* Outputs reflect what the store holds even when the run stopped early. */
     vb_error out_err = {0};
     int out_rc = vb_eval_write_outputs(p->store_path, p->csv_path, p->summary_path, p->top_n,

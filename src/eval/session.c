@@ -306,7 +306,16 @@ int vb_eval_session_run(vb_eval_session *s, vb_eval_summary *summary, vb_error *
     params.serial = s->serial;
     params.progress = s->hooks.progress;
     params.progress_user = s->hooks.progress_user;
-    return vb_eval_run(&params, &s->model, &s->loader, summary, err);
+    /* What the model costs, for summary.json and `vidbench compare`. */
+    params.precision = vb_classifier_precision(s->classifier);
+    const double gflop_view = vb_classifier_gflop_per_clip(s->classifier, cfg->num_frames);
+    params.gflop_per_clip = gflop_view > 0 ? gflop_view * cfg->num_clips * cfg->num_crops : -1;
+    /* Absolute, so that `vidbench compare` finds it from any folder. */
+    char *label_map_abs = realpath(s->paths.labels, NULL);
+    params.label_map = label_map_abs ? label_map_abs : s->paths.labels;
+    int rc = vb_eval_run(&params, &s->model, &s->loader, summary, err);
+    free(label_map_abs);
+    return rc;
 }
 
 void vb_eval_session_free(vb_eval_session **session)

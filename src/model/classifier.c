@@ -133,6 +133,19 @@ int vb_classifier_threads(const vb_classifier *classifier)
                                                  : vb_movinet_threads(classifier->movinet);
 }
 
+const char *vb_classifier_precision(const vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? "fp32" : "int8";
+}
+
+double vb_classifier_gflop_per_clip(const vb_classifier *classifier, int frames)
+{
+    if (classifier->kind != VB_CLASSIFIER_I3D || frames <= 0)
+        return -1;
+    double flops = vb_i3d_flops_per_clip(classifier->i3d, frames);
+    return flops > 0 ? flops * 1e-9 : -1;
+}
+
 int vb_classifier_num_classes(const vb_classifier *classifier) { return classifier->num_classes; }
 
 const vb_labels *vb_classifier_labels(const vb_classifier *classifier)

@@ -2,6 +2,7 @@
  * label map and local-video adapters, and vb_report_finish, which derives sample, class
  * counts and metrics from whatever the adapters filled in. */
 #include "vidbench/report.h"
+#include "vidbench/compare.h"
 #include "vidbench/labels.h"
 #include "report/report_internal.h"
 
@@ -29,6 +30,9 @@ void vb_report_init(vb_report *report)
     report->evaluation.mean_class_accuracy = -1;
     report->evaluation.skipped = -1;
     report->evaluation.resize = -1;
+    report->evaluation.clips_per_s = report->evaluation.model_ms_per_clip = -1;
+    report->evaluation.model_frames = -1;
+    report->evaluation.gflop_per_clip = report->evaluation.peak_rss_bytes = -1;
 }
 
 void vb_report_free(vb_report *report)
@@ -533,6 +537,34 @@ static int compute_metrics(vb_report *report, vb_error *err)
     return 0;
 }
 
+/* The Compare section links each listed disagreement to its sample row: those clips join
+ * the sample after the ordinary picks. */
+static int add_disagreements_to_sample(vb_report *report, vb_error *err)
+{
+    const vb_compare *cmp = report->compare;
+    if (!cmp)
+        return 0;
+    for (int p = 0; p < cmp->num_pairs; p++) {
+        const vb_compare_pair *pair = &cmp->pairs[p];
+        for (long i = 0; i < pair->num_disagree && i < VB_REPORT_MAX_DISAGREEMENTS; i++) {
+            const vb_report_clip *clip = vb_report_clip_find(report, cmp->clips[pair->disagree[i]].video_id);
+            if (!clip)
+                continue; /* not a row of the first CSV: listed without a link */
+            int index = (int)(clip - report->clips), present = 0;
+            for (int s = 0; s < report->num_sample && !present; s++)
+                present = report->sample[s] == index;
+            if (present)
+                continue;
+            int *grown = realloc(report->sample, ((size_t)report->num_sample + 1) * sizeof *grown);
+            if (!grown)
+                return vb_error_set(err, VB_ENOMEM, "report: out of memory");
+            report->sample = grown;
+            report->sample[report->num_sample++] = index;
+        }
+    }
+    return 0;
+}
+
 int vb_report_finish(vb_report *report, int sample_size, vb_error *err)
 {
     if (report->num_clips > 1) /* clips is NULL when only a summary was read */
@@ -559,8 +591,11 @@ int vb_report_finish(vb_report *report, int sample_size, vb_error *err)
                     report->sample[report->num_sample++] = i;
     }
 
+    int rc = add_disagreements_to_sample(report, err);
+    if (rc)
+        return rc;
     if (report->dataset.num_classes == 0) {
-        int rc = count_classes(report, num_local > 0, err);
+        rc = count_classes(report, num_local > 0, err);
         if (rc)
             return rc;
     }

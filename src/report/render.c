@@ -54,6 +54,14 @@ static const char page_style[] =
     ".acc-bar{display:inline-block;height:9px;background:#4a78c2;border-radius:2px;vertical-align:middle}"
     "details{margin:6px 0}summary{cursor:pointer;color:#2b4f8a}"
     "ul.classes{columns:4;font-size:12px;margin:6px 0}"
+    "tr:target{background:#fff3c4}tr:target td{border-bottom-color:#e0b400}"
+    ".ci{font-size:12px}svg.accuracy-speed .grid{stroke:#eef1f5}"
+    "svg.accuracy-speed .run-point circle{fill:#fff;stroke:#4a78c2;stroke-width:2}"
+    "svg.accuracy-speed .run-point.on-front circle{fill:#4a78c2}"
+    "svg.accuracy-speed .run-point line.ci{stroke:#9aa5b8;stroke-width:2}"
+    "svg.accuracy-speed .point-label{font-weight:700;font-size:12px}"
+    "svg.accuracy-speed .pareto-front{fill:none;stroke:#e08a00;stroke-width:2;stroke-dasharray:5 3}"
+    ".compare-notes{font-size:13px;color:#3b4456}span.ci{white-space:nowrap}"
     "footer{text-align:center;color:#6b7587;font-size:12px;padding:10px}";
 
 static void write_percent(FILE *out, double fraction)
@@ -102,7 +110,8 @@ static void write_header(FILE *out, const vb_report *report)
     html_raw(out, "%s%d clips</p>\n", any ? " &middot; " : "", report->num_clips);
     html_raw(out, "<nav><a href=\"#dataset\">Dataset</a><a href=\"#properties\">Video properties</a>"
                   "<a href=\"#samples\">Sample clips</a><a href=\"#resampling\">Frame resampling</a>"
-                  "<a href=\"#evaluation\">Evaluation</a></nav>\n</header>\n<main>\n");
+                  "<a href=\"#evaluation\">Evaluation</a>%s</nav>\n</header>\n<main>\n",
+             report->compare ? "<a href=\"#compare\">Compare</a>" : "");
 }
 
 static void write_dataset(FILE *out, const vb_report *report)
@@ -320,7 +329,9 @@ static void write_samples(FILE *out, const vb_report *report)
                   "<th>top-1 prediction</th><th>top-k probabilities</th></tr></thead><tbody>\n");
     for (int s = 0; s < report->num_sample; s++) {
         const vb_report_clip *clip = &report->clips[report->sample[s]];
-        html_raw(out, "<tr class=\"sample\"><td class=\"num\">%d</td><td><div class=\"clip-name\">", s + 1);
+        /* The id is the clip's index, not its name: names are untrusted and may repeat after escaping. */
+        html_raw(out, "<tr class=\"sample\" id=\"clip-%d\"><td class=\"num\">%d</td><td><div class=\"clip-name\">",
+                 report->sample[s], s + 1);
         html_text(out, clip->video_id);
         html_raw(out, "</div><div class=\"media\">");
         if (clip->video_href) {
@@ -543,6 +554,7 @@ int vb_report_write_html(const vb_report *report, const char *path, vb_error *er
     write_samples(out, report);
     write_resampling(out, report);
     write_evaluation(out, report);
+    write_compare(out, report);
     html_raw(out, "</main>\n<footer>written by vidbench %s &middot; no script, no network: links are relative to "
                   "this page's folder</footer>\n</body>\n</html>\n", VB_VERSION_STRING);
     if (ferror(out)) {

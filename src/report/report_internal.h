@@ -25,6 +25,12 @@ void html_text(FILE *out, const char *text);
 /* printf for markup we write ourselves; never pass untrusted text as a %s here. */
 void html_raw(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Disagreements per pair the Compare section lists (and the sample table holds). */
+#define VB_REPORT_MAX_DISAGREEMENTS 20
+
+/* The Compare section (render_compare.c); nothing when report->compare is NULL. */
+void write_compare(FILE *out, const vb_report *report);
+
 /* SVG charts. Labels are escaped. */
 typedef struct chart_bar {
     const char *label;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_SUMMARY_BYTES (64u << 20)
 #define MAX_SUMMARY_ITEMS 100000
@@ -48,6 +49,19 @@ static int read_count(const cJSON *object, const char *const *names, long *value
         item->valuedouble != floor(item->valuedouble))
         return vb_error_set(err, VB_EFORMAT, "%s: \"%s\" must be a non-negative integer", name, names[0]);
     *value = (long)item->valuedouble;
+    return 0;
+}
+
+/* A number in [min, max]; absent or null leaves *value unchanged. */
+static int read_number(const cJSON *object, const char *field, double min, double max, double *value,
+                       const char *name, vb_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, field);
+    if (!item || cJSON_IsNull(item))
+        return 0;
+    if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max))
+        return vb_error_set(err, VB_EFORMAT, "%s: \"%s\" must be a number in [%g, %g]", name, field, min, max);
+    *value = item->valuedouble;
     return 0;
 }
 
@@ -247,6 +261,54 @@ static void read_configuration(vb_report_evaluation *ev, const char *configurati
     }
 }
 
+/* The model's identity and cost (written by vidbench evaluate since the compare verb):
+ * parameters.{model,frames,classes,clips,crops}, num_classes, precision, label_map, gflop_per_clip,
+ * peak_rss_bytes, timing.{clips_per_s_this_run,model_ms_per_clip}. */
+static int read_model_facts(vb_report *report, const cJSON *root, const char *name, vb_error *err)
+{
+    vb_report_evaluation *ev = &report->evaluation;
+    const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(root, "parameters");
+    if (parameters && !cJSON_IsObject(parameters))
+        return vb_error_set(err, VB_EFORMAT, "%s: \"parameters\" must be an object", name);
+    const cJSON *timing = cJSON_GetObjectItemCaseSensitive(root, "timing");
+    double frames = -1, classes = 0, top_classes = 0, views_temporal = 0, views_spatial = 0;
+    double clips_per_s = -1, model_ms = -1, gflop = -1, rss = -1;
+    int rc = read_number(parameters, "frames", 0, 100000, &frames, name, err);
+    if (!rc)
+        rc = read_number(parameters, "classes", 1, 1e6, &classes, name, err);
+    if (!rc)
+        rc = read_number(root, "num_classes", 1, 1e6, &top_classes, name, err);
+    if (!rc)
+        rc = read_number(parameters, "clips", 1, 1000, &views_temporal, name, err);
+    if (!rc)
+        rc = read_number(parameters, "crops", 1, 1000, &views_spatial, name, err);
+    if (!rc && cJSON_IsObject(timing))
+        rc = read_number(timing, "clips_per_s_this_run", 0, 1e9, &clips_per_s, name, err);
+    if (!rc && cJSON_IsObject(timing))
+        rc = read_number(timing, "model_ms_per_clip", 0, 1e12, &model_ms, name, err);
+    if (!rc)
+        rc = read_number(root, "gflop_per_clip", 0, 1e12, &gflop, name, err);
+    if (!rc)
+        rc = read_number(root, "peak_rss_bytes", 0, 1e18, &rss, name, err);
+    if (rc)
+        return rc;
+    static const char *const file_names[] = {"model", NULL};
+    static const char *const precision_names[] = {"precision", NULL};
+    static const char *const label_map_names[] = {"label_map", NULL};
+    ev->model_file = parameters ? read_string(report, parameters, file_names) : NULL;
+    ev->precision = read_string(report, root, precision_names);
+    ev->label_map = read_string(report, root, label_map_names);
+    ev->model_classes = (int)(top_classes > 0 ? top_classes : classes);
+    ev->model_frames = (int)frames;
+    ev->views_temporal = (int)views_temporal;
+    ev->views_spatial = (int)views_spatial;
+    ev->clips_per_s = clips_per_s > 0 ? clips_per_s : -1; /* 0: nothing ran this time (resumed) */
+    ev->model_ms_per_clip = model_ms > 0 ? model_ms : -1;
+    ev->gflop_per_clip = gflop > 0 ? gflop : -1;
+    ev->peak_rss_bytes = rss > 0 ? rss : -1;
+    return 0;
+}
+
 int vb_report_parse_summary(vb_report *report, const char *data, size_t size, const char *name, vb_error *err)
 {
     cJSON *root = cJSON_ParseWithLength(data, size);
@@ -291,6 +353,8 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
         rc = read_timing(report, root, name, err);
     if (!rc)
         rc = read_skipped(report, root, name, err);
+    if (!rc)
+        rc = read_model_facts(report, root, name, err);
     if (!rc && (top_n > VB_REPORT_MAX_TOP * 100 || num_frames > 100000))
         rc = vb_error_set(err, VB_EFORMAT, "%s: top_n or num_frames out of range", name);
     if (!rc) {
@@ -315,6 +379,28 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size, co
     }
     cJSON_Delete(root);
     return rc;
+}
+
+int vb_report_summary_beside(const char *csv_path, char **path, vb_error *err)
+{
+    *path = NULL;
+    size_t length = strlen(csv_path) + sizeof ".summary.json";
+    char *candidate = malloc(length);
+    if (!candidate)
+        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", csv_path);
+    const char *dot = strrchr(csv_path, '.');
+    const char *slash = strrchr(csv_path, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - csv_path) : strlen(csv_path);
+    snprintf(candidate, length, "%.*s.summary.json", (int)stem, csv_path);
+    if (access(candidate, R_OK) != 0) {
+        size_t dir_length = slash ? (size_t)(slash - csv_path) + 1 : 0;
+        snprintf(candidate, length, "%.*ssummary.json", (int)dir_length, csv_path);
+    }
+    if (access(candidate, R_OK) == 0)
+        *path = candidate;
+    else
+        free(candidate);
+    return 0;
 }
 
 int vb_report_load_summary(vb_report *report, const char *path, vb_error *err)

@@ -5,7 +5,10 @@ Python's csv module and the accuracies recomputed with the seed's definitions (t
 Ground_Truth; top-N: Ground_Truth among pred_1..N). Prints PASS:/FAIL: lines.
 
 usage: check_report.py --page report.html --results results.csv [--screenshot out.png]
-                       [--media yes|no] [--expect-clip NAME]... [--tag TEXT]
+                       [--media yes|no] [--expect-clip NAME]... [--compare CSV]... [--tag TEXT]
+
+With --compare (the other runs given to `vidbench report --results`), the Compare section is
+checked against tests/tools/compare_expected.py.
 """
 import argparse
 import csv
@@ -14,7 +17,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from cdp import Browser  # noqa: E402
+from compare_expected import expected as compare_expected  # noqa: E402
 
 failures = 0
 
@@ -73,12 +78,64 @@ DOM_PROBE = r"""
     splits: [...document.querySelectorAll('table.splits tbody tr')].map(tr =>
       [...tr.querySelectorAll('td')].map(td => td.textContent.trim())),
     bodyText: document.body.innerText,
+    compare: document.getElementById('compare') ? {
+      runs: [...document.querySelectorAll('tr.compare-run')].map(tr => ({
+        label: text(tr.querySelector('.run-label')), top1: text(tr.querySelector('td.top1')),
+        pareto: text(tr.querySelector('td.pareto'))})),
+      plot: !!document.querySelector('#compare svg.accuracy-speed'),
+      points: [...document.querySelectorAll('#compare svg.accuracy-speed g.run-point')].map(g =>
+        ({front: g.classList.contains('on-front'), title: text(g.querySelector('title'))})),
+      frontLine: !!document.querySelector('#compare svg.accuracy-speed polyline.pareto-front'),
+      disagreements: [...document.querySelectorAll('#compare table.disagreements')].map(t => ({
+        pair: t.dataset.pair,
+        rows: [...t.querySelectorAll('tr.disagreement')].map(tr => {
+          const a = tr.querySelector('a');
+          const target = a ? document.getElementById(a.getAttribute('href').slice(1)) : null;
+          return {clip: text(tr.querySelector('.clip-name')), href: a ? a.getAttribute('href') : null,
+                  targetIsSample: !!target && target.matches('table.samples tr.sample'),
+                  targetClip: target ? text(target.querySelector('.clip-name')) : null,
+                  targetPreview: !!target && !!target.querySelector('img.preview')};
+        })})),
+      common: text(document.getElementById('compare-clips')),
+      droppedAbsent: text(document.getElementById('dropped-absent')),
+    } : null,
   };
 })()
 """
 
 SETTLED = ("[...document.querySelectorAll('video')].every(v => v.readyState >= 1 || v.error) && "
            "[...document.querySelectorAll('img')].every(i => i.complete)")
+
+
+def check_compare(tag, page, csvs, media):
+    """The Compare section against the recomputation from the CSVs."""
+    want = compare_expected(csvs)
+    check(page is not None, f"{tag}: Compare section present")
+    if page is None:
+        return
+    check(page["common"] == str(len(want["common"])) and page["droppedAbsent"] == str(want["dropped"]["absent_from_a_run"]),
+          f"{tag}: compared on {len(want['common'])} clips, {want['dropped']['absent_from_a_run']} dropped as absent",
+          f"page {page['common']}/{page['droppedAbsent']}")
+    shown = [r["top1"].split("%")[0] for r in page["runs"]]
+    check(shown == [f"{100 * r['top1'][0]:.2f}" for r in want["runs"]], f"{tag}: each run's top-1 as recomputed",
+          f"page {shown}")
+    speeds = [r for r in want["runs"] if r["clips_per_s"]]
+    check(page["plot"] and len(page["points"]) == len(speeds) > 0, f"{tag}: accuracy-vs-speed plot with one point per "
+          f"run that recorded its speed ({len(speeds)})", json.dumps(page["points"]))
+    check([p["front"] for p in page["points"]] == [r["pareto"] for r in speeds] and
+          page["frontLine"] == (sum(r["pareto"] for r in speeds) > 1), f"{tag}: Pareto front marked as recomputed")
+    hostile = [r["label"] for r in page["runs"] if "<script>" in (r["label"] or "")]
+    check(len(hostile) == 1 and hostile[0].startswith('<script>alert("m")</script> & \'b\''),
+          f"{tag}: a run label with markup and quotes shows as text", f"{[r['label'] for r in page['runs']]}")
+    rows = [row for table in page["disagreements"] for row in table["rows"]]
+    want_rows = sum(min(len(p["disagree"]), 20) for p in want["pairs"])
+    check(len(rows) == want_rows > 0 and [r["clip"] for r in rows] == [v for p in want["pairs"] for v in p["disagree"][:20]],
+          f"{tag}: {want_rows} disagreement rows, the clips recomputed", json.dumps([r["clip"] for r in rows]))
+    check(all(r["href"] and r["targetIsSample"] and r["targetClip"] == r["clip"] for r in rows),
+          f"{tag}: every disagreement links to the existing sample-table row of that clip",
+          json.dumps([r for r in rows if not r["targetIsSample"] or r["targetClip"] != r["clip"]]))
+    if media:
+        check(all(r["targetPreview"] for r in rows), f"{tag}: linked sample rows have previews")
 
 
 def main():
@@ -92,6 +149,8 @@ def main():
     parser.add_argument("--expect-clip", action="append", default=[],
                         help="a clip name that must appear in the sample table as text")
     parser.add_argument("--tag", default="report")
+    parser.add_argument("--compare", action="append", default=[],
+                        help="another run's results CSV given to the report: the Compare section is checked")
     parser.add_argument("--expect-split", action="append", default=[],
                         help="VERSION:SPLIT:ANNOTATED:DOWNLOADED, a row of the dataset table")
     args = parser.parse_args()
@@ -121,7 +180,7 @@ def main():
           f"{tag}: only local files requested (no network)", ", ".join(u for u in requested if not u.startswith(("file://", "data:"))))
     check(dom["scripts"] == 0, f"{tag}: page has no <script> element", f"{dom['scripts']} found")
     want_sections = ["dataset:Dataset", "properties:Video properties", "samples:Sample clips",
-                     "resampling:Frame resampling", "evaluation:Evaluation"]
+                     "resampling:Frame resampling", "evaluation:Evaluation"] + (["compare:Compare"] if args.compare else [])
     check(dom["sections"] == want_sections, f"{tag}: sections in order", f"got {dom['sections']}")
 
     check(dom["top1"] == f"{100 * top1:.2f}%", f"{tag}: top-1 accuracy {100 * top1:.2f}% as in {source}",
@@ -187,6 +246,11 @@ def main():
         # The video ingest is a placeholder in this build: the page must say why, not break.
         check(all(r["previewNote"] for r in dom["rows"]),
               f"{tag}: without video ingest each sample says why it has no preview")
+    if args.compare:
+        check_compare(tag, dom["compare"], [args.results] + args.compare, args.media == "yes")
+        names = [os.path.basename(p) for p in args.compare if "<" in os.path.basename(p)]
+        check(names and all(n in dom["bodyText"] for n in names),
+              f"{tag}: results file names with markup and quotes show as text", f"{names}")
     if args.screenshot:
         check(os.path.getsize(args.screenshot) > 10000, f"{tag}: screenshot saved to {args.screenshot}")
     return 1 if failures else 0

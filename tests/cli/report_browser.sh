@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vidbench report opened in headless Chromium (tests/browser/check_report.py): a fixture of
 # real ../shared clips (symlinked, one under a hostile file name), a results CSV with a wrong
-# prediction and labels carrying markup and quotes, and a summary.json with timings. Checks
+# prediction and labels carrying markup and quotes, and a summary.json with timings, plus two
+# more runs for the Compare section (one CSV under a hostile file name). Checks
 # no console errors or failed requests, sections, labels, accuracy, red wrong predictions,
 # saves a screenshot under $VB_BUILD/test-artifacts/, then moves the folder and checks again.
 set -u
@@ -49,7 +50,39 @@ JSON
 # The video ingest has landed: previews, histograms and the resampling figure are required.
 media=yes
 
-if "$VB_CLI" report --results "$root/results/results.csv" --videos "$root/data/videos" \
+# Two more runs for the Compare section: one under a hostile file name whose summary names a
+# hostile model; one with a clip the others lack (dropped and counted). Made-up predictions
+# so that the runs disagree, the hostile-named clip among the disagreements.
+hostile_csv="$root/results/run <script>\"b\"&'x'.csv"
+cat > "$hostile_csv" <<'CSV'
+video_id,YouTube_Id,Ground_Truth,pred_1,pred_2,pred_3,pred_4,pred_5,score_1,score_2,score_3,score_4,score_5
+R6llTwEh07w,R6llTwEh07w,using segway,riding scooter,using segway,skateboarding,riding unicycle,roller skating,0.5,0.3,0.1,0.05,0.05
+SOX5yA1l24A,SOX5yA1l24A,using segway,using segway,riding unicycle,skateboarding,roller skating,riding scooter,0.6,0.2,0.1,0.05,0.05
+abseiling_k400,,abseiling,rock climbing,abseiling,ice climbing,climbing a rope,bungee jumping,0.6,0.3,0.05,0.03,0.02
+mmaction2_demo,,arm wrestling,arm wrestling,headbutting,"<script>alert(""x"")</script> & 'arm' wrestling",punching person (boxing),shaking hands,0.7,0.1,0.1,0.05,0.05
+"odd ""name"" <b>&'x",,"<script>alert(""x"")</script> & 'arm' wrestling","<script>alert(""x"")</script> & 'arm' wrestling",abseiling,rock climbing,ice climbing,bungee jumping,0.6,0.2,0.1,0.05,0.05
+CSV
+cat > "${hostile_csv%.csv}.summary.json" <<'JSON'
+{"parameters": {"model": "<script>alert(\"m\")</script> & 'b'.tflite", "classes": 600, "frames": 8},
+ "precision": "int8", "timing": {"clips_per_s_this_run": 4.0, "model_ms_per_clip": 120}}
+JSON
+mkdir -p "$root/results/c"
+cat > "$root/results/c/results.csv" <<'CSV'
+video_id,YouTube_Id,Ground_Truth,pred_1,pred_2,pred_3,pred_4,pred_5,score_1,score_2,score_3,score_4,score_5
+R6llTwEh07w,R6llTwEh07w,using segway,using segway,riding scooter,skateboarding,riding unicycle,roller skating,0.7,0.1,0.1,0.05,0.05
+SOX5yA1l24A,SOX5yA1l24A,using segway,using segway,riding unicycle,skateboarding,roller skating,riding scooter,0.6,0.2,0.1,0.05,0.05
+abseiling_k400,,abseiling,abseiling,rock climbing,ice climbing,climbing a rope,bungee jumping,0.6,0.3,0.05,0.03,0.02
+mmaction2_demo,,arm wrestling,headbutting,arm wrestling,shaking hands,punching person (boxing),hugging,0.5,0.3,0.1,0.05,0.05
+"odd ""name"" <b>&'x",,"<script>alert(""x"")</script> & 'arm' wrestling","<script>alert(""x"")</script> & 'arm' wrestling",abseiling,rock climbing,ice climbing,bungee jumping,0.6,0.2,0.1,0.05,0.05
+only_in_c,,abseiling,abseiling,rock climbing,ice climbing,climbing a rope,bungee jumping,0.6,0.3,0.05,0.03,0.02
+CSV
+cat > "$root/results/c/results.summary.json" <<'JSON'
+{"parameters": {"model": "c.safetensors", "classes": 400, "frames": 64, "clips": 1, "crops": 1}, "precision": "fp32",
+ "gflop_per_clip": 110.0, "peak_rss_bytes": 524288000, "timing": {"clips_per_s_this_run": 1.5, "model_ms_per_clip": 600}}
+JSON
+
+if "$VB_CLI" report --results "$root/results/results.csv" --results "$hostile_csv" --results "$root/results/c/results.csv" \
+        --videos "$root/data/videos" \
         --label-map "$VB_SHARED/data/labelmaps/kinetics400_label_map.txt" --sample 10 --num-frames 16 \
         --title "vidbench report (browser test fixture)" -o "$root/site/index.html" >"$VB_TEST_TMP/report_browser.out" 2>&1; then
     echo "PASS: report written"
@@ -61,12 +94,15 @@ mkdir -p "$VB_BUILD/test-artifacts"
 shot="$VB_BUILD/test-artifacts/report.png"
 rm -f "$shot"
 check_report "report" --page "$root/site/index.html" --results "$root/results/results.csv" --media "$media" \
+    --compare "$hostile_csv" --compare "$root/results/c/results.csv" \
     --expect-clip "$odd_name" --screenshot "$shot"
 
 # The folder moves as a whole: relative links must still resolve.
 mv "$root" "$VB_TEST_TMP/report_moved"
+moved_hostile="$VB_TEST_TMP/report_moved/results/${hostile_csv##*/}"
 check_report "moved folder" --page "$VB_TEST_TMP/report_moved/site/index.html" \
-    --results "$VB_TEST_TMP/report_moved/results/results.csv" --media "$media"
+    --results "$VB_TEST_TMP/report_moved/results/results.csv" \
+    --compare "$moved_hostile" --compare "$VB_TEST_TMP/report_moved/results/c/results.csv" --media "$media"
 
 # Scenario 2: a dataset downloaded by `vidbench data download` from a local mirror (the
 # dataset issue's fixture: real annotations plus appended rows, one with a hostile label),

@@ -19,19 +19,24 @@ from collections import defaultdict
 ROOT = os.environ.get("VB_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("VB_BUILD") or os.path.join(ROOT, "build")
 
-RANK = {"common": 0, "net": 1, "video": 2, "model": 3, "dataset": 3, "eval": 4, "report": 4}
+RANK = {"common": 0, "net": 1, "video": 2, "model": 3, "dataset": 3, "eval": 4, "report": 4, "compare": 4}
 # Which module owns each public header.
 PUBLIC = {
-    "error.h": "common", "labels.h": "common", "version.h": "common", "threads.h": "common",
+    "error.h": "common", "labels.h": "common", "version.h": "common", "threads.h": "common", "parse.h": "common",
     "download.h": "net", "video.h": "video",
     "i3d.h": "model", "safetensors.h": "model", "tfckpt.h": "model", "tflite.h": "model",
     "movinet.h": "model", "models.h": "model", "classifier.h": "model",
-    "dataset.h": "dataset", "eval.h": "eval", "report.h": "report",
+    "dataset.h": "dataset", "eval.h": "eval", "report.h": "report", "compare.h": "compare",
+    "slurm.h": "eval",
 }
 # Same-rank modules that may use each other's public API, with the reason.
 ALLOWED_ACROSS = {
     ("report", "eval"): "the report reads evaluation outputs through eval.h",
     ("eval", "dataset"): "evaluation lists and loads clips of a dataset",  # rank 4 -> 3 anyway
+    # Known knot, to be cut by moving the results readers out of report/: compare reads runs with
+    # the report's results-CSV and summary readers, and the report renders a comparison.
+    ("compare", "report"): "compare reads runs with the report's results CSV and summary readers",
+    ("report", "compare"): "the report renders the Compare section",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
