@@ -70,13 +70,18 @@ int vb_clip_name_parse(const char *file_name, char youtube_id[12], int *time_sta
  * Partition lists: one URL per line (K600 class names contain spaces; kept verbatim). */
 typedef struct vb_pathlist {
     size_t count;
-    char **urls;              /* owned */
+    char **urls;              /* owned; each URL once (a repeated line is dropped) */
+    size_t duplicates;        /* repeated lines dropped by the parser */
 } vb_pathlist;
 
 int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name,
                       vb_pathlist *list, vb_error *err);
 int vb_pathlist_load(const char *path, vb_pathlist *list, vb_error *err);
 void vb_pathlist_free(vb_pathlist *list);
+
+/* 1 if url's path has a "." or ".." segment (also percent-encoded): joined to a mirror root
+ * (a file:// one above all) it would name something outside that root. */
+int vb_url_escapes_root(const char *url);
 
 /* Default mirror root and the canonical prefix the real lists carry. */
 #define VB_KINETICS_MIRROR "https://s3.amazonaws.com/kinetics/"

@@ -23,6 +23,10 @@ typedef struct vb_download_options {
     int low_speed_timeout_s;   /* abort a try that moves < 1 KiB/s this long; 0 = 60 */
     const char *expected_sha256;  /* lowercase hex; NULL = not checked */
     int64_t expected_size_bytes;  /* -1 or 0 = not checked */
+    int64_t max_size_bytes;       /* > 0: a body (with what a resume already holds) longer than
+                                     this is refused and its .part removed; 0 = no cap. The
+                                     transfer also stops at expected_size_bytes when that is set,
+                                     so a server that streams without end cannot fill the disk. */
     vb_progress_fn progress;
     void *progress_user;
 } vb_download_options;
@@ -31,7 +35,9 @@ void vb_download_options_init(vb_download_options *options);
 
 /* Downloads url to dest_path. Bytes go to dest_path + ".part", which a later call resumes
  * from; on success (and matching hash/size) it is renamed to dest_path. An HTTP 4xx is
- * final (VB_EHTTP, message with the status); network errors and 5xx are retried. */
+ * final (VB_EHTTP, message with the status); network errors and 5xx are retried. A body
+ * longer than the expected size or the cap (declared in Content-Length or sent) is VB_ELIMIT,
+ * final, and leaves no .part: those bytes are not a prefix of the file. */
 int vb_download_file(const char *url, const char *dest_path, const vb_download_options *options,
                      vb_error *err);
 
