@@ -587,6 +587,15 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
     pthread_mutex_unlock(&ds->lock);
     if (run.items_done < 0)
         run.items_done = 0;
+    if (list.duplicates) {
+        char message[160];
+        snprintf(message, sizeof message, "path list: %zu repeated URLs dropped (each partition is fetched once)",
+                 list.duplicates);
+        vb_dataset_progress info = {.event = VB_EVENT_INFO, .message = message};
+        pthread_mutex_lock(&run.mutex);
+        emit(&run, &info);
+        pthread_mutex_unlock(&run.mutex);
+    }
     if (run.largest_partition_bytes < 0)
         run.largest_partition_bytes = 0;
 
