@@ -294,8 +294,9 @@ static int process_partition(worker_ctx *ctx, vb_error *err)
     vb_unpack_result unpacked;
     rc = vb_unpack_archive(archive_path, run->raw_dir, collect_file, &files, &unpacked, err);
     if (rc) {
-        /* A truncated or corrupt archive is fetched anew next time. */
-        if (rc == VB_EFORMAT)
+        /* A truncated or corrupt archive is fetched anew next time; a compression bomb is not
+         * kept on disk either. */
+        if (rc == VB_EFORMAT || rc == VB_ELIMIT)
             unlink(archive_path);
         vb_error_prefix(err, "partition %s: ", url);
         collected_free(&files);
