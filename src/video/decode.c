@@ -13,7 +13,7 @@
 #include "video/decoder.h"
 #include "video/video_internal.h"
 
-enum { DEFAULT_SIZE = 224, DEFAULT_MAX_FRAMES = 100000, MAX_SIZE = 4096 };
+enum { DEFAULT_SIZE = 224, DEFAULT_MAX_FRAMES = 100000, MAX_SIZE = VB_VIDEO_MAX_SIZE };
 #define DEFAULT_MAX_SECONDS 300.0
 /* The output tensor is refused beyond this, before the allocation is tried. */
 #define MAX_OUTPUT_BYTES ((size_t)8 << 30)
@@ -181,9 +181,11 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
             vb_frame_transform_free(&transform);
             rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
             if (rc) {
-                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d (%s)", path, w, h, opt->size,
-                                  rc == VB_ELIMIT ? "the padded square would exceed 8192x8192 pixels"
-                                                  : "out of memory or invalid size");
+                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d with the %s resize (%s)", path, w,
+                                  h, opt->size, vb_resize_mode_name(opt->resize),
+                                  rc == VB_ELIMIT  ? transform.limit_reason
+                                  : rc == VB_ENOMEM ? "out of memory"
+                                                    : "invalid size or resize mode");
                 goto done;
             }
         }

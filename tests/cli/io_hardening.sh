@@ -97,3 +97,18 @@ if [ $rc -eq 1 ] && grep -q "page_files: exists and is a symbolic link" "$T/err"
 else
     fail "planted _files link (exit $rc): $(cat "$T/err"); written through it: $(ls -A "$T/elsewhere")"
 fi
+
+# --- the shortside size limit is named, not "out of memory or invalid size" ---
+if ffmpeg -loglevel error -y -f lavfi -i color=c=red:s=8192x16:d=0.2:r=10 -c:v libx264 -pix_fmt yuv420p \
+    "$T/thin.mkv" 2>"$T/err" && [ -s "$T/thin.mkv" ]; then
+    "$CLI" frames "$T/thin.mkv" -o "$T/thin.npy" --resize shortside >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "thin.mkv: cannot transform 8192x16 frames to 224 with the shortside resize" "$T/err" &&
+        grep -q "long side 131072 pixels, over the 65536 limit" "$T/err"; then
+        pass "an 8192x16 clip with --resize shortside: the limit and the numbers are named"
+    else
+        fail "shortside limit message (exit $rc): $(cat "$T/err")"
+    fi
+else
+    skip "shortside limit message: ffmpeg could not make the 8192x16 fixture: $(head -c 200 "$T/err")"
+fi
