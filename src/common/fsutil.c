@@ -271,3 +271,55 @@ int vb_path_exists(const char *path)
     struct stat st;
     return stat(path, &st) == 0;
 }
+
+int vb_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *err)
+{
+    *fd_out = -1;
+    for (int tries = 0; tries < 10; tries++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return vb_error_set(err, write_error_code(errno), "%s is not writable: cannot create %s: %s", what,
+                                path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int saved = errno;
+            char text[32] = "";
+            ssize_t got = pread(fd, text, sizeof text - 1, 0);
+            close(fd);
+            if (saved != EWOULDBLOCK)
+                return vb_error_set(err, VB_EIO, "%s: cannot lock %s: %s", what, path, strerror(saved));
+            long pid = got > 0 ? strtol(text, NULL, 10) : 0;
+            if (pid > 0)
+                return vb_error_set(err, VB_ESTATE, "%s in use by pid %ld (lock %s); wait for it to finish or "
+                                    "use another", what, pid, path);
+            return vb_error_set(err, VB_ESTATE, "%s in use by another process (lock %s)", what, path);
+        }
+        /* The holder we waited out may have removed the file after we opened it: a lock on a
+         * removed file excludes nobody, so take the one that is there now. */
+        struct stat held, now;
+        if (fstat(fd, &held) != 0 || stat(path, &now) != 0 || held.st_ino != now.st_ino ||
+            held.st_dev != now.st_dev) {
+            close(fd);
+            continue;
+        }
+        char text[32];
+        int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+            int saved = errno;
+            close(fd);
+            return vb_error_set(err, write_error_code(saved), "%s is not writable: %s: %s", what, path,
+                                strerror(saved));
+        }
+        *fd_out = fd;
+        return VB_OK;
+    }
+    return vb_error_set(err, VB_ESTATE, "%s: lock %s keeps changing hands", what, path);
+}
+
+void vb_lock_release(const char *path, int *fd)
+{
+    if (*fd < 0)
+        return;
+    unlink(path); /* while still holding it: nobody can take the old file after this */
+    close(*fd);
+    *fd = -1;
+}

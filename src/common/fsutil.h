@@ -25,6 +25,13 @@ int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, 
 int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err);
 /* Creates path and its parents (mode 0755); existing directories are fine. */
 int vb_mkdir_p(const char *path, vb_error *err);
+/* An exclusive lock between processes on the lock file path (created, holding our pid for
+ * the message of whoever finds it taken; released with the process if it dies). `what` names
+ * the locked thing in messages ("results dir X"): VB_ESTATE "X in use by pid N" when another
+ * process holds it, VB_EIO "X is not writable: ..." when the lock file cannot be created. */
+int vb_lock_acquire(const char *path, const char *what, int *fd, vb_error *err);
+/* Removes the lock file and releases the lock; accepts *fd == -1. */
+void vb_lock_release(const char *path, int *fd);
 /* Returns 1 if path exists (any type), 0 otherwise. */
 int vb_path_exists(const char *path);
 

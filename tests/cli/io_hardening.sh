@@ -112,3 +112,57 @@ if ffmpeg -loglevel error -y -f lavfi -i color=c=red:s=8192x16:d=0.2:r=10 -c:v l
 else
     skip "shortside limit message: ffmpeg could not make the 8192x16 fixture: $(head -c 200 "$T/err")"
 fi
+
+# --- evaluate: an unwritable results dir is named; two runs on one results dir are refused ---
+W=$S/models/movinet-a0-stream-int8-k600
+V=$S/data/videos
+cat >"$T/clips.csv" <<CSV
+$V/kinetics400/R6llTwEh07w.mp4,using segway,R6llTwEh07w
+$V/kinetics400/SOX5yA1l24A.mp4,using segway,SOX5yA1l24A
+$V/kinetics400/abseiling_k400.mp4,abseiling,
+$V/kinetics400/mmaction2_demo.mp4,arm wrestling,
+CSV
+EVAL=(evaluate --model_type movinet --weights "$W/movinet_a0_stream_int8.tflite" --labels "$W/kinetics600_label_map.txt"
+      --clips "$T/clips.csv" --threads 1 --batch_size 1 --num_videos all)
+RO=$T/ro_results
+mkdir -p "$RO"
+if mount -t tmpfs -o ro,size=64k tmpfs "$RO" 2>/dev/null; then
+    MOUNTS+=("$RO")
+    "$CLI" "${EVAL[@]}" --num_frames 8 --results_dir "$RO" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "results dir $RO is not writable" "$T/err" && grep -q "Read-only file system" "$T/err" \
+        && ! grep -q "unable to open database file" "$T/err"; then
+        pass "evaluate into a read-only results dir: names the dir and that it is not writable"
+    else
+        fail "read-only results dir (exit $rc): $(cat "$T/err")"
+    fi
+else
+    skip "read-only results dir: cannot mount a read-only tmpfs here (not root?)"
+fi
+
+R=$T/busy_results
+"$CLI" "${EVAL[@]}" --results_dir "$R" >"$T/first.out" 2>"$T/first.err" &
+first=$!
+for _ in $(seq 200); do [ -e "$R/movinet_k600_val400.sqlite.lock" ] && break; sleep 0.05; done
+if ! kill -0 $first 2>/dev/null || [ ! -e "$R/movinet_k600_val400.sqlite.lock" ]; then
+    fail "the first evaluate did not start or ended before the second could run: $(cat "$T/first.err")"
+else
+    "$CLI" "${EVAL[@]}" --results_dir "$R" >"$T/out" 2>"$T/err"
+    rc=$?
+    still_running=0; kill -0 $first 2>/dev/null && still_running=1
+    wait $first
+    first_rc=$?
+    if [ $rc -eq 1 ] && grep -q "results dir $R in use by pid $first" "$T/err" && ! grep -q "UNIQUE" "$T/err" \
+        && [ $still_running -eq 1 ] && [ $first_rc -eq 0 ] && [ ! -e "$R/movinet_k600_val400.sqlite.lock" ]; then
+        pass "a second evaluate on a busy results dir: 'in use by pid $first'; the first finishes, lock removed"
+    else
+        fail "busy results dir (second exit $rc, first exit $first_rc, first running $still_running): $(cat "$T/err")"
+    fi
+    "$CLI" "${EVAL[@]}" --results_dir "$R" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 0 ] && grep -q "4 from earlier runs" "$T/out" "$T/err"; then
+        pass "a later evaluate on the same dir takes the lock and resumes"
+    else
+        fail "evaluate after the lock was released (exit $rc): $(tail -3 "$T/err")"
+    fi
+fi
