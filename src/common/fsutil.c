@@ -88,7 +88,7 @@ static void sweep_stale_temporaries(const char *dir)
 }
 
 /* A full disk is its own code: callers stop a run on it instead of retrying. */
-static int write_error_code(int saved_errno)
+int vb_write_error_code(int saved_errno)
 {
     return saved_errno == ENOSPC || saved_errno == EDQUOT ? VB_ENOSPACE : VB_EIO;
 }
@@ -127,7 +127,7 @@ int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err)
         free(file->temp_path); /* not ours to unlink when open failed (EEXIST) */
         file->temp_path = NULL;
         vb_atomic_abort(file);
-        return vb_error_set(err, write_error_code(saved), "%s: cannot create: %s", path, strerror(saved));
+        return vb_error_set(err, vb_write_error_code(saved), "%s: cannot create: %s", path, strerror(saved));
     }
     return VB_OK;
 }
@@ -136,14 +136,14 @@ int vb_atomic_commit(vb_atomic_file *file, vb_error *err)
 {
     int rc = VB_OK;
     if (fflush(file->fp) != 0 || ferror(file->fp) || fsync(fileno(file->fp)) != 0) {
-        rc = vb_error_set(err, write_error_code(errno), "%s: write failed: %s", file->final_path,
+        rc = vb_error_set(err, vb_write_error_code(errno), "%s: write failed: %s", file->final_path,
                           strerror(errno));
         goto fail;
     }
     FILE *fp = file->fp;
     file->fp = NULL;
     if (fclose(fp) != 0) {
-        rc = vb_error_set(err, write_error_code(errno), "%s: close failed: %s", file->final_path,
+        rc = vb_error_set(err, vb_write_error_code(errno), "%s: close failed: %s", file->final_path,
                           strerror(errno));
         goto fail;
     }
@@ -179,7 +179,7 @@ int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, 
     if (rc)
         return rc;
     if (size_bytes && fwrite(data, 1, size_bytes, file.fp) != size_bytes) {
-        rc = vb_error_set(err, write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
+        rc = vb_error_set(err, vb_write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
         vb_atomic_abort(&file);
         return rc;
     }
@@ -278,7 +278,7 @@ int vb_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *e
     for (int tries = 0; tries < 10; tries++) {
         int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
-            return vb_error_set(err, write_error_code(errno), "%s is not writable: cannot create %s: %s", what,
+            return vb_error_set(err, vb_write_error_code(errno), "%s is not writable: cannot create %s: %s", what,
                                 path, strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int saved = errno;
@@ -306,7 +306,7 @@ int vb_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *e
         if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
             int saved = errno;
             close(fd);
-            return vb_error_set(err, write_error_code(saved), "%s is not writable: %s: %s", what, path,
+            return vb_error_set(err, vb_write_error_code(saved), "%s is not writable: %s: %s", what, path,
                                 strerror(saved));
         }
         *fd_out = fd;

@@ -13,7 +13,12 @@ typedef struct vb_atomic_file {
     char *temp_path;       /* final_path + ".tmp.<pid>.<n>" in the same directory */
 } vb_atomic_file;
 
-/* Opens a temporary file beside path for writing. */
+/* VB_ENOSPACE for a full disk or quota (ENOSPC, EDQUOT), else VB_EIO: the code for a failed
+ * write, so every writer reports a full disk the same way. */
+int vb_write_error_code(int saved_errno);
+
+/* Opens a temporary file beside path for writing; first removes the temporaries that dead
+ * writers left in that directory (once per directory and process). */
 int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err);
 /* Flushes, fsyncs, closes and renames into place. On failure the temporary is removed. */
 int vb_atomic_commit(vb_atomic_file *file, vb_error *err);

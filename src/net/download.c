@@ -3,6 +3,7 @@
  * and matched the expected size/sha256. Network errors and 5xx are retried with backoff. */
 #define _GNU_SOURCE
 #include "vidbench/download.h"
+#include "common/fsutil.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -311,8 +312,8 @@ int vb_download_file(const char *url, const char *dest_path, const vb_download_o
         }
         if ((result == CURLE_WRITE_ERROR && !t.error_body_cut) || close_failed) {
             int saved = t.write_errno ? t.write_errno : errno;
-            rc = vb_error_set(err, saved == ENOSPC || saved == EDQUOT ? VB_ENOSPACE : VB_EIO,
-                              "%s: cannot write %s: %s", url, part_path, strerror(saved));
+            rc = vb_error_set(err, vb_write_error_code(saved), "%s: cannot write %s: %s", url, part_path,
+                              strerror(saved));
             break;
         }
         if (result == CURLE_RANGE_ERROR) {

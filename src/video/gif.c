@@ -47,8 +47,8 @@ static int write_to_file(void *opaque, uint8_t *buf, int size)
 static int fail_av(gif_writer *w, vb_error *err, int code, const char *what, int av_code)
 {
     if (w->io_errno) /* a failed write explains every later muxer error */
-        return vb_error_set(err, w->io_errno == ENOSPC || w->io_errno == EDQUOT ? VB_ENOSPACE : VB_EIO,
-                            "%s: %s: %s", w->path, what, strerror(w->io_errno));
+        return vb_error_set(err, vb_write_error_code(w->io_errno), "%s: %s: %s", w->path, what,
+                            strerror(w->io_errno));
     char text[AV_ERROR_MAX_STRING_SIZE];
     av_strerror(av_code, text, sizeof text);
     return vb_error_set(err, code, "%s: %s: %s", w->path, what, text);

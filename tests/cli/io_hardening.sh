@@ -64,6 +64,13 @@ if mount -t tmpfs -o size=64k tmpfs "$FULL" 2>/dev/null; then
         fail "report onto a full disk (exit $rc): $(cat "$T/err" "$T/out"); left: $(ls -AR "$FULL")"
     fi
     rm -rf "${FULL:?}"/*
+    "$CLI" frames "$CLIP" -o "$FULL/x.npy" --num-frames 8 --size 112 >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "x.npy: write failed: No space left on device" "$T/err" && [ -z "$(ls -A "$FULL")" ]; then
+        pass "frames -o onto a full disk: exit 1, 'No space left on device', no file or temporary"
+    else
+        fail "frames onto a full disk (exit $rc): $(cat "$T/err"); left: $(ls -A "$FULL")"
+    fi
 else
     skip "gif/report onto a full disk: cannot mount a tmpfs here (not root?)"
 fi
