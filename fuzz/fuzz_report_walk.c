@@ -12,24 +12,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch_tree.h"
 #include "vidbench/report.h"
 
 enum { MAX_NODES = 40 };
 
 static char box[256], tree[300];
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
 
 static void reset_tree(void)
 {
-    nftw(tree, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove_tree(tree);
     if (mkdir(tree, 0755) != 0)
         abort();
 }
