@@ -79,10 +79,6 @@ int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name,
 int vb_pathlist_load(const char *path, vb_pathlist *list, vb_error *err);
 void vb_pathlist_free(vb_pathlist *list);
 
-/* 1 if url's path has a "." or ".." segment (also percent-encoded): joined to a mirror root
- * (a file:// one above all) it would name something outside that root. */
-int vb_url_escapes_root(const char *url);
-
 /* Default mirror root and the canonical prefix the real lists carry. */
 #define VB_KINETICS_MIRROR "https://s3.amazonaws.com/kinetics/"
 

@@ -45,6 +45,11 @@ int vb_download_file(const char *url, const char *dest_path, const vb_download_o
 int vb_download_to_memory(const char *url, size_t max_bytes, char **data, size_t *size_bytes,
                           const vb_download_options *options, vb_error *err);
 
+/* 1 if the path of url (or of a bare relative path) has a "." or ".." segment, also
+ * percent-encoded (%2e%2e, ..%2f): joined to a mirror root (a file:// one above all) it would
+ * name something outside that root. */
+int vb_url_escapes_root(const char *url);
+
 /* sha256 of a file as 64 lowercase hex characters plus NUL. */
 int vb_sha256_file(const char *path, char hex[65], vb_error *err);
 

@@ -162,50 +162,6 @@ void vb_pathlist_free(vb_pathlist *list)
     memset(list, 0, sizeof *list);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int vb_url_escapes_root(const char *url)
-{
-    if (!url)
-        return 0;
-    /* The path starts after "scheme://authority"; a URL without "://" is all path. */
-    const char *p = strstr(url, "://");
-    p = p ? strchr(p + 3, '/') : url;
-    if (!p)
-        return 0;
-    /* Decode first (a server or file:// decodes %2e%2e and %2f too), then look at segments. */
-    size_t segment_length = 0;
-    int segment_dots = 1; /* segment so far holds dots only */
-    for (;; p++) {
-        char c = *p;
-        int end = c == '\0' || c == '?' || c == '#'; /* raw only: a decoded %3F is a name byte */
-        if (c == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
-            c = (char)(hex_value(p[1]) * 16 + hex_value(p[2]));
-            p += 2;
-        }
-        if (end || c == '/' || c == '\\') {
-            if (segment_dots && (segment_length == 1 || segment_length == 2))
-                return 1;
-            if (end)
-                return 0;
-            segment_length = 0;
-            segment_dots = 1;
-            continue;
-        }
-        segment_length++;
-        segment_dots = segment_dots && c == '.';
-    }
-}
-
 static int needs_escape(unsigned char c)
 {
     return c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c) != NULL;

@@ -279,10 +279,11 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* (device, inode) of every directory and file already taken by one vb_report_add_videos
- * call: links to "." or to a parent would otherwise walk one directory again and again
- * (ten links to "." at depth 4 are 10^4 walks), and a file reached under two paths would be
- * two phantom clips. Open addressing; the table is at most half full. */
+/* (device, inode) of every directory already walked by one vb_report_add_videos call: links
+ * to "." or to a parent would otherwise walk one directory again and again (ten links to "."
+ * at depth 4 are 10^4 walks, each adding its files again as phantom clips). Files are not
+ * deduplicated: one video under two names is two clips, as the names say. Open addressing;
+ * the table is at most half full. */
 typedef struct walk_seen {
     struct walk_key { dev_t dev; ino_t ino; } *keys;
     unsigned char *used;
@@ -368,16 +369,15 @@ static int add_video_dir(vb_report *report, walk_seen *seen, const char *dir_pat
             break;
         }
         snprintf(child, length, "%s/%s", dir_path, names[i]);
-        struct stat st; /* of the link's target: links are followed, but each target once */
-        if (stat(child, &st) == 0 &&
-            (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && is_video_name(names[i])))) {
+        struct stat st; /* of the link's target: links are followed, directories once */
+        if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
             int fresh = walk_seen_add(seen, st.st_dev, st.st_ino);
             if (fresh < 0)
                 rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", dir_path);
-            else if (fresh && S_ISDIR(st.st_mode))
-                rc = add_video_dir(report, seen, child, report_dir, depth + 1, err);
             else if (fresh)
-                rc = add_video_file(report, child, report_dir, err);
+                rc = add_video_dir(report, seen, child, report_dir, depth + 1, err);
+        } else if (stat(child, &st) == 0 && S_ISREG(st.st_mode) && is_video_name(names[i])) {
+            rc = add_video_file(report, child, report_dir, err);
         }
         free(child);
     }
@@ -398,12 +398,15 @@ int vb_report_add_videos(vb_report *report, const char *const *paths, int num_pa
             rc = vb_error_set(err, VB_ENOTFOUND, "%s: no such file or directory", paths[i]);
             break;
         }
+        if (!S_ISDIR(st.st_mode)) {
+            rc = add_video_file(report, paths[i], report_dir, err);
+            continue;
+        }
         int fresh = walk_seen_add(&seen, st.st_dev, st.st_ino);
         if (fresh < 0)
             rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", paths[i]);
         else if (fresh)
-            rc = S_ISDIR(st.st_mode) ? add_video_dir(report, &seen, paths[i], report_dir, 0, err)
-                                     : add_video_file(report, paths[i], report_dir, err);
+            rc = add_video_dir(report, &seen, paths[i], report_dir, 0, err);
     }
     free(seen.keys);
     free(seen.used);

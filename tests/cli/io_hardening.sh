@@ -86,8 +86,9 @@ start=$(date +%s)
 timeout 60 "$CLI" report --videos "$L" --no-previews --no-probe -o "$T/loops.html" >"$T/out" 2>"$T/err"
 rc=$?
 took=$(( $(date +%s) - start ))
-if [ $rc -eq 0 ] && grep -q "(1 clips" "$T/out" && [ $took -le 10 ]; then
-    pass "report --videos with 20 links to . and ..: 1 clip in ${took}s"
+# two names of one video are two clips; every further one would be a phantom of the loops
+if [ $rc -eq 0 ] && grep -q "(2 clips" "$T/out" && [ $took -le 10 ]; then
+    pass "report --videos with 20 links to . and ..: the 2 clips in ${took}s"
 else
     fail "report --videos with link loops (exit $rc, ${took}s): $(cat "$T/out" "$T/err" | head -c 300)"
 fi

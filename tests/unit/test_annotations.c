@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vidbench/dataset.h"
+#include "vidbench/download.h"
 
 static vb_annotations load_ok(const char *rel)
 {
