@@ -111,12 +111,12 @@ int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err)
         sweep_stale_temporaries(dir);
     free(dir);
     /* O_EXCL|O_NOFOLLOW: a file or link planted under the temporary's name is never written
-     * through. The lock marks the temporary as alive for other processes' sweeps. */
-    int fd = open(file->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        fd = -1;
-    }
+     * through (mode 0666 & umask, as fopen). The lock marks the temporary as alive for other
+     * processes' sweeps; where the file system has no locks (ENOLCK) the sweeps cannot take
+     * it either, so it is kept: best effort, never a reason to fail the write. */
+    int fd = open(file->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        (void)flock(fd, LOCK_EX | LOCK_NB);
     file->fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!file->fp) {
         int saved = errno;
