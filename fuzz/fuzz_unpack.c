@@ -12,18 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch_tree.h"
 #include "vidbench/dataset.h"
 
 static char box[256], archive_path[300], out_dir[300], target[300];
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
 
 static int count_links(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -62,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(out_dir, sizeof out_dir, "%s/out", box);
         snprintf(target, sizeof target, "%s/out/target", box);
     }
-    nftw(box, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove_tree(box);
     mkdir(box, 0755);
     FILE *fp = fopen(archive_path, "wb");
     if (!fp)

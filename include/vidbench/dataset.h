@@ -70,7 +70,8 @@ int vb_clip_name_parse(const char *file_name, char youtube_id[12], int *time_sta
  * Partition lists: one URL per line (K600 class names contain spaces; kept verbatim). */
 typedef struct vb_pathlist {
     size_t count;
-    char **urls;              /* owned */
+    char **urls;              /* owned; each URL once (a repeated line is dropped) */
+    size_t duplicates;        /* repeated lines dropped by the parser */
 } vb_pathlist;
 
 int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name,
@@ -94,7 +95,9 @@ char *vb_mirror_url(const char *url, const char *mirror_root);
  * ever written outside target_dir. */
 typedef struct vb_unpack_result {
     int files_written;
-    int entries_refused;      /* unsafe entries (absolute, "..", link escaping the target) */
+    int entries_refused;      /* unsafe entries (absolute, "..", link escaping the target,
+                                 sparse, name too long) */
+    int64_t bytes_written;    /* total of the files' bytes */
     int entries_skipped;      /* harmless entries not written (links inside, fifo, ...) */
     char first_refused[512];  /* name of the first refused entry, for the report */
 } vb_unpack_result;
@@ -103,11 +106,30 @@ typedef struct vb_unpack_result {
  * stop (VB_ESTATE). */
 typedef int (*vb_unpack_file_fn)(void *user, const char *relative_path);
 
-/* Returns VB_EFORMAT when the archive is truncated or corrupt (files completed before the
- * damage stay, nothing half-written). */
+/* Bounds on what one archive may unpack to, against compression bombs. The total of the
+ * entries' bytes may pass neither max_total_bytes nor max(max_ratio x the archive's size,
+ * ratio_floor_bytes). Defaults (vb_unpack_limits_init): 64 GiB, ratio 50, floor 16 MiB (video
+ * tarballs unpack to about 1x; text-heavy small archives may compress far better). */
+typedef struct vb_unpack_limits {
+    int64_t max_total_bytes;
+    double max_ratio;
+    int64_t ratio_floor_bytes;
+} vb_unpack_limits;
+
+void vb_unpack_limits_init(vb_unpack_limits *limits);
+
+/* Returns VB_EFORMAT when the archive is truncated or corrupt, VB_ELIMIT when it unpacks to
+ * more than the default limits (files completed before stay, nothing half-written). Only
+ * libarchive's built-in decompressors are enabled (never an external program such as
+ * lrzip -d or lzop -d); sparse entries and entries whose names do not fit the file system
+ * (a component over 241 bytes, a path over 1023) are refused like unsafe ones. */
 int vb_unpack_archive(const char *archive_path, const char *target_dir,
                       vb_unpack_file_fn on_file, void *user, vb_unpack_result *result,
                       vb_error *err);
+/* The same with explicit limits (NULL = defaults). */
+int vb_unpack_archive_limited(const char *archive_path, const char *target_dir,
+                              const vb_unpack_limits *limits, vb_unpack_file_fn on_file, void *user,
+                              vb_unpack_result *result, vb_error *err);
 
 /* ---------------------------------------------------------------------------------------
  * The dataset under DATA_DIR:

@@ -183,7 +183,8 @@ int vb_report_parse_summary(vb_report *report, const char *data, size_t size,
 int vb_report_set_label_map(vb_report *report, const char *path, vb_error *err);
 
 /* Adds local video files (clip name = file stem; ground truth from a matching CSV row).
- * A directory is scanned for video files (depth <= 4). report_dir is the folder of the
+ * A directory is scanned for video files (depth <= 4; links are followed, but each directory
+ * is walked once, by device and inode). report_dir is the folder of the
  * page: each clip's href is made relative to it. */
 int vb_report_add_videos(vb_report *report, const char *const *paths, int num_paths,
                          const char *report_dir, vb_error *err);

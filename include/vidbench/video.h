@@ -23,8 +23,12 @@ typedef enum vb_resize_mode {
 int vb_resize_mode_parse(const char *name, vb_resize_mode *mode);
 const char *vb_resize_mode_name(vb_resize_mode mode);
 
+/* The largest output S the decoder produces (a model asking for more is refused when it is
+ * opened, not clip by clip). */
+#define VB_VIDEO_MAX_SIZE 4096
+
 typedef struct vb_video_options {
-    int size;                 /* output S; 0 means 224 */
+    int size;                 /* output S (1..VB_VIDEO_MAX_SIZE); 0 means 224 */
     vb_resize_mode resize;
     int num_frames;           /* resample to N with the seed's rule; 0 keeps all frames */
     int min_frames;           /* fail with VB_ETOOSHORT below this many decoded frames; 0 off */

@@ -13,7 +13,12 @@ typedef struct vb_atomic_file {
     char *temp_path;       /* final_path + ".tmp.<pid>.<n>" in the same directory */
 } vb_atomic_file;
 
-/* Opens a temporary file beside path for writing. */
+/* VB_ENOSPACE for a full disk or quota (ENOSPC, EDQUOT), else VB_EIO: the code for a failed
+ * write, so every writer reports a full disk the same way. */
+int vb_write_error_code(int saved_errno);
+
+/* Opens a temporary file beside path for writing; first removes the temporaries that dead
+ * writers left in that directory (once per directory and process). */
 int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err);
 /* Flushes, fsyncs, closes and renames into place. On failure the temporary is removed. */
 int vb_atomic_commit(vb_atomic_file *file, vb_error *err);
@@ -25,6 +30,13 @@ int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, 
 int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err);
 /* Creates path and its parents (mode 0755); existing directories are fine. */
 int vb_mkdir_p(const char *path, vb_error *err);
+/* An exclusive lock between processes on the lock file path (created, holding our pid for
+ * the message of whoever finds it taken; released with the process if it dies). `what` names
+ * the locked thing in messages ("results dir X"): VB_ESTATE "X in use by pid N" when another
+ * process holds it, VB_EIO "X is not writable: ..." when the lock file cannot be created. */
+int vb_lock_acquire(const char *path, const char *what, int *fd, vb_error *err);
+/* Removes the lock file and releases the lock; accepts *fd == -1. */
+void vb_lock_release(const char *path, int *fd);
 /* Returns 1 if path exists (any type), 0 otherwise. */
 int vb_path_exists(const char *path);
 /* 1 when text ends with suffix (file types by name: ".tflite", tensor names). */

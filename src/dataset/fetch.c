@@ -17,6 +17,11 @@
 #include <unistd.h>
 
 #define MAX_JOBS 64
+/* The largest partition we accept: the real ones are 1-3 GB; a mirror that streams more is
+ * broken or hostile, and stops here (or at the free-space floor, whichever comes first). */
+#define MAX_PARTITION_BYTES ((int64_t)64 << 30)
+/* Path lists are a few KB, annotation files up to ~100 MB (K700 train). */
+#define MAX_META_FILE_BYTES ((int64_t)1 << 30)
 
 void vb_download_request_init(vb_download_request *request)
 {
@@ -245,6 +250,9 @@ static int process_partition(worker_ctx *ctx, vb_error *err)
     partition_file_name(url, index, name, sizeof name);
     snprintf(archive_path, sizeof archive_path, "%s/%s", run->download_dir, name);
 
+    if (vb_url_escapes_root(url))
+        return vb_error_set(err, VB_EUNSAFE, "%s: a '.' or '..' path segment would leave the mirror's root; "
+                            "refused", url);
     char *fetch_url = vb_mirror_url(url, req->mirror);
     if (!fetch_url)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", url);
@@ -256,6 +264,17 @@ static int process_partition(worker_ctx *ctx, vb_error *err)
         options.initial_backoff_ms = req->initial_backoff_ms;
     options.progress = on_bytes;
     options.progress_user = ctx;
+    /* A body may use the free space above the floor (shared by the parallel downloads), never
+     * more: a mirror that streams without end stops there, and its .part is removed. */
+    options.max_size_bytes = MAX_PARTITION_BYTES;
+    int64_t have = free_bytes(run->download_dir);
+    if (have >= 0) {
+        int64_t floor_bytes = req->min_free_bytes > 0 ? req->min_free_bytes : ((int64_t)1 << 30);
+        int jobs = req->jobs > 0 ? req->jobs : 1;
+        int64_t share = (have > floor_bytes ? have - floor_bytes : 0) / jobs;
+        if (share < options.max_size_bytes)
+            options.max_size_bytes = share > 0 ? share : 1;
+    }
     int rc = 0;
     /* A complete archive from a run killed while unpacking is unpacked again, not fetched. */
     if (!vb_path_exists(archive_path))
@@ -275,8 +294,9 @@ static int process_partition(worker_ctx *ctx, vb_error *err)
     vb_unpack_result unpacked;
     rc = vb_unpack_archive(archive_path, run->raw_dir, collect_file, &files, &unpacked, err);
     if (rc) {
-        /* A truncated or corrupt archive is fetched anew next time. */
-        if (rc == VB_EFORMAT)
+        /* A truncated or corrupt archive is fetched anew next time; a compression bomb is not
+         * kept on disk either. */
+        if (rc == VB_EFORMAT || rc == VB_ELIMIT)
             unlink(archive_path);
         vb_error_prefix(err, "partition %s: ", url);
         collected_free(&files);
@@ -425,6 +445,7 @@ static int fetch_meta_file(const vb_download_request *req, const char *canonical
         options.max_attempts = req->max_attempts;
     if (req->initial_backoff_ms > 0)
         options.initial_backoff_ms = req->initial_backoff_ms;
+    options.max_size_bytes = MAX_META_FILE_BYTES;
     int rc = vb_download_file(url, path, &options, err);
     free(url);
     return rc;
@@ -567,6 +588,15 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
     pthread_mutex_unlock(&ds->lock);
     if (run.items_done < 0)
         run.items_done = 0;
+    if (list.duplicates) {
+        char message[160];
+        snprintf(message, sizeof message, "path list: %zu repeated URLs dropped (each partition is fetched once)",
+                 list.duplicates);
+        vb_dataset_progress info = {.event = VB_EVENT_INFO, .message = message};
+        pthread_mutex_lock(&run.mutex);
+        emit(&run, &info);
+        pthread_mutex_unlock(&run.mutex);
+    }
     if (run.largest_partition_bytes < 0)
         run.largest_partition_bytes = 0;
 

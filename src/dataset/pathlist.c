@@ -3,6 +3,7 @@
 #include "vidbench/dataset.h"
 #include "common/fsutil.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +11,54 @@
 #define MAX_URL_BYTES 4096
 #define MAX_URLS 1000000u
 
+/* The URLs already in a list, for dropping repeats (a list naming one partition 500 times
+ * fetched it 500 times). Open addressing over indices into list->urls, at most half full. */
+typedef struct url_set {
+    size_t *slots; /* index + 1, 0 = empty */
+    size_t capacity;
+} url_set;
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* 1 if url[0..n) is already in list, else records index `count` for it; -1 on no memory. */
+static int url_set_seen(url_set *set, const vb_pathlist *list, const char *url, size_t n)
+{
+    if ((list->count + 1) * 2 > set->capacity) {
+        size_t capacity = set->capacity ? set->capacity * 2 : 128;
+        size_t *slots = calloc(capacity, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < list->count; i++) {
+            size_t h = (size_t)hash_bytes(list->urls[i], strlen(list->urls[i])) & (capacity - 1);
+            while (slots[h])
+                h = (h + 1) & (capacity - 1);
+            slots[h] = i + 1;
+        }
+        free(set->slots);
+        set->slots = slots;
+        set->capacity = capacity;
+    }
+    size_t h = (size_t)hash_bytes(url, n) & (set->capacity - 1);
+    for (; set->slots[h]; h = (h + 1) & (set->capacity - 1)) {
+        const char *other = list->urls[set->slots[h] - 1];
+        if (strlen(other) == n && !memcmp(other, url, n))
+            return 1;
+    }
+    set->slots[h] = list->count + 1; /* the caller appends the URL at index count */
+    return 0;
+}
+
 int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name, vb_pathlist *list,
                       vb_error *err)
 {
     memset(list, 0, sizeof *list);
+    url_set seen = {0};
     if (!name)
         name = "path list";
     if (!text && size_bytes)
@@ -53,6 +98,15 @@ int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name, vb_
             rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: not an http(s) URL", name, line_number);
             break;
         }
+        int repeated = url_set_seen(&seen, list, start, n);
+        if (repeated < 0) {
+            rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
+            break;
+        }
+        if (repeated) {
+            list->duplicates++;
+            continue;
+        }
         if (list->count >= MAX_URLS) {
             rc = vb_error_set(err, VB_ELIMIT, "%s: more than %u URLs", name, MAX_URLS);
             break;
@@ -76,6 +130,7 @@ int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name, vb_
         url[n] = '\0';
         list->urls[list->count++] = url;
     }
+    free(seen.slots);
     if (rc)
         vb_pathlist_free(list);
     return rc;

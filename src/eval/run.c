@@ -5,6 +5,7 @@
  * averaged as probabilities per video. */
 #include "vidbench/eval.h"
 #include "eval/store.h"
+#include "common/fsutil.h"
 #include "eval/views.h"
 
 #include <pthread.h>
@@ -446,9 +447,23 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
     size_t *pending = NULL, *mine = NULL;
     long *ordinals = NULL;
     const char **ids = NULL;
-    int rc = vb_store_open(p->store_path, p->overwrite, &store, err);
+    /* One run per store: two would insert the same clips (SQLite's raw "UNIQUE constraint
+     * failed"), and an unwritable dir should be named as such, not as "unable to open
+     * database file". The lock file sits beside the store, so shards in one dir run freely. */
+    char lock_path[4200], what[4200];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", p->store_path);
+    const char *slash = strrchr(p->store_path, '/');
+    snprintf(what, sizeof what, "results dir %.*s", slash ? (int)(slash - p->store_path) : 1,
+             slash ? p->store_path : ".");
+    int lock_fd = -1;
+    int rc = vb_lock_acquire(lock_path, what, &lock_fd, err);
     if (rc)
         return rc;
+    rc = vb_store_open(p->store_path, p->overwrite, &store, err);
+    if (rc) {
+        vb_lock_release(lock_path, &lock_fd);
+        return rc;
+    }
     vb_store_identity id = {
         .fingerprint = p->fingerprint ? p->fingerprint : "",
         .num_classes = model->num_classes,
@@ -524,6 +539,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         rc = out_rc;
 done:
     vb_store_close(&store);
+    vb_lock_release(lock_path, &lock_fd);
     free(mine);
     free(ordinals);
     free(ids);

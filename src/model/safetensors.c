@@ -324,7 +324,7 @@ int vb_safetensors_write(const char *path, const vb_tensor_view *tensors, int n_
         ok = tensors[i].size_bytes == 0 ||
              fwrite(tensors[i].data, 1, tensors[i].size_bytes, file.fp) == tensors[i].size_bytes;
     if (!ok) {
-        rc = vb_error_set(err, VB_EIO, "%s: write failed: %s", path, strerror(errno));
+        rc = vb_error_set(err, vb_write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
         vb_atomic_abort(&file);
         goto done;
     }

@@ -3,6 +3,7 @@
  * and matched the expected size/sha256. Network errors and 5xx are retried with backoff. */
 #define _GNU_SOURCE
 #include "vidbench/download.h"
+#include "common/fsutil.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+enum { ERROR_BODY_MAX_BYTES = 1 << 20 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
@@ -31,6 +34,17 @@ void vb_download_options_init(vb_download_options *options)
     options->connect_timeout_s = 20;
     options->low_speed_timeout_s = 60;
     options->expected_size_bytes = -1;
+    options->max_size_bytes = 0;
+}
+
+/* The most bytes the finished file may have: the expected size or the cap, whichever is
+ * smaller; 0 when neither is set. */
+static int64_t size_limit(const vb_download_options *o)
+{
+    int64_t limit = o->expected_size_bytes > 0 ? o->expected_size_bytes : 0;
+    if (o->max_size_bytes > 0 && (limit == 0 || o->max_size_bytes < limit))
+        limit = o->max_size_bytes;
+    return limit;
 }
 
 static void sleep_ms(int ms)
@@ -48,7 +62,12 @@ typedef struct transfer {
     size_t memory_used, memory_limit;
     int64_t resume_from;      /* bytes already in the .part file when the try began */
     int64_t written;          /* bytes written in this try */
+    int64_t size_limit;       /* > 0: resume_from + written may not pass it (file sink) */
+    int64_t declared_bytes;   /* resume_from + Content-Length when it exceeded size_limit */
     int over_limit;
+    int write_errno;          /* errno of a failed fwrite */
+    int64_t error_body_bytes; /* body of a >= 400 answer, read and dropped */
+    int error_body_cut;
     const vb_download_options *options;
 } transfer;
 
@@ -64,11 +83,37 @@ static size_t on_body(char *data, size_t size, size_t count, void *user)
     transfer *t = user;
     size_t n = size * count;
     long code = response_code(t->curl);
-    if (code >= 400)
-        return n;   /* error pages are not file content; the status decides what happens */
-    if (t->fp) {
-        if (fwrite(data, 1, n, t->fp) != n)
+    if (code >= 400) {
+        /* Error pages are not file content; the status decides what happens. One that never
+         * ends is cut off rather than read forever. */
+        t->error_body_bytes += (int64_t)n;
+        if (t->error_body_bytes > ERROR_BODY_MAX_BYTES) {
+            t->error_body_cut = 1;
             return 0;
+        }
+        return n;
+    }
+    if (t->fp) {
+        if (t->size_limit > 0) {
+            /* Refuse a declared length over the limit before writing a byte, and stop a body
+             * without (or beyond) a length at the limit: never more than it reaches the disk. */
+            curl_off_t declared = -1;
+            if (t->written == 0 &&
+                curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared) == CURLE_OK &&
+                declared > 0 && t->resume_from + (int64_t)declared > t->size_limit) {
+                t->declared_bytes = t->resume_from + (int64_t)declared;
+                t->over_limit = 1;
+                return 0;
+            }
+            if ((int64_t)n > t->size_limit - t->resume_from - t->written) {
+                t->over_limit = 1;
+                return 0;
+            }
+        }
+        if (fwrite(data, 1, n, t->fp) != n) {
+            t->write_errno = errno;
+            return 0;
+        }
     } else {
         if (t->memory_used + n > t->memory_limit) {
             t->over_limit = 1;
@@ -223,9 +268,9 @@ int vb_download_file(const char *url, const char *dest_path, const vb_download_o
             sleep_ms(backoff_ms);
             backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
         }
-        transfer t = {.options = options};
+        transfer t = {.options = options, .size_limit = size_limit(options)};
         t.resume_from = file_size_or_zero(part_path);
-        if (options->expected_size_bytes > 0 && t.resume_from > options->expected_size_bytes) {
+        if (t.size_limit > 0 && t.resume_from > t.size_limit) {
             unlink(part_path);   /* longer than the file can be: not a prefix of it */
             t.resume_from = 0;
         }
@@ -248,12 +293,27 @@ int vb_download_file(const char *url, const char *dest_path, const vb_download_o
         long code = response_code(t.curl);
         int close_failed = fclose(t.fp) != 0;
         curl_easy_cleanup(t.curl);
+        if (t.over_limit) {
+            /* Not retried: a server that sent too much once will again, and the bytes on
+             * disk are not a prefix of the file we expect. */
+            unlink(part_path);
+            if (t.declared_bytes > 0)
+                rc = vb_error_set(err, VB_ELIMIT, "%s: the server announces %lld bytes, more than the %lld bytes "
+                                  "expected; nothing kept", url, (long long)t.declared_bytes,
+                                  (long long)t.size_limit);
+            else
+                rc = vb_error_set(err, VB_ELIMIT, "%s: the server sent more than the %lld bytes expected; "
+                                  "stopped there, partial file removed", url, (long long)t.size_limit);
+            break;
+        }
         if (result == CURLE_ABORTED_BY_CALLBACK) {
             rc = vb_error_set(err, VB_ECANCELED, "%s: download canceled (partial file kept for resume)", url);
             break;
         }
-        if (result == CURLE_WRITE_ERROR || close_failed) {
-            rc = vb_error_set(err, VB_EIO, "%s: cannot write %s: %s", url, part_path, strerror(errno));
+        if ((result == CURLE_WRITE_ERROR && !t.error_body_cut) || close_failed) {
+            int saved = t.write_errno ? t.write_errno : errno;
+            rc = vb_error_set(err, vb_write_error_code(saved), "%s: cannot write %s: %s", url, part_path,
+                              strerror(saved));
             break;
         }
         if (result == CURLE_RANGE_ERROR) {
@@ -369,4 +429,48 @@ int vb_download_to_memory(const char *url, size_t max_bytes, char **data, size_t
     }
     free(buffer);
     return rc;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int vb_url_escapes_root(const char *url)
+{
+    if (!url)
+        return 0;
+    /* The path starts after "scheme://authority"; a URL without "://" is all path. */
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : url;
+    if (!p)
+        return 0;
+    /* Decode first (a server or file:// decodes %2e%2e and %2f too), then look at segments. */
+    size_t segment_length = 0;
+    int segment_dots = 1; /* segment so far holds dots only */
+    for (;; p++) {
+        char c = *p;
+        int end = c == '\0' || c == '?' || c == '#'; /* raw only: a decoded %3F is a name byte */
+        if (c == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+            c = (char)(hex_value(p[1]) * 16 + hex_value(p[2]));
+            p += 2;
+        }
+        if (end || c == '/' || c == '\\') {
+            if (segment_dots && (segment_length == 1 || segment_length == 2))
+                return 1;
+            if (end)
+                return 0;
+            segment_length = 0;
+            segment_dots = 1;
+            continue;
+        }
+        segment_length++;
+        segment_dots = segment_dots && c == '.';
+    }
 }

@@ -1,13 +1,14 @@
 /* Media adapters of the report: probes local clips (vb_video_probe) for the property
  * histograms, writes GIF previews of the frames the model sees (vb_video_decode_clip with
  * the model's crop and temporal sampling, at preview resolution), and the resampling figure.
- * A clip that cannot be probed or decoded gets a note on the page, never an error. */
+ * A clip that cannot be probed or decoded gets a note on the page; a failed write is an error. */
 #include "vidbench/report.h"
 #include "report/report_internal.h"
 #include "common/fsutil.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_PREVIEW_FRAMES 64
 #define RESAMPLING_SOURCE_FRAMES 8
@@ -45,8 +46,15 @@ static int write_gif(vb_report *report, const vb_clip *clip, double fps, const c
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", files_dir);
     vb_error gif_err = {0};
     if (vb_clip_write_gif(clip, fps, path, &gif_err)) {
-        *note_out = vb_report_strdup(report, gif_err.message);
         free(path);
+        /* A clip the encoder cannot take is a note on the page; a write that failed (full
+         * disk, I/O error) would fail every later file too, so the report fails with it. */
+        if (gif_err.code == VB_ENOSPACE || gif_err.code == VB_EIO || gif_err.code == VB_ENOMEM) {
+            if (err)
+                *err = gif_err;
+            return gif_err.code;
+        }
+        *note_out = vb_report_strdup(report, gif_err.message);
         return 0;
     }
     char *href = NULL;
@@ -127,6 +135,11 @@ int vb_report_build_media(vb_report *report, const char *report_dir, const char 
     int wants_files = options->previews || options->resampling;
     if (!wants_files || report->num_sample == 0)
         return 0;
+    /* A planted <name>_files link would send our previews (and their renames) anywhere. */
+    struct stat st;
+    if (lstat(files_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return vb_error_set(err, VB_EUNSAFE, "%s: exists and is %s, not a directory; remove it or choose "
+                            "another output name", files_dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
     int rc = vb_mkdir_p(files_dir, err);
     if (rc)
         return rc;

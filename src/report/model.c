@@ -7,6 +7,7 @@
 #include "report/report_internal.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -282,8 +283,56 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_video_dir(vb_report *report, const char *dir_path, const char *report_dir, int depth,
-                         vb_error *err)
+/* (device, inode) of every directory already walked by one vb_report_add_videos call: links
+ * to "." or to a parent would otherwise walk one directory again and again (ten links to "."
+ * at depth 4 are 10^4 walks, each adding its files again as phantom clips). Files are not
+ * deduplicated: one video under two names is two clips, as the names say. Open addressing;
+ * the table is at most half full. */
+typedef struct walk_seen {
+    struct walk_key { dev_t dev; ino_t ino; } *keys;
+    unsigned char *used;
+    size_t count, capacity;
+} walk_seen;
+
+static size_t walk_hash(dev_t dev, ino_t ino, size_t capacity)
+{
+    uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)dev * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ (h >> 29)) & (capacity - 1);
+}
+
+/* 1 if (dev, ino) was new and is now recorded, 0 if seen before, negative on no memory. */
+static int walk_seen_add(walk_seen *seen, dev_t dev, ino_t ino)
+{
+    if ((seen->count + 1) * 2 > seen->capacity) {
+        size_t capacity = seen->capacity ? seen->capacity * 2 : 64;
+        walk_seen grown = {calloc(capacity, sizeof *grown.keys), calloc(capacity, 1), 0, capacity};
+        if (!grown.keys || !grown.used) {
+            free(grown.keys);
+            free(grown.used);
+            return VB_ENOMEM;
+        }
+        for (size_t i = 0; i < seen->capacity; i++)
+            if (seen->used[i])
+                walk_seen_add(&grown, seen->keys[i].dev, seen->keys[i].ino);
+        free(seen->keys);
+        free(seen->used);
+        *seen = grown;
+    }
+    for (size_t i = walk_hash(dev, ino, seen->capacity);; i = (i + 1) & (seen->capacity - 1)) {
+        if (!seen->used[i]) {
+            seen->used[i] = 1;
+            seen->keys[i].dev = dev;
+            seen->keys[i].ino = ino;
+            seen->count++;
+            return 1;
+        }
+        if (seen->keys[i].dev == dev && seen->keys[i].ino == ino)
+            return 0;
+    }
+}
+
+static int add_video_dir(vb_report *report, walk_seen *seen, const char *dir_path, const char *report_dir,
+                         int depth, vb_error *err)
 {
     if (depth > MAX_VIDEO_DIR_DEPTH)
         return 0;
@@ -324,12 +373,15 @@ static int add_video_dir(vb_report *report, const char *dir_path, const char *re
             break;
         }
         snprintf(child, length, "%s/%s", dir_path, names[i]);
-        struct stat st;
-        if (stat(child, &st) == 0) {
-            if (S_ISDIR(st.st_mode))
-                rc = add_video_dir(report, child, report_dir, depth + 1, err);
-            else if (S_ISREG(st.st_mode) && is_video_name(names[i]))
-                rc = add_video_file(report, child, report_dir, err);
+        struct stat st; /* of the link's target: links are followed, directories once */
+        if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+            int fresh = walk_seen_add(seen, st.st_dev, st.st_ino);
+            if (fresh < 0)
+                rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", dir_path);
+            else if (fresh)
+                rc = add_video_dir(report, seen, child, report_dir, depth + 1, err);
+        } else if (stat(child, &st) == 0 && S_ISREG(st.st_mode) && is_video_name(names[i])) {
+            rc = add_video_file(report, child, report_dir, err);
         }
         free(child);
     }
@@ -342,16 +394,27 @@ static int add_video_dir(vb_report *report, const char *dir_path, const char *re
 int vb_report_add_videos(vb_report *report, const char *const *paths, int num_paths,
                          const char *report_dir, vb_error *err)
 {
-    for (int i = 0; i < num_paths; i++) {
+    walk_seen seen = {0};
+    int rc = 0;
+    for (int i = 0; i < num_paths && !rc; i++) {
         struct stat st;
-        if (stat(paths[i], &st) != 0)
-            return vb_error_set(err, VB_ENOTFOUND, "%s: no such file or directory", paths[i]);
-        int rc = S_ISDIR(st.st_mode) ? add_video_dir(report, paths[i], report_dir, 0, err)
-                                     : add_video_file(report, paths[i], report_dir, err);
-        if (rc)
-            return rc;
+        if (stat(paths[i], &st) != 0) {
+            rc = vb_error_set(err, VB_ENOTFOUND, "%s: no such file or directory", paths[i]);
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            rc = add_video_file(report, paths[i], report_dir, err);
+            continue;
+        }
+        int fresh = walk_seen_add(&seen, st.st_dev, st.st_ino);
+        if (fresh < 0)
+            rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", paths[i]);
+        else if (fresh)
+            rc = add_video_dir(report, &seen, paths[i], report_dir, 0, err);
     }
-    return 0;
+    free(seen.keys);
+    free(seen.used);
+    return rc;
 }
 
 /* ---- derived parts ---- */

@@ -7,6 +7,7 @@
 #include "report/report_internal.h"
 #include "common/fsutil.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,8 +559,9 @@ int vb_report_write_html(const vb_report *report, const char *path, vb_error *er
     html_raw(out, "</main>\n<footer>written by vidbench %s &middot; no script, no network: links are relative to "
                   "this page's folder</footer>\n</body>\n</html>\n", VB_VERSION_STRING);
     if (ferror(out)) {
+        int saved = errno; /* of the last failed write, as near as stdio lets us know */
         vb_atomic_abort(&file);
-        return vb_error_set(err, VB_EIO, "%s: write failed", path);
+        return vb_error_set(err, vb_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
     }
     return vb_atomic_commit(&file, err);
 }

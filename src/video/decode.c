@@ -2,7 +2,8 @@
  * shortside/stretch -> OpenCV-exact resize -> RGB, frame by frame, keeping only the S x S
  * frames the resampling selects. When the header's frame count is right (the usual case),
  * frames the selection drops are decoded but never converted; when it is wrong or missing,
- * a second pass with the exact count keeps the result identical to converting everything. */
+ * a second pass with the exact count keeps the result identical to converting everything.
+ * A damaged stream is decoded again with one thread: frame threads conceal damage by timing. */
 #include "vidbench/video.h"
 
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "video/decoder.h"
 #include "video/video_internal.h"
 
-enum { DEFAULT_SIZE = 224, DEFAULT_MAX_FRAMES = 100000, MAX_SIZE = 4096 };
+enum { DEFAULT_SIZE = 224, DEFAULT_MAX_FRAMES = 100000, MAX_SIZE = VB_VIDEO_MAX_SIZE };
 #define DEFAULT_MAX_SECONDS 300.0
 /* The output tensor is refused beyond this, before the allocation is tried. */
 #define MAX_OUTPUT_BYTES ((size_t)8 << 30)
@@ -39,6 +40,7 @@ typedef struct pass_result {
     int decoded, lost, read_error;
     int skipped;            /* of `decoded`, frames left undecoded (the selection drops them) */
     int skip_failed;        /* skipping's assumptions did not hold: redo without it */
+    int damaged;            /* a frame was lost or flagged corrupt (concealed) */
     double fps;
 } pass_result;
 
@@ -181,9 +183,11 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
             vb_frame_transform_free(&transform);
             rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
             if (rc) {
-                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d (%s)", path, w, h, opt->size,
-                                  rc == VB_ELIMIT ? "the padded square would exceed 8192x8192 pixels"
-                                                  : "out of memory or invalid size");
+                rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d with the %s resize (%s)", path, w,
+                                  h, opt->size, vb_resize_mode_name(opt->resize),
+                                  rc == VB_ELIMIT  ? transform.limit_reason
+                                  : rc == VB_ENOMEM ? "out of memory"
+                                                    : "invalid size or resize mode");
                 goto done;
             }
         }
@@ -221,6 +225,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         av_frame_unref(dec.frame);
     }
     result->decoded = dec.decoded_frames + dec.skipped_frames;
+    result->damaged = dec.lost_frames || dec.flagged_frames;
     result->skipped = dec.skipped_frames;
     result->lost = dec.lost_frames;
     result->read_error = dec.read_error;
@@ -237,6 +242,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         frames = NULL;
     }
 done:
+    result->damaged |= dec.lost_frames || dec.flagged_frames;
     free(frames);
     free(droppable);
     free(kept);
@@ -246,45 +252,30 @@ done:
     return rc;
 }
 
-int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_clip *clip, vb_error *err)
+/* The passes one decode needs (see the file's opening comment); *damaged is set when any of
+ * them lost a frame or got one flagged corrupt. */
+static int decode_passes(const char *path, const vb_video_options *options, int64_t start_us, vb_clip *clip,
+                         pass_result *out, int *damaged, vb_error *err)
 {
-    memset(clip, 0, sizeof *clip);
-    vb_video_options opt;
-    if (options)
-        opt = *options;
-    else
-        vb_video_options_init(&opt);
-    if (opt.size == 0)
-        opt.size = DEFAULT_SIZE;
-    if (opt.max_frames <= 0)
-        opt.max_frames = DEFAULT_MAX_FRAMES;
-    if (!(opt.max_seconds > 0))
-        opt.max_seconds = DEFAULT_MAX_SECONDS;
-    if (!path)
-        return vb_error_set(err, VB_EINVAL, "(null): no path given");
-    if (opt.size < 1 || opt.size > MAX_SIZE)
-        return vb_error_set(err, VB_EINVAL, "%s: output size %d outside 1..%d", path, opt.size, MAX_SIZE);
-    if ((unsigned)opt.resize > VB_RESIZE_STRETCH)
-        return vb_error_set(err, VB_EINVAL, "%s: unknown resize mode %d", path, (int)opt.resize);
-    if (opt.num_frames < 0 || opt.num_frames > opt.max_frames || opt.min_frames < 0 || opt.target_fps < 0)
-        return vb_error_set(err, VB_EINVAL, "%s: invalid frame count options", path);
-
-    const int64_t start_us = av_gettime_relative();
+    const vb_video_options opt = *options;
     const int selecting = opt.num_frames > 0 || opt.target_fps > 0;
     pass_result result;
     int rc;
     if (!selecting) {
         rc = decode_pass(path, &opt, KEEP_ALL, 0, opt.max_seconds, clip, &result, err);
+        *damaged |= result.damaged;
     } else {
         /* First guess at the count: the packets' (skipping what the selection drops) or the
          * container's. Wrong or missing -> count, then redo. */
         rc = decode_pass(path, &opt, FROM_HEADER, 1, opt.max_seconds, clip, &result, err);
+        *damaged |= result.damaged;
         if (rc == VB_OK && result.skip_failed) {
             vb_clip_free(clip);
             double left = opt.max_seconds - (av_gettime_relative() - start_us) / 1e6;
             if (left <= 0)
                 return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
             rc = decode_pass(path, &opt, FROM_HEADER, 0, left, clip, &result, err);
+            *damaged |= result.damaged;
         }
         if (rc == VB_OK && result.decoded > 0 && result.decoded != result.expected) {
             vb_clip_free(clip);
@@ -293,6 +284,7 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
                 return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
             int exact = result.decoded;
             rc = decode_pass(path, &opt, exact, 0, left, clip, &result, err);
+            *damaged |= result.damaged;
             if (rc == VB_OK && result.decoded != exact) {
                 vb_clip_free(clip);
                 return vb_error_set(err, VB_EDECODE, "%s: decoding is not repeatable (%d then %d frames)",
@@ -304,6 +296,16 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
         vb_clip_free(clip);
         return rc;
     }
+    *out = result;
+    return VB_OK;
+}
+
+/* Checks what the passes produced against the options and fills the clip's fields. */
+static int finish_clip(const char *path, const vb_video_options *options, const pass_result *result_in,
+                       vb_clip *clip, vb_error *err)
+{
+    const vb_video_options opt = *options;
+    const pass_result result = *result_in;
     if (result.decoded == 0) {
         vb_clip_free(clip);
         if (result.read_error) {
@@ -340,4 +342,52 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
     clip->lost_frames = result.lost;
     clip->fps = result.fps;
     return VB_OK;
+}
+
+int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_clip *clip, vb_error *err)
+{
+    memset(clip, 0, sizeof *clip);
+    vb_video_options opt;
+    if (options)
+        opt = *options;
+    else
+        vb_video_options_init(&opt);
+    if (opt.size == 0)
+        opt.size = DEFAULT_SIZE;
+    if (opt.max_frames <= 0)
+        opt.max_frames = DEFAULT_MAX_FRAMES;
+    if (!(opt.max_seconds > 0))
+        opt.max_seconds = DEFAULT_MAX_SECONDS;
+    if (!path)
+        return vb_error_set(err, VB_EINVAL, "(null): no path given");
+    if (opt.size < 1 || opt.size > MAX_SIZE)
+        return vb_error_set(err, VB_EINVAL, "%s: output size %d outside 1..%d", path, opt.size, MAX_SIZE);
+    if ((unsigned)opt.resize > VB_RESIZE_STRETCH)
+        return vb_error_set(err, VB_EINVAL, "%s: unknown resize mode %d", path, (int)opt.resize);
+    if (opt.num_frames < 0 || opt.num_frames > opt.max_frames || opt.min_frames < 0 || opt.target_fps < 0)
+        return vb_error_set(err, VB_EINVAL, "%s: invalid frame count options", path);
+
+    const int64_t start_us = av_gettime_relative();
+    pass_result result;
+    memset(&result, 0, sizeof result);
+    int damaged = 0;
+    int rc = decode_passes(path, &opt, start_us, clip, &result, &damaged, err);
+    if ((rc == VB_OK || rc == VB_EDECODE) && damaged && opt.threads != 1) {
+        /* Frame threads conceal damaged slices with whatever neighbouring frames are ready
+         * at that moment, so a damaged stream decodes differently from run to run (and a
+         * selection would not equal the full decode). One thread is deterministic: such a
+         * stream is decoded again with it, whatever frames were asked for. */
+        vb_clip_free(clip);
+        opt.threads = 1;
+        opt.max_seconds -= (av_gettime_relative() - start_us) / 1e6; /* one budget for both */
+        if (opt.max_seconds <= 0)
+            return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
+        damaged = 0;
+        rc = decode_passes(path, &opt, av_gettime_relative(), clip, &result, &damaged, err);
+    }
+    if (rc) {
+        vb_clip_free(clip);
+        return rc;
+    }
+    return finish_clip(path, &opt, &result, clip, err);
 }

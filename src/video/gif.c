@@ -3,6 +3,7 @@
  * Written through an atomic temp file. */
 #include "vidbench/video.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,21 +29,26 @@ typedef struct gif_writer {
     unsigned char *io_buffer;
     AVPacket *packet;
     AVFrame *frame;
-    int io_failed;
+    int header_written;    /* the muxer holds state that only av_write_trailer frees */
+    int io_errno;          /* errno of the first failed write, 0 if none */
 } gif_writer;
 
 static int write_to_file(void *opaque, uint8_t *buf, int size)
 {
     gif_writer *w = opaque;
     if (fwrite(buf, 1, (size_t)size, w->file.fp) != (size_t)size) {
-        w->io_failed = 1;
-        return AVERROR(EIO);
+        if (!w->io_errno)
+            w->io_errno = errno ? errno : EIO;
+        return AVERROR(w->io_errno); /* the real cause (ENOSPC), not a generic EIO */
     }
     return size;
 }
 
 static int fail_av(gif_writer *w, vb_error *err, int code, const char *what, int av_code)
 {
+    if (w->io_errno) /* a failed write explains every later muxer error */
+        return vb_error_set(err, vb_write_error_code(w->io_errno), "%s: %s: %s", w->path, what,
+                            strerror(w->io_errno));
     char text[AV_ERROR_MAX_STRING_SIZE];
     av_strerror(av_code, text, sizeof text);
     return vb_error_set(err, code, "%s: %s: %s", w->path, what, text);
@@ -128,6 +134,7 @@ static int open_output(gif_writer *w, int width, int height, vb_error *err)
     ret = avformat_write_header(w->muxer, NULL);
     if (ret < 0)
         return fail_av(w, err, VB_EIO, "cannot write the GIF header", ret);
+    w->header_written = 1;
     return VB_OK;
 }
 
@@ -176,6 +183,10 @@ static int drain(gif_writer *w, int flushing, vb_error *err)
 
 static void gif_writer_free(gif_writer *w)
 {
+    /* The GIF muxer keeps the previous packet until the trailer; after a failed write the
+     * trailer is still run (its own error ignored) or that packet leaks. */
+    if (w->header_written)
+        av_write_trailer(w->muxer);
     avfilter_graph_free(&w->graph);
     avcodec_free_context(&w->encoder);
     if (w->io) {
@@ -241,11 +252,12 @@ int vb_clip_write_gif(const vb_clip *clip, double fps, const char *path, vb_erro
     }
     if (!rc) {
         int ret = av_write_trailer(w.muxer);
+        w.header_written = 0;
         if (ret < 0)
             rc = fail_av(&w, err, VB_EIO, "cannot finish the GIF", ret);
         avio_flush(w.io);
-        if (!rc && w.io_failed)
-            rc = vb_error_set(err, VB_EIO, "%s: write failed", path);
+        if (!rc && w.io_errno)
+            rc = fail_av(&w, err, VB_EIO, "write failed", AVERROR(w.io_errno));
     }
     if (!rc)
         rc = vb_atomic_commit(&w.file, err);

@@ -135,7 +135,7 @@ int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_
     if (!ok) {
         int saved = errno;
         vb_atomic_abort(&file);
-        return vb_error_set(err, VB_EIO, "%s: write failed: %s", path, strerror(saved));
+        return vb_error_set(err, vb_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
     }
     return vb_atomic_commit(&file, err);
 }

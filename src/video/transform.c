@@ -4,10 +4,12 @@
  * rotation. */
 #include "video/video_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { SHORTSIDE_TARGET = 256 };
+enum { MAX_SHORTSIDE_LONG_SIDE = 65536 }; /* the resized frame before its center crop */
 enum { MAX_PAD_PIXELS = 1 << 26 };   /* the padded square, like the decoder's frame limit */
 
 static const char *const mode_names[] = {"crop", "pad", "shortside", "stretch"};
@@ -48,8 +50,11 @@ int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size
         break;
     case VB_RESIZE_PAD: /* the frame centered on a black max x max square */
         /* a 65536 x 1024 frame is within the decoder's pixel limit, its square is not */
-        if ((long long)max_dim * max_dim > MAX_PAD_PIXELS)
+        if ((long long)max_dim * max_dim > MAX_PAD_PIXELS) {
+            snprintf(t->limit_reason, sizeof t->limit_reason,
+                     "the padded %dx%d square would exceed 8192x8192 pixels", max_dim, max_dim);
             return VB_ELIMIT;
+        }
         t->region_width = t->region_height = max_dim;
         t->scratch = calloc((size_t)max_dim * max_dim, 3);
         if (!t->scratch)
@@ -65,8 +70,12 @@ int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size
         long long long_side = ((long long)max_dim * target + min_dim / 2) / min_dim;
         if (long_side < target)
             long_side = target;
-        if (long_side > 65536)
-            return VB_EINVAL;
+        if (long_side > MAX_SHORTSIDE_LONG_SIDE) {
+            snprintf(t->limit_reason, sizeof t->limit_reason,
+                     "scaling the short side to %d makes the long side %lld pixels, over the %d limit; "
+                     "the frame is too narrow for this resize", target, long_side, MAX_SHORTSIDE_LONG_SIDE);
+            return VB_ELIMIT;
+        }
         t->region_width = in_width;
         t->region_height = in_height;
         t->resized_width = in_width <= in_height ? target : (int)long_side;

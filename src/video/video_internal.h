@@ -68,8 +68,11 @@ typedef struct vb_frame_transform {
     int crop_x, crop_y;               /* shortside: crop of the resized frame */
     vb_resize_plan plan;
     uint8_t *scratch;                 /* pad: padded square; shortside: resized frame */
+    char limit_reason[256];           /* why init returned VB_ELIMIT */
 } vb_frame_transform;
 
+/* VB_ELIMIT (with limit_reason) when the frame's shape makes the mode's intermediate image too
+ * large, VB_ENOMEM, VB_EINVAL for a bad size or mode. */
 int vb_frame_transform_init(vb_frame_transform *transform, vb_resize_mode mode, int size,
                             int in_width, int in_height);
 void vb_frame_transform_free(vb_frame_transform *transform);

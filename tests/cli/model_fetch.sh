@@ -182,3 +182,23 @@ if [ $rc -eq 1 ] && [ "$(leftovers)" -eq 0 ] && printf '%s\n' "$out" | grep -q "
 else
     fail "bad movinet copy: exit $rc: $out"
 fi
+
+# 10. A mirror that streams the hash-pinned index without end (no Content-Length): the fetch
+#     stops at the index's size cap (64 MiB) instead of filling the disk, keeps no .part, and
+#     does not retry. The server's own bound (200 MiB) keeps this test finite on old code.
+export VIDBENCH_HOME=$T/home-endless
+echo '[{"path": "/data/checkpoints/tiny/model.ckpt.index", "endless": "close", "endless_max_bytes": 209715200}]' \
+    >"$T/faults.json"
+: >"$T/requests.log"
+out=$(timeout 120 "$CLI" model fetch tiny --base-url "$BASE" 2>&1)
+rc=$?
+sent=$(grep '"/data/checkpoints/tiny/model.ckpt.index"' "$T/requests.log" | sed -n 's/.*"sent": \([0-9]*\).*/\1/p' | head -1)
+parts=$(find "$VIDBENCH_HOME" -name '*.part' 2>/dev/null | wc -l)
+if [ $rc -eq 1 ] && ! installed tiny && [ "$parts" -eq 0 ] && [ "$(leftovers)" -eq 0 ] &&
+   printf '%s\n' "$out" | grep -q "model.ckpt.index: the server sent more than the 67108864 bytes expected" &&
+   [ -n "$sent" ] && [ "$sent" -lt 104857600 ] && [ "$(grep -c 'model.ckpt.index' "$T/requests.log")" -eq 1 ]; then
+    pass "an endless index stops at the 64 MiB cap (server sent $sent bytes); no .part, one request"
+else
+    fail "endless index: exit $rc, server sent ${sent:-?} bytes, $parts .part files: $out"
+fi
+echo '[]' >"$T/faults.json"

@@ -18,6 +18,13 @@ runs), a list of rules:
                                                           Content-Length that says 4096
   {"path": "/x.tar.gz", "corrupt_offset": 10}             flip byte 10 of the body (times: all)
   {"path": "/x.tar.gz", "ignore_range": true}             answer 200 with the whole file
+  {"path": "/x.tar.gz", "endless": "close"}               stream bytes without end: no
+                                                          Content-Length, body ends at close;
+                                                          "chunked": chunked encoding;
+                                                          "huge_length": Content-Length 1 TiB
+     (an endless answer stops when the client hangs up, or at "endless_max_bytes", default
+     1 GiB, so a client without a limit cannot hang the test; it is logged once it ends,
+     with "sent" the bytes that went out -- the file need not exist)
 "times" (default: unlimited) counts down per rule; a rule applies while it is above zero.
 The server exits by itself after --max-seconds (default 600) so no test can leave it running.
 """
@@ -92,6 +99,9 @@ class Handler(BaseHTTPRequestHandler):
         rule = take_rule(rules, url_path, "status")
         if rule:
             return self.send_simple(int(rule["status"]))
+        endless = take_rule(rules, url_path, "endless")
+        if endless:
+            return self.send_endless(endless, send_body)
         if not (full == root or full.startswith(root + os.sep)) or not os.path.isfile(full):
             return self.send_simple(404)
         with open(full, "rb") as f:
@@ -153,6 +163,31 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
             except OSError:
                 pass
+
+    def send_endless(self, rule, send_body):
+        mode = rule["endless"]
+        limit = int(rule.get("endless_max_bytes", 1 << 30))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if mode == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+        elif mode == "huge_length":
+            self.send_header("Content-Length", str(1 << 40))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        block = b"\x5a" * 65536
+        sent = 0
+        try:
+            while send_body and sent < limit:
+                if mode == "chunked":
+                    self.wfile.write(b"%x\r\n" % len(block) + block + b"\r\n")
+                else:
+                    self.wfile.write(block)
+                sent += len(block)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        self.record(200, sent)
 
     def send_simple(self, status):
         body = ("%d\n" % status).encode()

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vidbench/dataset.h"
+#include "vidbench/download.h"
 
 static vb_annotations load_ok(const char *rel)
 {
@@ -232,6 +233,53 @@ static void malformed_pathlists(void **state)
     }
 }
 
+/* Issue 13: 500 repeats of one URL were fetched 500 times; the list keeps each URL once, in
+ * first-seen order, and counts the repeats. */
+static void pathlist_drops_repeated_urls(void **state)
+{
+    (void)state;
+    size_t size = 0;
+    char *text = malloc(600 * 64);
+    assert_non_null(text);
+    size += (size_t)sprintf(text + size, "https://a/first.tar.gz\n");
+    for (int i = 0; i < 500; i++)
+        size += (size_t)sprintf(text + size, "https://a/part_0.tar.gz\n");
+    size += (size_t)sprintf(text + size, "https://a/first.tar.gz \r\nhttps://a/last.tar.gz\n");
+    vb_pathlist pl;
+    vb_error err = {0};
+    assert_int_equal(vb_pathlist_parse(text, size, "mem", &pl, &err), VB_OK);
+    assert_int_equal(pl.count, 3);
+    assert_int_equal(pl.duplicates, 500);
+    assert_string_equal(pl.urls[0], "https://a/first.tar.gz");
+    assert_string_equal(pl.urls[1], "https://a/part_0.tar.gz");
+    assert_string_equal(pl.urls[2], "https://a/last.tar.gz");
+    vb_pathlist_free(&pl);
+    free(text);
+}
+
+/* Issue 13: on a file:// mirror a "../" URL read local files into downloads/. */
+static void urls_leaving_the_mirror_root_are_detected(void **state)
+{
+    (void)state;
+    static const struct { const char *url; int escapes; } cases[] = {
+        {"https://s3.amazonaws.com/kinetics/400/val/part_0.tar.gz", 0},
+        {"https://s3.amazonaws.com/kinetics/400/val/../../../../etc/passwd", 1},
+        {"https://s3.amazonaws.com/kinetics/400/val/%2e%2e/%2E%2e/secret", 1},
+        {"https://s3.amazonaws.com/kinetics/400/val/..%2f..%2fsecret", 1},
+        {"https://s3.amazonaws.com/kinetics/400/./val/x.tar.gz", 1},
+        {"https://s3.amazonaws.com/kinetics/400/val/..", 1},
+        {"https://s3.amazonaws.com/kinetics/400/val/x%3f/../y", 1},
+        {"https://s3.amazonaws.com/kinetics/400/val/x.tar.gz?a=../b", 0},
+        {"https://s3.amazonaws.com/kinetics/400/val/...tar.gz", 0},
+        {"https://s3.amazonaws.com/kinetics/400/val/a..b/.hidden.tar.gz", 0},
+        {"https://s3.amazonaws.com/kinetics/600/val/acting in play.tar.gz", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (vb_url_escapes_root(cases[i].url) != cases[i].escapes)
+            fail_msg("%s: escapes %d, expected %d", cases[i].url, vb_url_escapes_root(cases[i].url),
+                     cases[i].escapes);
+}
+
 static void splits_and_versions(void **state)
 {
     (void)state;
@@ -258,6 +306,8 @@ int main(void)
         cmocka_unit_test(real_pathlists_have_documented_counts),
         cmocka_unit_test(k600_urls_keep_spaces_and_mirror_encodes_them),
         cmocka_unit_test(malformed_pathlists),
+        cmocka_unit_test(pathlist_drops_repeated_urls),
+        cmocka_unit_test(urls_leaving_the_mirror_root_are_detected),
         cmocka_unit_test(splits_and_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

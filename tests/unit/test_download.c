@@ -272,6 +272,102 @@ static void small_resource_to_memory(void **state)
     assert_null(data);
 }
 
+/* Bytes the server sent for the endless answer (its log line is written once it ended). */
+static long endless_bytes_sent(const char *mode)
+{
+    (void)mode;
+    long sent = -1;
+    for (int tries = 0; tries < 200 && sent < 0; tries++) {
+        FILE *fp = fopen(mirror.log_path, "r");
+        char line[1024];
+        while (fp && fgets(line, sizeof line, fp))
+            if (strstr(line, "/endless.bin")) {
+                const char *s = strstr(line, "\"sent\": ");
+                if (s)
+                    sent = strtol(s + 8, NULL, 10);
+            }
+        if (fp)
+            fclose(fp);
+        if (sent < 0)
+            usleep(20000);
+    }
+    return sent;
+}
+
+/* A server that streams without end (no length, chunked, or a 1 TiB length) against a
+ * pinned size or a cap: the transfer stops at the limit with VB_ELIMIT, nothing is kept, and
+ * the server saw the client hang up long before its own 1 GiB safety bound. */
+static void endless_stream_stops_at_the_limit(const char *mode, int pinned)
+{
+    char faults[256];
+    snprintf(faults, sizeof faults, "[{\"path\": \"/endless.bin\", \"endless\": \"%s\"}]", mode);
+    test_mirror_set_faults(&mirror, faults);
+    truncate(mirror.log_path, 0);
+    vb_download_options o;
+    fast_options(&o);
+    if (pinned)
+        o.expected_size_bytes = PAYLOAD_BYTES;
+    else
+        o.max_size_bytes = 1 << 20;
+    char url[256];
+    snprintf(url, sizeof url, "%s/endless.bin", mirror.base_url);
+    vb_error err = {0};
+    const char *path = dest("endless.bin");
+    int rc = vb_download_file(url, path, &o, &err);
+    long sent = endless_bytes_sent(mode);
+    test_mirror_set_faults(&mirror, "[]");
+    assert_int_equal(rc, VB_ELIMIT);
+    assert_non_null(strstr(err.message, "endless.bin"));
+    assert_non_null(strstr(err.message, pinned ? "300000 bytes" : "1048576 bytes"));
+    if (!strcmp(mode, "huge_length")) /* refused on the header, not after 1 MiB of body */
+        assert_non_null(strstr(err.message, "announces 1099511627776 bytes"));
+    assert_false(vb_path_exists(path));
+    assert_false(part_exists(path));
+    assert_true(sent >= 0);
+    if (sent > (64L << 20))
+        fail_msg("%s: the server sent %ld bytes before the client stopped", mode, sent);
+    /* exactly one request: an over-long body is not retried */
+    assert_int_equal(test_mirror_count_requests(&mirror, "/endless.bin", NULL), 1);
+}
+
+static void endless_body_without_length_stops_at_pinned_size(void **state)
+{
+    (void)state;
+    endless_stream_stops_at_the_limit("close", 1);
+}
+
+static void endless_chunked_body_stops_at_cap(void **state)
+{
+    (void)state;
+    endless_stream_stops_at_the_limit("chunked", 0);
+}
+
+static void declared_length_over_cap_is_refused_before_writing(void **state)
+{
+    (void)state;
+    endless_stream_stops_at_the_limit("huge_length", 0);
+}
+
+static void part_longer_than_cap_is_discarded(void **state)
+{
+    (void)state;
+    const char *path = dest("overlong-part.bin");
+    char part[4200];
+    snprintf(part, sizeof part, "%s.part", path);
+    static unsigned char junk[PAYLOAD_BYTES + 10];
+    vb_error err = {0};
+    assert_int_equal(vb_write_file_atomic(part, junk, sizeof junk, &err), VB_OK);
+    vb_download_options o;
+    fast_options(&o);
+    o.max_size_bytes = PAYLOAD_BYTES; /* the .part already holds more than the file can */
+    o.expected_sha256 = payload_sha;
+    int rc = vb_download_file(file_url(), path, &o, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    assert_file_is_payload(path);
+    assert_false(part_exists(path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +381,10 @@ int main(void)
         cmocka_unit_test(canceled_download_keeps_part_and_resumes),
         cmocka_unit_test(refused_connection_is_a_network_error),
         cmocka_unit_test(small_resource_to_memory),
+        cmocka_unit_test(endless_body_without_length_stops_at_pinned_size),
+        cmocka_unit_test(endless_chunked_body_stops_at_cap),
+        cmocka_unit_test(declared_length_over_cap_is_refused_before_writing),
+        cmocka_unit_test(part_longer_than_cap_is_discarded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -145,6 +145,11 @@ static void manifest_needs_pins_and_safe_paths(void **state)
         "{\"models\": [{\"name\": \"x\", \"files\": [{\"role\": \"index\", \"path\": \"../../etc/passwd\", "
         "\"sha256\": \"" LABEL_MAP_400_SHA "\"}]}]}");
     assert_int_equal(vb_model_registry_load_manifest(escaping, &registry, &err), VB_EUNSAFE);
+    /* percent-encoded: a file:// base URL decodes %2e%2e to ".." (issue 13) */
+    const char *encoded = write_manifest("escaping_encoded.json",
+        "{\"models\": [{\"name\": \"x\", \"files\": [{\"role\": \"index\", \"path\": \"a/%2e%2e/%2E%2e/etc/passwd\", "
+        "\"sha256\": \"" LABEL_MAP_400_SHA "\"}]}]}");
+    assert_int_equal(vb_model_registry_load_manifest(encoded, &registry, &err), VB_EUNSAFE);
     const char *not_json = write_manifest("not.json", "models: none");
     assert_int_equal(vb_model_registry_load_manifest(not_json, &registry, &err), VB_EFORMAT);
     assert_null(registry);

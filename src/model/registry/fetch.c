@@ -137,6 +137,22 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* Largest plausible size of a model file whose size is not pinned: a server (or mirror) that
+ * streams without end stops here instead of filling the disk. Generous: the real files are
+ * a few KB (index, labels) to a few hundred MB (data, tflite). */
+static int64_t role_size_cap(vb_model_file_role role)
+{
+    switch (role) {
+    case VB_MODEL_FILE_INDEX: return (int64_t)64 << 20;
+    case VB_MODEL_FILE_LABELS: return (int64_t)4 << 20;
+    case VB_MODEL_FILE_REFERENCE: return (int64_t)64 << 20;
+    case VB_MODEL_FILE_SAMPLE: return (int64_t)1 << 30;
+    case VB_MODEL_FILE_TFLITE: return (int64_t)4 << 30;
+    case VB_MODEL_FILE_DATA:
+    default: return (int64_t)16 << 30;
+    }
+}
+
 /* Puts one file into dir/install_name, verified against its pins (expected_size overrides
  * the registry's size when >= 0). */
 static int obtain_file(const vb_model_info *model, const vb_model_file *file, const vb_model_fetch_options *options,
@@ -185,6 +201,7 @@ static int obtain_file(const vb_model_info *model, const vb_model_file *file, co
         download.initial_backoff_ms = options->initial_backoff_ms;
     download.expected_sha256 = file->sha256;
     download.expected_size_bytes = size_pin >= 0 ? size_pin : 0;
+    download.max_size_bytes = role_size_cap(file->role);
     download.progress = options->progress;
     download.progress_user = options->user;
     return vb_download_file(url, dest, &download, err);

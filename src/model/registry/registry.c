@@ -3,6 +3,7 @@
  * cache layout under $VIDBENCH_HOME, and vb_model_resolve for every verb that takes --model. */
 #define _GNU_SOURCE
 #include "vidbench/models.h"
+#include "vidbench/download.h"
 #include "common/fsutil.h"
 
 #include <cjson/cJSON.h>
@@ -163,7 +164,8 @@ static int is_sha256_hex(const char *text)
 /* Mirror paths must stay below the base URL / --from directory. */
 static int is_safe_relative_path(const char *path)
 {
-    if (!*path || path[0] == '/' || strstr(path, "..") || strchr(path, '\\') || strchr(path, '?'))
+    if (!*path || path[0] == '/' || strstr(path, "..") || strchr(path, '\\') || strchr(path, '?') ||
+        vb_url_escapes_root(path)) /* %2e%2e: a file:// base URL decodes it */
         return 0;
     return 1;
 }

@@ -1,6 +1,7 @@
 /* MoViNet stream models on the TFLite interpreter: the signature def names pair each state
  * input with its updated output; a clip is its frames fed in order from zero states. */
 #include "vidbench/movinet.h"
+#include "vidbench/video.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,12 @@ int vb_movinet_open(const char *tflite_path, int threads, vb_movinet **out, vb_e
     int rc = vb_tflite_open(tflite_path, &mv->model, err);
     if (!rc)
         rc = map_signature(mv, tflite_path, err);
+    /* Clips are decoded at the model's input size: a size the decoder cannot produce is the
+     * model's fault, said once here instead of blamed on every clip. */
+    if (!rc && mv->size > VB_VIDEO_MAX_SIZE)
+        rc = vb_error_set(err, VB_EUNSUPPORTED, "%s: input \"image\" is %dx%d, larger than the %dx%d frames the "
+                          "video decoder produces", tflite_path, mv->size, mv->size, VB_VIDEO_MAX_SIZE,
+                          VB_VIDEO_MAX_SIZE);
     if (!rc)
         rc = vb_tflite_interpreter_create(mv->model, threads, &mv->interpreter, err);
     for (int s = 0; !rc && s < mv->num_states; s++)
