@@ -23,7 +23,7 @@ static const char usage_text[] =
     "            local clips: clip, label, YouTube id, time window, path, status\n"
     "  classes   [--version V --split S]  class distribution of the local clips\n"
     "  prepare   [--version V --split S] --num-videos N [--size 224]\n"
-    "            [--resize crop|pad|shortside|stretch] [--min-frames 128] [--num-frames T]\n"
+    "            [--resize crop|pad|shortside|stretch|aspect] [--min-frames 128] [--num-frames T]\n"
     "            [--fps F] [--jobs J] [--overwrite]   decode + preprocess clips into the\n"
     "            uint8 cache (--overwrite: decode cached and bad clips again)\n"
     "\n"
@@ -123,7 +123,7 @@ static int parse_args(const char *verb, int argc, char **argv, data_args *a)
         } else if (!strcmp(opt, "--resize")) {
             NEED_VALUE();
             if (vb_resize_mode_parse(val, &a->video.resize))
-                return cli_usage_error(verb, "--resize must be crop, pad, shortside or stretch");
+                return cli_usage_error(verb, "--resize must be crop, pad, shortside, stretch or aspect");
         } else if (!strcmp(opt, "--min-frames")) {
             NEED_VALUE();
             if (cli_parse_int(val, 0, 100000, &n))

@@ -36,7 +36,7 @@ static void usage(FILE *out)
         "  --data_dir DIR      dataset root (default $VIDBENCH_DATA_DIR, else ./data)\n"
         "  --mirror URL        Kinetics mirror root replacing https://s3.amazonaws.com/kinetics/\n"
         "  --clips FILE        evaluate the clips listed in FILE (path,label[,youtube_id]) instead\n"
-        "  --resize crop|pad|shortside|stretch   (default: crop for I3D, stretch for MoViNet)\n"
+        "  --resize crop|pad|shortside|stretch|aspect   (default: crop for I3D, stretch for MoViNet)\n"
         "  --num_clips K --num_crops 1|3         multi-view testing (MMAction2), scores averaged\n"
         "  --shard i/N         evaluate clips k with k mod N == i (merge with `vidbench merge`)\n"
         "  --min_frames N      skip clips with fewer decoded frames (default 128, the seed's)\n"

@@ -18,6 +18,7 @@ static void usage(FILE *out)
             "                        pad: zero-pad to a square, then resize\n"
             "                        shortside: short side to 256, then center crop S\n"
             "                        stretch: whole frame to S x S (MoViNet)\n"
+            "                        aspect: short side to S, aspect kept, no crop (three-crop testing)\n"
             "  --num-frames N        resample to N frames: frame i = floor(i * count / N)\n"
             "  --min-frames M        fail when fewer than M frames decode (default off)\n"
             "  --fps F               first keep the frames nearest to F frames per second\n"
@@ -58,7 +59,7 @@ int cmd_frames(int argc, char **argv)
             options.size = (int)n;
         } else if (!strcmp(arg, "--resize")) {
             if (vb_resize_mode_parse(value, &options.resize))
-                return cli_usage_error("frames", "--resize must be crop, pad, shortside or stretch, got '%s'", value);
+                return cli_usage_error("frames", "--resize must be crop, pad, shortside, stretch or aspect, got '%s'", value);
         } else if (!strcmp(arg, "--num-frames")) {
             if (cli_parse_int(value, 1, 100000, &n))
                 return cli_usage_error("frames", "--num-frames must be 1..100000, got '%s'", value);

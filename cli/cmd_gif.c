@@ -12,7 +12,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: vidbench gif FILE -o preview.gif [--size N] [--fps F] [--resize MODE]\n\n"
             "Writes an animated GIF of FILE: frames center-cropped and resized like the model\n"
-            "input (--resize crop|pad|shortside|stretch), one palette for the whole clip.\n\n"
+            "input (--resize crop|pad|shortside|stretch|aspect), one palette for the whole clip.\n\n"
             "  -o, --output PATH   the GIF to write (atomically)\n"
             "  --size N            frame size (default 224)\n"
             "  --fps F             playback rate; frames are also picked at this rate (default 25)\n"
@@ -56,7 +56,7 @@ int cmd_gif(int argc, char **argv)
             options.num_frames = (int)n;
         } else if (!strcmp(arg, "--resize")) {
             if (vb_resize_mode_parse(value, &options.resize))
-                return cli_usage_error("gif", "--resize must be crop, pad, shortside or stretch, got '%s'", value);
+                return cli_usage_error("gif", "--resize must be crop, pad, shortside, stretch or aspect, got '%s'", value);
         } else
             return cli_usage_error("gif", "unknown option '%s'", arg);
     }

@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "  --title TEXT         page title\n"
             "  --num-frames N       frames per preview, the model's input (default: summary's\n"
             "                       num_frames, else 64)\n"
-            "  --resize MODE        crop|pad|shortside|stretch, the model's preprocessing\n"
+            "  --resize MODE        crop|pad|shortside|stretch|aspect, the model's preprocessing\n"
             "                       (default: the summary's, else crop)\n"
             "  --preview-size PX    preview resolution (default 112)\n"
             "  --no-previews        no GIF previews and no resampling figure\n"
@@ -135,7 +135,7 @@ int cmd_report(int argc, char **argv)
         } else if (!strcmp(arg, "--resize")) {
             resize_given = 1;
             if (vb_resize_mode_parse(value, &media.video.resize))
-                USAGE("--resize must be crop, pad, shortside or stretch, got '%s'", value);
+                USAGE("--resize must be crop, pad, shortside, stretch or aspect, got '%s'", value);
         } else
             USAGE("unknown option '%s'", arg);
     }

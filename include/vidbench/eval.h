@@ -215,9 +215,6 @@ int vb_eval_merge(const char *const *shard_store_paths, int count, const char *o
 
 /* The loader that decodes clip->path with vb_video_decode_clip. */
 extern const vb_eval_loader vb_eval_file_loader;
-/* The loader for --num_crops 3: decodes clip->path to frames whose short side is the
- * model's size with the aspect kept (MMAction2 Resize(-1, S)); the resize mode is unused. */
-extern const vb_eval_loader vb_eval_aspect_loader;
 
 /* The evaluation loop's view of a vb_classifier opened with its label map (class names); the
  * classifier must outlive the model. */

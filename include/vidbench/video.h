@@ -17,9 +17,12 @@ typedef enum vb_resize_mode {
     VB_RESIZE_PAD,        /* the seed's zero padding to a square, then resize */
     VB_RESIZE_SHORTSIDE,  /* DeepMind: short side to 256 (bilinear), then center crop S */
     VB_RESIZE_STRETCH,    /* whole frame resized to S x S, aspect not kept (MoViNet apps) */
+    VB_RESIZE_ASPECT,     /* short side to S, aspect kept, no crop: frames are S x L or L x S with
+                             L = round(long * S / short) (MMAction2 Resize(scale=(-1, S)), what
+                             ThreeCrop cuts from); every frame of a clip must have one size */
 } vb_resize_mode;
 
-/* "crop", "pad", "shortside", "stretch" <-> the enum; parse returns 0 or VB_EINVAL. */
+/* "crop", "pad", "shortside", "stretch", "aspect" <-> the enum; parse returns 0 or VB_EINVAL. */
 int vb_resize_mode_parse(const char *name, vb_resize_mode *mode);
 const char *vb_resize_mode_name(vb_resize_mode mode);
 

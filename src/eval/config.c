@@ -170,7 +170,7 @@ static int apply_resize(vb_eval_config *c, const char *v, const char *where, con
 {
     vb_resize_mode mode;
     if (vb_resize_mode_parse(v, &mode))
-        return bad_value(err, where, flag, v, "crop, pad, shortside or stretch");
+        return bad_value(err, where, flag, v, "crop, pad, shortside, stretch or aspect");
     c->resize = (int)mode;
     return 0;
 }

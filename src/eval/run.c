@@ -152,6 +152,8 @@ static int fill_slot(pipeline *pl, batch_slot *slot, vb_error *err)
         /* One view: the seed's resampling to T frames at decode time. Several temporal
          * views: every frame, windows taken below. */
         video.num_frames = p->num_clips > 1 ? 0 : p->num_frames;
+        if (p->num_crops == 3)
+            video.resize = VB_RESIZE_ASPECT;   /* ThreeCrop cuts along the long side */
         vb_error clip_err = {0};
         double t0 = now_ms();
         int rc = pl->loader->load(pl->loader->impl, clip, &video, &item->frames, &clip_err);

@@ -18,7 +18,6 @@ typedef struct dataset_loader {
     vb_split split;
     const vb_eval_clip *clips;    /* parallel to list->clips */
     const vb_clip_list *list;
-    int three_crops;              /* decode with the aspect kept instead of the cache */
 } dataset_loader;
 
 struct vb_eval_session {
@@ -63,8 +62,6 @@ static int dataset_load(void *impl, const vb_eval_clip *clip, const vb_video_opt
     const vb_clip_entry *entry = &dl->list->clips[clip - dl->clips];
     if (entry->status == VB_CLIP_BAD)
         return vb_error_set(err, VB_EDECODE, "%s", entry->bad_reason ? entry->bad_reason : "known bad clip");
-    if (dl->three_crops)
-        return vb_eval_aspect_loader.load(NULL, clip, video, out, err);
     int rc = vb_dataset_load_prepared(dl->dataset, dl->version, dl->split, clip->clip_id, video, out, err);
     if (rc == VB_ENOTFOUND)   /* not in the cache for these parameters: decode it here */
         rc = vb_video_decode_clip(clip->path, video, out, err);
@@ -110,6 +107,8 @@ static int open_model(vb_eval_session *s, vb_error *err)
     s->video.resize = cfg->resize >= 0 ? (vb_resize_mode)cfg->resize : input.resize;
     s->video.num_frames = cfg->num_clips > 1 ? 0 : cfg->num_frames;   /* views are cut by the loop */
     s->video.min_frames = cfg->min_frames;
+    if (cfg->num_crops == 3)
+        s->video.resize = VB_RESIZE_ASPECT;   /* ThreeCrop needs the long side (--resize does not apply) */
     return 0;
 }
 
@@ -140,7 +139,7 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
         notice(s, "download: %s", err->message);
         vb_error_clear(err);
     }
-    if (cfg->num_crops != 3) {   /* three crops decode in the loop: the cache holds square frames */
+    {
         vb_prepare_request preq;
         vb_prepare_request_init(&preq);
         preq.version = cfg->kinetics_version;
@@ -173,7 +172,7 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
                                      .label = list->clips[i].label, .path = list->clips[i].path};
     s->clip_count = count;
     s->dataset_loader = (dataset_loader){.dataset = s->dataset, .version = cfg->kinetics_version, .split = split,
-                                         .clips = s->clips, .list = list, .three_crops = cfg->num_crops == 3};
+                                         .clips = s->clips, .list = list};
     s->loader = (vb_eval_loader){.impl = &s->dataset_loader, .load = dataset_load};
     return 0;
 }
@@ -181,8 +180,7 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
 static int select_clips(vb_eval_session *s, vb_error *err)
 {
     const vb_eval_config *cfg = &s->config;
-    /* Three crops need the long side: frames resized on their short side only. */
-    s->loader = cfg->num_crops == 3 ? vb_eval_aspect_loader : vb_eval_file_loader;
+    s->loader = vb_eval_file_loader;
     if (!cfg->clips_file[0])
         return select_dataset_clips(s, err);
     int rc = vb_eval_clip_list_load(cfg->clips_file, &s->listed_clips, err);

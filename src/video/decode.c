@@ -41,6 +41,7 @@ typedef struct pass_result {
     int skipped;            /* of `decoded`, frames left undecoded (the selection drops them) */
     int skip_failed;        /* skipping's assumptions did not hold: redo without it */
     int damaged;            /* a frame was lost or flagged corrupt (concealed) */
+    int out_width, out_height;   /* each output frame's size */
     double fps;
 } pass_result;
 
@@ -67,13 +68,28 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
     int *kept = NULL, *selection = NULL;
     uint8_t *frames = NULL, *droppable = NULL;
     int skipping = 0;
-    size_t frame_bytes = (size_t)opt->size * opt->size * 3;
     int out_count = 0, capacity = 0;
     memset(result, 0, sizeof *result);
 
     int rc = vb_decoder_open(&dec, path, opt->threads, deadline_s, err);
     if (rc)
         return rc;
+    /* Output frames are S x S, except with the aspect kept: then their size follows from the
+     * stream's (after rotation), which every frame must keep. */
+    result->out_width = result->out_height = opt->size;
+    if (opt->resize == VB_RESIZE_ASPECT) {
+        const int turned = dec.rotation_degrees == 90 || dec.rotation_degrees == 270;
+        const int w = turned ? dec.codec->height : dec.codec->width, h = turned ? dec.codec->width : dec.codec->height;
+        rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
+        if (rc) {
+            rc = vb_error_set(err, rc, "%s: cannot resize %dx%d frames (the stream's size) with the short side to %d%s%s",
+                              path, w, h, opt->size, rc == VB_ELIMIT ? ": " : "",
+                              rc == VB_ELIMIT ? transform.limit_reason : "");
+            goto done;
+        }
+        vb_frame_transform_output_size(&transform, &result->out_width, &result->out_height);
+    }
+    const size_t frame_bytes = (size_t)result->out_width * (size_t)result->out_height * 3;
     result->fps = vb_stream_fps(dec.stream);
     if (expected == FROM_HEADER && allow_skip) {
         rc = vb_decoder_prefetch(&dec, MAX_PREFETCH_BYTES, err);
@@ -105,14 +121,14 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         } else {
             if (frame_bytes * (size_t)out_count > MAX_OUTPUT_BYTES) {
                 rc = vb_error_set(err, VB_ELIMIT, "%s: %d frames of %dx%d exceed the %zu GiB output limit",
-                                  path, out_count, opt->size, opt->size, MAX_OUTPUT_BYTES >> 30);
+                                  path, out_count, result->out_width, result->out_height, MAX_OUTPUT_BYTES >> 30);
                 goto done;
             }
             selection = malloc((size_t)out_count * sizeof *selection);
             frames = malloc(frame_bytes * (size_t)out_count);
             if (!selection || !frames) {
                 rc = vb_error_set(err, VB_ENOMEM, "%s: %d frames of %dx%d do not fit in memory", path,
-                                  out_count, opt->size, opt->size);
+                                  out_count, result->out_width, result->out_height);
                 goto done;
             }
             if (opt->num_frames > 0) {
@@ -190,6 +206,13 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
                                                     : "invalid size or resize mode");
                 goto done;
             }
+            int width, height;
+            vb_frame_transform_output_size(&transform, &width, &height);
+            if (width != result->out_width || height != result->out_height) {
+                rc = vb_error_set(err, VB_EUNSUPPORTED, "%s: the frame size changes to %dx%d mid-stream; the %s resize "
+                                  "needs one frame size", path, w, h, vb_resize_mode_name(opt->resize));
+                goto done;
+            }
         }
         uint8_t *slot;
         if (expected < 0) {
@@ -200,7 +223,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
                 if (grown <= out_count) {
                     rc = vb_error_set(err, VB_ELIMIT,
                                       "%s: more than %d frames of %dx%d exceed the %zu GiB output limit "
-                                      "(resample with num_frames)", path, out_count, opt->size, opt->size,
+                                      "(resample with num_frames)", path, out_count, result->out_width, result->out_height,
                                       MAX_OUTPUT_BYTES >> 30);
                     goto done;
                 }
@@ -336,7 +359,8 @@ static int finish_clip(const char *path, const vb_video_options *options, const 
         vb_clip_free(clip);
         return vb_error_set(err, VB_EDECODE, "%s: no frame selected", path);
     }
-    clip->height = clip->width = opt.size;
+    clip->width = result.out_width;
+    clip->height = result.out_height;
     clip->decoded_frames = result.decoded;
     clip->skipped_frames = result.skipped;
     clip->lost_frames = result.lost;
@@ -362,7 +386,7 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
         return vb_error_set(err, VB_EINVAL, "(null): no path given");
     if (opt.size < 1 || opt.size > MAX_SIZE)
         return vb_error_set(err, VB_EINVAL, "%s: output size %d outside 1..%d", path, opt.size, MAX_SIZE);
-    if ((unsigned)opt.resize > VB_RESIZE_STRETCH)
+    if ((unsigned)opt.resize > VB_RESIZE_ASPECT)
         return vb_error_set(err, VB_EINVAL, "%s: unknown resize mode %d", path, (int)opt.resize);
     if (opt.num_frames < 0 || opt.num_frames > opt.max_frames || opt.min_frames < 0 || opt.target_fps < 0)
         return vb_error_set(err, VB_EINVAL, "%s: invalid frame count options", path);

@@ -1,6 +1,7 @@
-/* Frame transforms from a decoded BGR24 frame to the S x S RGB tensor: the seed's center
- * square crop, zero padding, DeepMind's short side 256 + center crop, and a plain stretch,
- * all resized with the OpenCV-exact bilinear of resize.c. Also cv::rotate for display
+/* Frame transforms from a decoded BGR24 frame to the RGB tensor: the seed's center square crop,
+ * zero padding, DeepMind's short side 256 + center crop, a plain stretch (all S x S), and the
+ * short side to S with the aspect kept (three-crop testing), all resized with the OpenCV-exact
+ * bilinear of resize.c. Also cv::rotate for display
  * rotation. */
 #include "video/video_internal.h"
 
@@ -12,7 +13,7 @@ enum { SHORTSIDE_TARGET = 256 };
 enum { MAX_SHORTSIDE_LONG_SIDE = 65536 }; /* the resized frame before its center crop */
 enum { MAX_PAD_PIXELS = 1 << 26 };   /* the padded square, like the decoder's frame limit */
 
-static const char *const mode_names[] = {"crop", "pad", "shortside", "stretch"};
+static const char *const mode_names[] = {"crop", "pad", "shortside", "stretch", "aspect"};
 
 int vb_resize_mode_parse(const char *name, vb_resize_mode *mode)
 {
@@ -87,6 +88,20 @@ int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size
             return VB_ENOMEM;
         break;
     }
+    case VB_RESIZE_ASPECT: {
+        long long long_side = ((long long)max_dim * size + min_dim / 2) / min_dim;   /* round(long*S/short) */
+        if (long_side > MAX_SHORTSIDE_LONG_SIDE) {
+            snprintf(t->limit_reason, sizeof t->limit_reason,
+                     "scaling the short side to %d makes the long side %lld pixels, over the %d limit; "
+                     "the frame is too narrow for this resize", size, long_side, MAX_SHORTSIDE_LONG_SIDE);
+            return VB_ELIMIT;
+        }
+        t->region_width = in_width;
+        t->region_height = in_height;
+        t->resized_width = in_width <= in_height ? size : (int)long_side;
+        t->resized_height = in_width <= in_height ? (int)long_side : size;
+        break;
+    }
     default:
         return VB_EINVAL;
     }
@@ -109,12 +124,22 @@ void vb_frame_transform_free(vb_frame_transform *t)
     memset(t, 0, sizeof *t);
 }
 
+void vb_frame_transform_output_size(const vb_frame_transform *t, int *width, int *height)
+{
+    const int aspect = t->mode == VB_RESIZE_ASPECT;
+    *width = aspect ? t->resized_width : t->size;
+    *height = aspect ? t->resized_height : t->size;
+}
+
 void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t stride, uint8_t *out)
 {
-    const size_t out_stride = (size_t)t->size * 3;
+    int out_width, out_height;
+    vb_frame_transform_output_size(t, &out_width, &out_height);
+    const size_t out_stride = (size_t)out_width * 3;
     switch (t->mode) {
     case VB_RESIZE_CROP:
     case VB_RESIZE_STRETCH:
+    case VB_RESIZE_ASPECT:
         vb_resize_run(&t->plan, bgr + (size_t)t->region_y * stride + (size_t)t->region_x * 3, stride,
                       out, out_stride);
         break;

@@ -76,7 +76,9 @@ typedef struct vb_frame_transform {
 int vb_frame_transform_init(vb_frame_transform *transform, vb_resize_mode mode, int size,
                             int in_width, int in_height);
 void vb_frame_transform_free(vb_frame_transform *transform);
-/* bgr: (in_height, in_width, 3) rows stride bytes apart; out: (S, S, 3) RGB contiguous. */
+/* Size of what the transform writes: S x S, or the aspect-kept size for VB_RESIZE_ASPECT. */
+void vb_frame_transform_output_size(const vb_frame_transform *transform, int *width, int *height);
+/* bgr: (in_height, in_width, 3) rows stride bytes apart; out: the output size x 3 RGB, contiguous. */
 void vb_frame_transform_run(vb_frame_transform *transform, const uint8_t *bgr, size_t stride,
                             uint8_t *out);
 

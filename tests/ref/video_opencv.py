@@ -130,6 +130,20 @@ def main():
     mine, why = ours(path, "stretch.npy", "--resize", "stretch", "--size", "172")
     compare("stretch 172 hmdb51/RATRACE", mine, ref)
 
+    # --resize aspect (three-crop testing): short side to S, long side int(long * S / short + 0.5)
+    # as MMAction2's Resize(scale=(-1, S)) computes it, no crop; a landscape and a rotated clip
+    def keep_aspect(f, s):
+        h, w = f.shape[:2]
+        short, long_ = min(w, h), max(w, h)
+        long_out = int(long_ * s / short + 0.5)
+        return cv2.resize(f, (s, long_out) if w <= h else (long_out, s))
+    for rel, size in [("data/videos/kinetics400/R6llTwEh07w.mp4", 224),
+                      ("data/robustness/decord/video_90.mov", 112)]:
+        path = os.path.join(SHARED, rel)
+        ref = seed_frames(path, lambda f: keep_aspect(f, size))
+        mine, why = ours(path, "aspect.npy", "--resize", "aspect", "--size", str(size))
+        compare(f"aspect {size} {rel} ({ref.shape[2]}x{ref.shape[1]})", mine, ref)
+
     # display rotation: cv2 4.6 applies it (CAP_PROP_ORIENTATION_AUTO)
     for rel in ["data/robustness/decord/video_90.mov", "data/robustness/decord/video_180.mov",
                 "data/robustness/mp4parse/video_rotation_90.mp4"]:

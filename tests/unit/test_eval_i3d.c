@@ -171,16 +171,17 @@ static void three_crops_on_a_real_clip(void **state)
     vb_video_options_init(&vo);
     vo.size = 224;
     vo.num_frames = FRAMES;
+    vo.resize = VB_RESIZE_ASPECT;
     vb_clip frames;
     vb_error err = {0};
-    if (vb_eval_aspect_loader.load(NULL, &clip, &vo, &frames, &err))
+    if (vb_video_decode_clip(path, &vo, &frames, &err))
         fail_msg("%s", err.message);
     assert_int_equal(frames.width, 298);
     assert_int_equal(frames.height, 224);
     assert_int_equal(frames.num_frames, FRAMES);
     vb_clip_free(&frames);
     vo.min_frames = 1000;
-    assert_int_equal(vb_eval_aspect_loader.load(NULL, &clip, &vo, &frames, &err), VB_ETOOSHORT);
+    assert_int_equal(vb_video_decode_clip(path, &vo, &frames, &err), VB_ETOOSHORT);
 
     char weights[4200], labels_path[4200], store[4200], csv[4200];
     snprintf(weights, sizeof weights, "%s", shared_path("golden/i3d-tiny-k400/weights.safetensors"));
@@ -207,13 +208,13 @@ static void three_crops_on_a_real_clip(void **state)
     p.fingerprint = "three crops";
     p.overwrite = 1;
     vb_eval_summary s;
-    if (vb_eval_run(&p, &eval_model, &vb_eval_aspect_loader, &s, &err))
+    if (vb_eval_run(&p, &eval_model, &vb_eval_file_loader, &s, &err))   /* 3 crops: the loop asks for the aspect kept */
         fail_msg("%s", err.message);
     assert_int_equal(s.clips_evaluated, 1);
     vb_eval_summary_free(&s);
     /* expected: the three crops run alone, probabilities averaged */
     vo.min_frames = 0;
-    assert_int_equal(vb_eval_aspect_loader.load(NULL, &clip, &vo, &frames, &err), 0);
+    assert_int_equal(vb_video_decode_clip(path, &vo, &frames, &err), 0);
     vb_i3d_options o;
     vb_i3d_options_init(&o);
     o.threads = 1;
