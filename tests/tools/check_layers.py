@@ -9,6 +9,7 @@ built objects; prints one PASS/FAIL line per rule and, on failure, every offendi
 3. The CLI and benchmarks include only public headers (include/vidbench/).
 4. No dependency circle between the files of the library: file A calls B and B calls A (through
    their defined and undefined symbols, read with nm from the built objects).
+5. No source file over 800 lines unless its opening comment says why ("long because ...").
 """
 import os
 import re
@@ -151,6 +152,20 @@ def check_cycles():
     return bad
 
 
+MAX_LINES = 800
+
+
+def check_sizes():
+    bad = []
+    for top in ("src", "cli", "bench"):
+        for rel, text in sources(top):
+            lines = text.count("\n")
+            head = text[:1200].lower()
+            if lines > MAX_LINES and "long because" not in head:
+                bad.append(f"{rel}: {lines} lines (over {MAX_LINES}, and its opening comment gives no reason)")
+    return bad
+
+
 def report(name, bad):
     if bad is None:
         print(f"SKIP: {name} (no objects in {BUILD}/obj: build first)")
@@ -168,6 +183,7 @@ def main():
     failures = report("src/ includes only its own internals, common/ and lower layers' public headers", check_includes())
     failures += report("cli/ and bench/ include only public headers", check_cli())
     failures += report("no dependency circle between library files (nm)", check_cycles())
+    failures += report("no source file over %d lines without a stated reason" % MAX_LINES, check_sizes())
     return 1 if failures else 0
 
 
