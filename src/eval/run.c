@@ -319,6 +319,24 @@ static int grow_rows(vb_store_row **rows, float **probs, int *capacity, int need
     return 0;
 }
 
+/* Tells the caller after each batch; a non-zero answer stops the run (resumable). */
+static int report_progress(const vb_eval_params *p, long done_before, long done_this_run, long shard_total,
+                           long skipped, double start_ms, vb_error *err)
+{
+    if (!p->progress)
+        return 0;
+    const double elapsed = (now_ms() - start_ms) / 1e3;
+    const long done = done_before + done_this_run;
+    vb_eval_progress prog = {
+        .done = done, .total = shard_total, .skipped = skipped, .elapsed_s = elapsed,
+        .eta_s = done_this_run > 0 ? elapsed / done_this_run * (shard_total - done) : -1,
+    };
+    if (p->progress(p->progress_user, &prog))
+        return vb_error_set(err, VB_ESTATE, "evaluation stopped after %ld of %ld clips (re-run to resume)", done,
+                            shard_total);
+    return 0;
+}
+
 static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long shard_total,
                         double start_ms, long *done_this_run, vb_error *err)
 {
@@ -353,17 +371,8 @@ static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long sh
             *done_this_run += slot->item_count;
             int last = slot->last;
             slot_reset(pl->loader, slot);
-            if (p->progress) {
-                double elapsed = (now_ms() - start_ms) / 1e3;
-                long done = done_before + *done_this_run;
-                vb_eval_progress prog = {.done = done, .total = shard_total, .skipped = skipped,
-                                         .elapsed_s = elapsed, .eta_s = -1};
-                if (p->progress(p->progress_user, &prog)) {
-                    rc = vb_error_set(err, VB_ESTATE, "evaluation stopped after %ld of %ld clips "
-                                      "(re-run to resume)", done, shard_total);
-                    break;
-                }
-            }
+            if ((rc = report_progress(p, done_before, *done_this_run, shard_total, skipped, start_ms, err)))
+                break;
             if (last)
                 break;
         }
@@ -405,19 +414,8 @@ static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long sh
         pthread_mutex_unlock(&pl->lock);
         if (items == 0 && !last)
             continue;
-        if (p->progress) {
-            double elapsed = (now_ms() - start_ms) / 1e3;
-            long done = done_before + *done_this_run;
-            vb_eval_progress prog = {
-                .done = done, .total = shard_total, .skipped = skipped, .elapsed_s = elapsed,
-                .eta_s = *done_this_run > 0 ? elapsed / *done_this_run * (shard_total - done) : -1,
-            };
-            if (p->progress(p->progress_user, &prog)) {
-                rc = vb_error_set(err, VB_ESTATE, "evaluation stopped after %ld of %ld clips "
-                                  "(re-run to resume)", done, shard_total);
-                break;
-            }
-        }
+        if ((rc = report_progress(p, done_before, *done_this_run, shard_total, skipped, start_ms, err)))
+            break;
         if (last)
             break;
     }

@@ -216,8 +216,11 @@ static int name_outputs(vb_eval_session *s, vb_error *err)
     return 0;
 }
 
-int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_bytes, vb_error *err)
+/* A session holding a checked copy of config, nothing opened yet. */
+static int session_new(const vb_eval_config *config, const vb_eval_hooks *hooks, vb_eval_session **out,
+                       vb_error *err)
 {
+    *out = NULL;
     int rc = vb_eval_config_validate(config, err);
     if (rc)
         return rc;
@@ -225,6 +228,18 @@ int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_byte
     if (!s)
         return vb_error_set(err, VB_ENOMEM, "out of memory");
     s->config = *config;
+    if (hooks)
+        s->hooks = *hooks;
+    *out = s;
+    return 0;
+}
+
+int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_bytes, vb_error *err)
+{
+    vb_eval_session *s;
+    int rc = session_new(config, NULL, &s, err);
+    if (rc)
+        return rc;
     s->config.shard_index = 0;
     s->config.shard_count = 1;
     char csv[VB_EVAL_PATH_BYTES + 64];
@@ -240,16 +255,10 @@ int vb_eval_output_base(const vb_eval_config *config, char *out, size_t out_byte
 int vb_eval_session_open(const vb_eval_config *config, const vb_eval_hooks *hooks, vb_eval_session **out,
                          vb_error *err)
 {
-    *out = NULL;
-    int rc = vb_eval_config_validate(config, err);
+    vb_eval_session *s;
+    int rc = session_new(config, hooks, &s, err);
     if (rc)
         return rc;
-    vb_eval_session *s = calloc(1, sizeof *s);
-    if (!s)
-        return vb_error_set(err, VB_ENOMEM, "out of memory");
-    s->config = *config;
-    if (hooks)
-        s->hooks = *hooks;
     if ((rc = open_model(s, err)) || (rc = select_clips(s, err)) || (rc = name_outputs(s, err))) {
         vb_eval_session_free(&s);
         return rc;
