@@ -137,7 +137,7 @@ static void malformed_files_are_clear_errors(void **state)
     expect_error("--shard 2/2\n", VB_EINVAL, "i/N");
     expect_error("--shard 1\n", VB_EINVAL, "i/N");
     expect_error("--shard /3\n", VB_EINVAL, "i/N");
-    expect_error("--resize zoom\n", VB_EINVAL, "crop, pad, shortside or stretch");
+    expect_error("--resize zoom\n", VB_EINVAL, "crop, pad, shortside, stretch or aspect");
     expect_error("model_type i3d\n", VB_EINVAL, "unexpected argument 'model_type'");
     expect_error("--results_dir \"unterminated\n", VB_EFORMAT, "unterminated");
     expect_error("--verbose_logging=yes\n", VB_EINVAL, "takes no value");
