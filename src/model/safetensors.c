@@ -181,17 +181,11 @@ int vb_safetensors_open(const char *path, vb_safetensors **out, vb_error *err)
     vb_safetensors *file = calloc(1, sizeof *file);
     if (!file)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = vb_error_set(err, errno == ENOENT ? VB_ENOTFOUND : VB_EIO, "%s: cannot open: %s",
-                          path, strerror(errno));
+    int64_t file_bytes = 0;
+    int fd = -1;
+    if ((rc = vb_open_regular(path, &fd, &file_bytes, err)))
         goto fail;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = vb_error_set(err, VB_EIO, "%s: not a regular file", path);
-        goto fail;
-    }
+    struct stat st = {.st_size = (off_t)file_bytes};
     if (st.st_size < 8) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: %lld bytes is too short for a safetensors file",
                           path, (long long)st.st_size);

@@ -422,16 +422,14 @@ int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, siz
     if ((uint64_t)entry->size_bytes > dst_size)
         return vb_error_set(err, VB_EINVAL, "tensor '%s': %lld bytes do not fit a %zu-byte buffer",
                             entry->name, (long long)entry->size_bytes, dst_size);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vb_error_set(err, errno == ENOENT ? VB_ENOTFOUND : VB_EIO, "%s: cannot open data shard: %s",
-                            path, strerror(errno));
-    int rc = VB_OK;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = vb_error_set(err, VB_EIO, "%s: %s", path, strerror(errno));
-        goto done;
+    int fd;
+    int64_t shard_bytes = 0;
+    int rc = vb_open_regular(path, &fd, &shard_bytes, err);
+    if (rc) {
+        vb_error_prefix(err, "data shard: ");
+        return rc;
     }
+    struct stat st = {.st_size = (off_t)shard_bytes};
     if (entry->offset > st.st_size || entry->size_bytes > st.st_size - entry->offset) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: tensor '%s' needs bytes [%lld, %lld) but the shard "
                           "has %lld bytes (truncated?)", path, entry->name, (long long)entry->offset,
