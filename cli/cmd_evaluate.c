@@ -105,11 +105,11 @@ static int data_progress(void *user, const vb_dataset_progress *p)
 {
     progress_state *ps = user;
     if (p->event == VB_EVENT_PARTITION_FAILED || p->event == VB_EVENT_CLIP_BAD)
-        fprintf(stderr, "vidbench evaluate: %s: %s\n", p->item ? p->item : "",
-                p->message ? p->message : "failed");
+        fprintf(stderr, "vidbench evaluate: %s: %s\n", cli_safe(p->item),
+                cli_safe(p->message ? p->message : "failed"));
     else if (ps->verbose && (p->event == VB_EVENT_PARTITION_DONE || p->event == VB_EVENT_INFO))
-        fprintf(stderr, "vidbench evaluate: %s%s%s\n", p->item ? p->item : "",
-                p->item && p->message ? ": " : "", p->message ? p->message : "done");
+        fprintf(stderr, "vidbench evaluate: %s%s%s\n", cli_safe(p->item),
+                p->item && p->message ? ": " : "", cli_safe(p->message ? p->message : "done"));
     return 0;
 }
 
@@ -230,7 +230,7 @@ int cmd_evaluate(int argc, char **argv)
         vb_download_result dres;
         if (vb_dataset_download(dataset, &dreq, &dres, &err)) {
             /* Failed partitions are reported; evaluate what is on disk if anything. */
-            fprintf(stderr, "vidbench evaluate: download: %s\n", err.message);
+            fprintf(stderr, "vidbench evaluate: download: %s\n", cli_safe(err.message));
             if (err.code == VB_ENOSPACE || dres.clips_on_disk == 0) {
                 rc = cli_fail(&err);
                 goto done;
@@ -360,7 +360,7 @@ int cmd_evaluate(int argc, char **argv)
     if (verbose) {
         printf("per-class accuracy:\n");
         for (int i = 0; i < summary.class_count; i++)
-            printf("  %-40s %4ld clips  top-1 %6.2f%%  top-%d %6.2f%%%s\n", summary.classes[i].name,
+            printf("  %-40s %4ld clips  top-1 %6.2f%%  top-%d %6.2f%%%s\n", cli_safe(summary.classes[i].name),
                    summary.classes[i].clips,
                    100.0 * summary.classes[i].top1_correct / summary.classes[i].clips,
                    summary.top_n, 100.0 * summary.classes[i].topn_correct / summary.classes[i].clips,
@@ -368,8 +368,8 @@ int cmd_evaluate(int argc, char **argv)
         if (summary.confused_count)
             printf("most confused (true -> predicted):\n");
         for (int i = 0; i < summary.confused_count && i < 10; i++)
-            printf("  %ld x %s -> %s\n", summary.confused[i].count, summary.confused[i].truth,
-                   summary.confused[i].predicted);
+            printf("  %ld x %s -> %s\n", summary.confused[i].count, cli_safe(summary.confused[i].truth),
+                   cli_safe(summary.confused[i].predicted));
     }
     printf("results: %s (summary %s)\n", csv_path, summary_path);
     vb_eval_summary_free(&summary);

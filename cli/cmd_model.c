@@ -393,7 +393,7 @@ static int model_inspect(int argc, char **argv)
         char crc[16] = "-";
         if (e->has_crc32c)
             snprintf(crc, sizeof crc, "%08x", e->crc32c);
-        printf("%-70s %-10s %-22s %5d %12lld %12lld %8s\n", e->name, vb_tf_dtype_name(e->tf_dtype), shape,
+        printf("%-70s %-10s %-22s %5d %12lld %12lld %8s\n", cli_safe(e->name), vb_tf_dtype_name(e->tf_dtype), shape,
                e->shard_id, (long long)e->offset, (long long)e->size_bytes, crc);
     }
     printf("%s: %d tensors, %d shard(s)", prefix, vb_tfckpt_count(ckpt), shards);
@@ -581,10 +581,10 @@ static int model_verify(int argc, char **argv)
     printf("reference:   %s\n", reference_path);
     printf("logit norm:  %.6f (reference %.6f, relative error %.2e)\n", check.logits_norm, reference.logits_norm,
            check.norm_relative_error);
-    printf("top class:   %s %.6f (reference %s %.6f)\n", labels.names[check.top1_index], logits[check.top1_index],
-           reference.top[0].name, reference.top[0].logit);
+    printf("top class:   %s %.6f (reference %s %.6f)\n", cli_safe(labels.names[check.top1_index]),
+           logits[check.top1_index], cli_safe(reference.top[0].name), reference.top[0].logit);
     printf("top-%d logits: max relative error %.2e at '%s' (tolerance %.0e)\n", reference.count,
-           check.max_relative_error, check.worst_class, tolerance);
+           check.max_relative_error, cli_safe(check.worst_class), tolerance);
     if (compare_rc) {
         printf("FAILED\n");
         cli_fail(&err);

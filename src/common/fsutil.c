@@ -204,6 +204,11 @@ done:
     return VB_OK;
 }
 
+size_t vb_utf8_bom_bytes(const char *text, size_t size_bytes)
+{
+    return text && size_bytes >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 int vb_mkdir_p(const char *path, vb_error *err)
 {
     char *copy = strdup(path);

@@ -29,6 +29,9 @@ int vb_open_regular(const char *path, int *fd, int64_t *size_bytes, vb_error *er
 int vb_fopen_regular(const char *path, FILE **fp, int64_t *size_bytes, vb_error *err);
 /* Reads a whole file (max_bytes guards against hostile sizes). *data is NUL-terminated. */
 int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err);
+/* 3 if text starts with a UTF-8 byte-order mark (Windows editors write one), else 0: every
+ * text reader skips it, so a file saved by Notepad reads like any other. */
+size_t vb_utf8_bom_bytes(const char *text, size_t size_bytes);
 /* Creates path and its parents (mode 0755); existing directories are fine. */
 int vb_mkdir_p(const char *path, vb_error *err);
 /* Returns 1 if path exists (any type), 0 otherwise. */

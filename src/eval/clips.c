@@ -104,7 +104,7 @@ int vb_eval_clip_list_parse(const char *text, size_t size, const char *name,
         return vb_error_set(err, VB_ELIMIT, "%s: clip list larger than %u bytes", name, MAX_LIST_BYTES);
     size_t capacity = 0;
     char fields[3][MAX_FIELD_BYTES];
-    size_t pos = 0;
+    size_t pos = vb_utf8_bom_bytes(text, size);
     int line = 0, rc = 0;
     while (pos < size && !rc) {
         line++;

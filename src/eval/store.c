@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_CLASSES 100000
@@ -59,6 +60,11 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
     *out = NULL;
     if (overwrite)
         remove_store_files(path);
+    /* SQLite would open a FIFO or a device and block or fail obscurely: refuse it by name. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return vb_error_set(err, VB_EINVAL, "%s: is %s; a results store is a regular file", path,
+                            S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
     vb_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);

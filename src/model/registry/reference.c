@@ -25,7 +25,8 @@ int vb_reference_output_parse(const char *path, vb_reference_output *reference, 
     int have_norm = 0;
     int line_number = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text + vb_utf8_bom_bytes(text, size), "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         line_number++;
         size_t len = strlen(line);
         while (len > 0 && isspace((unsigned char)line[len - 1]))
@@ -56,7 +57,10 @@ int vb_reference_output_parse(const char *path, vb_reference_output *reference, 
             break;
         }
         const char *name = end2 + 1;
-        if (strlen(name) >= sizeof reference->top[0].name || !*name) {
+        int control = 0;   /* names are printed: no escape sequences from a downloaded file */
+        for (const char *c = name; *c; c++)
+            control |= (unsigned char)*c < 0x20 || *c == 0x7f;
+        if (strlen(name) >= sizeof reference->top[0].name || !*name || control) {
             rc = vb_error_set(err, VB_EFORMAT, "%s:%d: bad class name", path, line_number);
             break;
         }
