@@ -409,6 +409,35 @@ int vb_tfckpt_check_layout(const vb_tfckpt *ckpt, int64_t *shard_bytes, vb_error
     return rc;
 }
 
+int vb_tfckpt_check_shard_files(const vb_tfckpt *ckpt, vb_error *err)
+{
+    if (!ckpt->prefix)
+        return vb_error_set(err, VB_EINVAL, "%s: parsed from memory: no data shards to check", ckpt->index_name);
+    int64_t *claimed = calloc((size_t)ckpt->num_shards + 1, sizeof *claimed);
+    if (!claimed)
+        return vb_error_set(err, VB_ENOMEM, "out of memory");
+    int rc = vb_tfckpt_check_layout(ckpt, claimed, err);
+    for (int s = 0; !rc && s < ckpt->num_shards; s++) {
+        char path[4200];
+        int fd;
+        int64_t actual = 0;
+        if (vb_tfckpt_shard_path(ckpt, s, path, sizeof path)) {
+            rc = vb_error_set(err, VB_EINVAL, "%s: shard path too long", ckpt->index_name);
+            break;
+        }
+        if ((rc = vb_open_regular(path, &fd, &actual, err))) {
+            vb_error_prefix(err, "data shard: ");
+            break;
+        }
+        close(fd);
+        if (actual != claimed[s])
+            rc = vb_error_set(err, VB_EFORMAT, "%s: the index places %lld bytes in shard %d, but %s holds %lld",
+                              ckpt->index_name, (long long)claimed[s], s, path, (long long)actual);
+    }
+    free(claimed);
+    return rc;
+}
+
 int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, size_t dst_size,
                    vb_error *err)
 {
@@ -463,6 +492,11 @@ done:
 
 int vb_tfckpt_verify_all(vb_tfckpt *ckpt, vb_error *err)
 {
+    /* The sizes come from the (untrusted) index: compared with the real shard files first,
+     * so the buffer below is never larger than a file on disk. */
+    int rc = vb_tfckpt_check_shard_files(ckpt, err);
+    if (rc)
+        return rc;
     int64_t largest = 0;
     for (int i = 0; i < ckpt->count; i++)
         if (ckpt->entries[i].size_bytes > largest)
@@ -475,7 +509,6 @@ int vb_tfckpt_verify_all(vb_tfckpt *ckpt, vb_error *err)
     if (!buffer)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory (%lld bytes)", ckpt->index_name,
                             (long long)largest);
-    int rc = VB_OK;
     for (int i = 0; i < ckpt->count && rc == VB_OK; i++) {
         if (ckpt->entries[i].dtype < 0)
             continue;   /* string tensors: not readable, nothing to verify here */
