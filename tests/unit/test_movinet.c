@@ -187,6 +187,31 @@ static void graph_inputs_beyond_the_signature_are_refused(void **state)
     };
     vb_movinet *m = NULL;
     vb_error err = {0};
+    /* The control: the same model with each input listed once opens, maps its one state and
+     * steps (logits = state + state, state' = state + state, from zero). */
+    tb_model valid = {
+        .num_tensors = 4,
+        .tensors = {{.name = "image", .type = VB_TFLITE_FLOAT32, .rank = 5, .shape = {1, 1, 2, 2, 3}},
+                    {.name = "state", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}},
+                    {.name = "logits", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}},
+                    {.name = "state_out", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}}},
+        .num_operators = 2,
+        .operators = {{.code = VB_TFLITE_OP_ADD, .num_inputs = 2, .inputs = {1, 1}, .num_outputs = 1, .outputs = {2}},
+                      {.code = VB_TFLITE_OP_ADD, .num_inputs = 2, .inputs = {1, 1}, .num_outputs = 1, .outputs = {3}}},
+        .num_inputs = 2, .inputs = {0, 1},
+        .num_outputs = 2, .outputs = {2, 3},
+        .input_names = {"image", "state"}, .output_names = {"logits", "state"},
+    };
+    if (open_built(&valid, "valid_stream.tflite", &m, &err))
+        fail_msg("the valid control model does not open: %s", err.message);
+    assert_int_equal(vb_movinet_num_states(m), 1);
+    assert_int_equal(vb_movinet_input_size(m), 2);
+    uint8_t frame[12] = {0};
+    float logits[3] = {1, 1, 1};
+    assert_int_equal(vb_movinet_step(m, frame, logits, &err), VB_OK);
+    assert_true(logits[0] == 0.0f && logits[2] == 0.0f);
+    vb_movinet_free(&m);
+
     assert_int_equal(open_built(&tm, "repeated_state.tflite", &m, &err), VB_EFORMAT);
     assert_null(m);
     if (!strstr(err.message, "tensor 1 is listed twice") || !strstr(err.message, "repeated_state.tflite"))

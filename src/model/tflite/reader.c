@@ -477,6 +477,8 @@ static int read_model(fb *f, vb_tflite_model *m)
     uint64_t version;
     if ((rc = fb_uint(f, &model, 0, 4, 0, &version)))
         return rc;
+    if (version > INT32_MAX)
+        return bad(f, "schema version out of range", model.pos);
     m->version = (int)version;
     if ((rc = fb_string(f, &model, 3, &m->description)))
         return rc;

@@ -1,0 +1,56 @@
+/* libFuzzer target for the safetensors reader itself (fuzz_i3d_weights goes on to the I3D
+ * checks): header JSON, __metadata__ (including a repeated one, the heap overflow of issue
+ * 13), repeated names, dtypes, shape products, data_offsets. A file that opens must keep its
+ * promises: every tensor's bytes readable, size = numel x dtype size, names unique.
+ * Seeds: fuzz/corpus/safetensors (hand-made files, see docs/i3d.md). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vidbench/safetensors.h"
+
+static char path[64];
+
+static void remove_temp_file(void)
+{
+    unlink(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* The reader memory-maps a path, so each input goes through a per-process file. */
+    if (!path[0]) {
+        snprintf(path, sizeof path, "/tmp/fuzz-safetensors-%ld.safetensors", (long)getpid());
+        atexit(remove_temp_file);
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 0;
+    size_t written = fwrite(data, 1, size, f);
+    fclose(f);
+    if (written != size)
+        return 0;
+    vb_safetensors *file = NULL;
+    vb_error err;
+    if (vb_safetensors_open(path, &file, &err) != VB_OK)
+        return 0;
+    volatile uint8_t sink = 0;
+    for (int i = 0; i < vb_safetensors_count(file); i++) {
+        const vb_tensor_view *t = vb_safetensors_at(file, i);
+        if (!t || (uint64_t)vb_tensor_numel(t) * vb_dtype_size_bytes(t->dtype) != t->size_bytes ||
+            vb_safetensors_find(file, t->name) != t)
+            __builtin_trap();
+        const uint8_t *bytes = t->data;
+        for (size_t k = 0; k < t->size_bytes; k++)
+            sink ^= bytes[k];
+    }
+    /* Metadata look-ups of keys the loaders ask for, and one that may be in the input. */
+    (void)vb_safetensors_metadata(file, "architecture");
+    (void)vb_safetensors_metadata(file, "classes");
+    (void)vb_safetensors_metadata(file, "a");
+    (void)sink;
+    vb_safetensors_close(&file);
+    return 0;
+}
