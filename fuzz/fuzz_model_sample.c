@@ -18,7 +18,8 @@ static void remove_temp_file(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/vb-fuzz-sample-%ld", (long)getpid());
+        snprintf(path, sizeof path, "%s/vb-fuzz-sample-%ld", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+                 (long)getpid());
         atexit(remove_temp_file);
     }
     FILE *fp = fopen(path, "wb");

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (total > (1u << 16))
         return 0;
     if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/fuzz-movinet-%ld.tflite", (long)getpid());
+        snprintf(path, sizeof path, "%s/fuzz-movinet-%ld.tflite", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+                 (long)getpid());
         atexit(remove_temp_file);
     }
     FILE *f = fopen(path, "wb");

@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* The reader memory-maps a path, so each input goes through a per-process file. */
     if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/fuzz-safetensors-%ld.safetensors", (long)getpid());
+        snprintf(path, sizeof path, "%s/fuzz-safetensors-%ld.safetensors",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
         atexit(remove_temp_file);
     }
     FILE *f = fopen(path, "wb");
