@@ -4,47 +4,26 @@
  * overflowed an array sized by the signature, issue 13). A model that opens is stepped once.
  * Seeds: fuzz/corpus/movinet (models written by tests/unit/tflite_builder.c). */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "fuzz_common.h"
 #include "vidbench/movinet.h"
-#include "vidbench/tflite.h"
-
-static char path[64];
-
-static void remove_temp_file(void)
-{
-    unlink(path);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Cheap pre-check in memory: only files the reader accepts and whose tensors are small
-     * go through the path-based open (a valid file may describe a huge network). */
-    vb_tflite_model *m = NULL;
-    vb_error err;
-    if (vb_tflite_open_memory(data, size, "fuzz.tflite", &m, &err))
+     * go through the path-based open. */
+    size_t tensor_bytes;
+    vb_tflite_model *m = fuzz_open_tflite(data, size, &tensor_bytes);
+    if (!m)
         return 0;
-    size_t total = 0;
-    for (int t = 0; t < m->num_tensors; t++)
-        total += m->tensors[t].num_bytes;
     vb_tflite_free(&m);
-    if (total > (1u << 16))
+    if (tensor_bytes > (1u << 16))
         return 0;
-    if (!path[0]) {
-        snprintf(path, sizeof path, "%s/fuzz-movinet-%ld.tflite", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
-                 (long)getpid());
-        atexit(remove_temp_file);
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f)
+    const char *path = fuzz_write_input("x.tflite", data, size);
+    if (!path)
         return 0;
-    size_t written = fwrite(data, 1, size, f);
-    fclose(f);
-    if (written != size)
-        return 0;
+    vb_error err;
     vb_movinet *mv = NULL;
     if (vb_movinet_open(path, 1, &mv, &err) != VB_OK)
         return 0;

@@ -4,34 +4,14 @@
  * promises: every tensor's bytes readable, size = numel x dtype size, names unique.
  * Seeds: fuzz/corpus/safetensors (hand-made files, see docs/i3d.md). */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "fuzz_common.h"
 #include "vidbench/safetensors.h"
-
-static char path[64];
-
-static void remove_temp_file(void)
-{
-    unlink(path);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* The reader memory-maps a path, so each input goes through a per-process file. */
-    if (!path[0]) {
-        snprintf(path, sizeof path, "%s/fuzz-safetensors-%ld.safetensors",
-                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
-        atexit(remove_temp_file);
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 0;
-    size_t written = fwrite(data, 1, size, f);
-    fclose(f);
-    if (written != size)
+    const char *path = fuzz_write_input("x.safetensors", data, size);
+    if (!path)
         return 0;
     vb_safetensors *file = NULL;
     vb_error err;
