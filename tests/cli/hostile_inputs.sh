@@ -75,3 +75,14 @@ if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF "tensor '\\x1b]0;pwned\\x07' a
 else
     fail "escaped tensor name: exit $rc: $(printf '%s' "$out" | od -c | head -5)"
 fi
+# C1 controls (U+009B is a CSI on some terminals) and invalid UTF-8 are not control bytes to the
+# label-map check, but the CLI prints them escaped: the clip's top class is "rock climbing".
+sed 's/^rock climbing$/rock\xc2\x9b2J\xffclimbing/' "$L" >"$T/c1_labels.txt"
+out=$(timeout 60 "$CLI" classify --weights "$W" --labels "$T/c1_labels.txt" "$CLIP" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && printf '%s' "$out" | grep -qF 'rock\xc2\x9b2J\xffclimbing' &&
+   ! printf '%s' "$out" | LC_ALL=C grep -q $'\xc2\x9b'; then
+    pass "a label with a C1 control and invalid UTF-8 is printed escaped"
+else
+    fail "C1 label: exit $rc: $(printf '%s' "$out" | head -n 3 | od -c | head -5)"
+fi
