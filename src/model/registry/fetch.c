@@ -211,8 +211,8 @@ static int data_size_from_index(const char *staging, const vb_model_info *model,
     if (vb_tfckpt_num_shards(ckpt) != 1)
         rc = vb_error_set(err, VB_EUNSUPPORTED, "%s: checkpoint has %d data shards; vidbench fetches "
                           "single-shard checkpoints", model->name, vb_tfckpt_num_shards(ckpt));
-    else if (!(rc = vb_tfckpt_check_layout(ckpt, shard_bytes, err)))
-        rc = vb_tfckpt_check_shard_files(ckpt, err);
+    else
+        rc = vb_tfckpt_check_layout(ckpt, shard_bytes, err);
     vb_tfckpt_close(&ckpt);
     *size = shard_bytes[0];
     return rc;
