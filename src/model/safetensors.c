@@ -185,13 +185,12 @@ int vb_safetensors_open(const char *path, vb_safetensors **out, vb_error *err)
     int fd = -1;
     if ((rc = vb_open_regular(path, &fd, &file_bytes, err)))
         goto fail;
-    struct stat st = {.st_size = (off_t)file_bytes};
-    if (st.st_size < 8) {
+    if (file_bytes < 8) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: %lld bytes is too short for a safetensors file",
-                          path, (long long)st.st_size);
+                          path, (long long)file_bytes);
         goto fail;
     }
-    file->map_size = (size_t)st.st_size;
+    file->map_size = (size_t)file_bytes;
     file->map = mmap(NULL, file->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (file->map == MAP_FAILED) {
         file->map = NULL;

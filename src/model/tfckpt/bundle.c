@@ -458,11 +458,10 @@ int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, siz
         vb_error_prefix(err, "data shard: ");
         return rc;
     }
-    struct stat st = {.st_size = (off_t)shard_bytes};
-    if (entry->offset > st.st_size || entry->size_bytes > st.st_size - entry->offset) {
+    if (entry->offset > shard_bytes || entry->size_bytes > shard_bytes - entry->offset) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: tensor '%s' needs bytes [%lld, %lld) but the shard "
                           "has %lld bytes (truncated?)", path, entry->name, (long long)entry->offset,
-                          (long long)(entry->offset + entry->size_bytes), (long long)st.st_size);
+                          (long long)(entry->offset + entry->size_bytes), (long long)shard_bytes);
         goto done;
     }
     size_t done_bytes = 0;
