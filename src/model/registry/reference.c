@@ -159,6 +159,24 @@ static int npy_quoted(const char **p, char *out, size_t out_bytes)
     return 0;
 }
 
+/* Python's "a, b, c," item lists: 1 while another item follows (spaces skipped), 0 at close. */
+static int npy_list_next(const char **p, char close)
+{
+    *p = npy_skip_spaces(*p);
+    return **p != close;
+}
+
+/* After an item: a comma (consumed) or the closing bracket (left for npy_list_next). */
+static int npy_list_separator(const char **p, char close)
+{
+    *p = npy_skip_spaces(*p);
+    if (**p == ',') {
+        (*p)++;
+        return 0;
+    }
+    return **p == close ? 0 : -1;
+}
+
 static int npy_parse_header(const char *text, npy_header *h)
 {
     memset(h, 0, sizeof *h);
@@ -166,10 +184,7 @@ static int npy_parse_header(const char *text, npy_header *h)
     const char *p = npy_skip_spaces(text);
     if (*p++ != '{')
         return -1;
-    for (;;) {
-        p = npy_skip_spaces(p);
-        if (*p == '}')
-            break;
+    while (npy_list_next(&p, '}')) {
         char key[16];
         if (npy_quoted(&p, key, sizeof key))
             return -1;
@@ -190,10 +205,7 @@ static int npy_parse_header(const char *text, npy_header *h)
         } else if (!strcmp(key, "shape") && !h->have_shape) {
             if (*p++ != '(')
                 return -1;
-            for (;;) {
-                p = npy_skip_spaces(p);
-                if (*p == ')')
-                    break;
+            while (npy_list_next(&p, ')')) {
                 if (*p < '0' || *p > '9' || h->ndim == 8)
                     return -1;
                 char *end;
@@ -202,10 +214,8 @@ static int npy_parse_header(const char *text, npy_header *h)
                 if (errno || dim > (1ll << 40))
                     return -1;
                 h->shape[h->ndim++] = dim;
-                p = npy_skip_spaces(end);
-                if (*p == ',')
-                    p++;
-                else if (*p != ')')
+                p = end;
+                if (npy_list_separator(&p, ')'))
                     return -1;
             }
             p++;
@@ -213,10 +223,7 @@ static int npy_parse_header(const char *text, npy_header *h)
         } else {
             return -1;   /* unknown or repeated key */
         }
-        p = npy_skip_spaces(p);
-        if (*p == ',')
-            p++;
-        else if (*p != '}')
+        if (npy_list_separator(&p, '}'))
             return -1;
     }
     p = npy_skip_spaces(p + 1);
