@@ -24,6 +24,12 @@ int cmd_bench(int argc, char **argv);
 /* Global verbosity from -v/-q before the verb: 0 quiet, 1 normal, 2 verbose. */
 extern int cli_verbosity;
 
+/* text made safe for a terminal: control bytes (C0, DEL, C1) and bytes that are not UTF-8
+ * become \xNN, so a label map, tensor name or error message from a hostile file cannot
+ * move the cursor, retitle the window or hide text. Every name that comes from a file goes
+ * through here before it is printed. Returns one of 8 rotating static buffers (long text is
+ * cut with "..."): valid until the 8th call after, single-threaded use only. */
+const char *cli_safe(const char *text);
 /* Prints "vidbench: <message>" (or the code's text) to stderr and returns CLI_EXIT_FAILURE. */
 int cli_fail(const vb_error *err);
 /* Prints a usage complaint and returns CLI_EXIT_USAGE. */

@@ -177,7 +177,7 @@ int cmd_classify(int argc, char **argv)
             for (int k = 0; k < n; k++) {
                 const char *label = vb_classifier_label(classifier, best[k].class_id);
                 if (label)
-                    printf("  %.4f  %s\n", best[k].probability, label);
+                    printf("  %.4f  %s\n", best[k].probability, cli_safe(label));
                 else
                     printf("  %.4f  class %d\n", best[k].probability, best[k].class_id);
             }

@@ -207,29 +207,29 @@ static int on_progress(void *user, const vb_dataset_progress *p)
         clear_bar(s);
         if (cli_verbosity > 0)
             fprintf(stderr, "[%.1fs] partition %d/%d done: %s (%s; %ld clips on disk)\n", elapsed,
-                    p->items_done, p->items_total, p->item, p->message ? p->message : "",
+                    p->items_done, p->items_total, cli_safe(p->item), cli_safe(p->message),
                     p->clips_on_disk);
         return 0;
     case VB_EVENT_PARTITION_FAILED:
         clear_bar(s);
         fprintf(stderr, "vidbench: warning: partition failed (will retry on the next run): %s\n",
-                p->message ? p->message : p->item);
+                cli_safe(p->message ? p->message : p->item));
         return 0;
     case VB_EVENT_CLIP_DONE:
         if (s->tty && cli_verbosity > 0) {
-            fprintf(stderr, "\r\033[Kprepare %d/%d  %s", p->items_done, p->items_total, p->item);
+            fprintf(stderr, "\r\033[Kprepare %d/%d  %s", p->items_done, p->items_total, cli_safe(p->item));
             s->bar_visible = 1;
         } else if (cli_verbosity > 1) {
-            fprintf(stderr, "prepared %d/%d %s\n", p->items_done, p->items_total, p->item);
+            fprintf(stderr, "prepared %d/%d %s\n", p->items_done, p->items_total, cli_safe(p->item));
         }
         return 0;
     case VB_EVENT_CLIP_BAD:
         clear_bar(s);
-        fprintf(stderr, "vidbench: warning: bad clip %s: %s\n", p->item, p->message ? p->message : "");
+        fprintf(stderr, "vidbench: warning: bad clip %s: %s\n", cli_safe(p->item), cli_safe(p->message));
         return 0;
     case VB_EVENT_INFO:
         clear_bar(s);
-        fprintf(stderr, "vidbench: %s\n", p->message ? p->message : "");
+        fprintf(stderr, "vidbench: %s\n", cli_safe(p->message));
         return 0;
     }
     return 0;
@@ -326,8 +326,8 @@ static int run_status(int argc, char **argv)
         if (nb)
             printf("\nknown-bad clips:\n");
         for (size_t i = 0; i < nb; i++)
-            printf("%d %s %s [%s]: %s\n", bad[i].version, vb_split_name(bad[i].split), bad[i].clip_id,
-                   bad[i].params_key, bad[i].reason);
+            printf("%d %s %s [%s]: %s\n", bad[i].version, vb_split_name(bad[i].split), cli_safe(bad[i].clip_id),
+                   cli_safe(bad[i].params_key), cli_safe(bad[i].reason));
         free(bad);
     }
     vb_dataset_close(&ds);
@@ -513,7 +513,7 @@ static int run_classes(int argc, char **argv)
         printf("kinetics %d %s: %zu clips, %zu classes\n", st[s].version, vb_split_name(st[s].split),
                list.count, nc);
         for (size_t k = 0; k < nc; k++)
-            printf("%6ld  %s\n", counts[k].count, counts[k].label);
+            printf("%6ld  %s\n", counts[k].count, cli_safe(counts[k].label));
         free(counts);
         vb_clip_list_free(&list);
     }

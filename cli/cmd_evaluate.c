@@ -61,18 +61,18 @@ static int data_progress(void *user, const vb_dataset_progress *p)
 {
     progress_state *ps = user;
     if (p->event == VB_EVENT_PARTITION_FAILED || p->event == VB_EVENT_CLIP_BAD)
-        fprintf(stderr, "vidbench evaluate: %s: %s\n", p->item ? p->item : "",
-                p->message ? p->message : "failed");
+        fprintf(stderr, "vidbench evaluate: %s: %s\n", cli_safe(p->item),
+                cli_safe(p->message ? p->message : "failed"));
     else if (ps->verbose && (p->event == VB_EVENT_PARTITION_DONE || p->event == VB_EVENT_INFO))
-        fprintf(stderr, "vidbench evaluate: %s%s%s\n", p->item ? p->item : "",
-                p->item && p->message ? ": " : "", p->message ? p->message : "done");
+        fprintf(stderr, "vidbench evaluate: %s%s%s\n", cli_safe(p->item),
+                p->item && p->message ? ": " : "", cli_safe(p->message ? p->message : "done"));
     return 0;
 }
 
 static void print_notice(void *user, const char *message)
 {
     (void)user;
-    fprintf(stderr, "vidbench evaluate: %s\n", message);
+    fprintf(stderr, "vidbench evaluate: %s\n", cli_safe(message));
 }
 
 static int eval_progress(void *user, const vb_eval_progress *p)
@@ -132,7 +132,7 @@ int cmd_evaluate(int argc, char **argv)
     vb_eval_session_get_info(session, &info);
     if (verbose)
         fprintf(stderr, "vidbench evaluate: %s (%s, %d classes, %d threads) on %zu clips, batch %d, %s\n",
-                info.weights_path, info.model_kind, info.num_classes, info.threads, info.clip_count,
+                cli_safe(info.weights_path), info.model_kind, info.num_classes, info.threads, info.clip_count,
                 info.batch_size, info.fingerprint);
 
     int rc = CLI_EXIT_FAILURE;
@@ -164,7 +164,7 @@ int cmd_evaluate(int argc, char **argv)
     if (verbose) {
         printf("per-class accuracy:\n");
         for (int i = 0; i < summary.class_count; i++)
-            printf("  %-40s %4ld clips  top-1 %6.2f%%  top-%d %6.2f%%%s\n", summary.classes[i].name,
+            printf("  %-40s %4ld clips  top-1 %6.2f%%  top-%d %6.2f%%%s\n", cli_safe(summary.classes[i].name),
                    summary.classes[i].clips,
                    100.0 * summary.classes[i].top1_correct / summary.classes[i].clips,
                    summary.top_n, 100.0 * summary.classes[i].topn_correct / summary.classes[i].clips,
@@ -172,10 +172,10 @@ int cmd_evaluate(int argc, char **argv)
         if (summary.confused_count)
             printf("most confused (true -> predicted):\n");
         for (int i = 0; i < summary.confused_count && i < 10; i++)
-            printf("  %ld x %s -> %s\n", summary.confused[i].count, summary.confused[i].truth,
-                   summary.confused[i].predicted);
+            printf("  %ld x %s -> %s\n", summary.confused[i].count, cli_safe(summary.confused[i].truth),
+                   cli_safe(summary.confused[i].predicted));
     }
-    printf("results: %s (summary %s)\n", info.csv_path, info.summary_path);
+    printf("results: %s (summary %s)\n", cli_safe(info.csv_path), cli_safe(info.summary_path));
     vb_eval_summary_free(&summary);
     rc = CLI_EXIT_OK;
 done:

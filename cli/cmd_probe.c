@@ -107,7 +107,7 @@ int cmd_probe(int argc, char **argv)
         int rc = vb_video_probe(path, count, &info, &err);
         if (rc)
             failed++;
-        const char *error = rc ? err.message : "";
+        const char *error = rc ? cli_safe(err.message) : "";
         char sar[32], frames[32];
         snprintf(sar, sizeof sar, "%d:%d", info.sar_num, info.sar_den);
         if (info.frame_count >= 0)

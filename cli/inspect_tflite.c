@@ -25,9 +25,9 @@ static void print_tensor(const vb_tflite_model *m, int index, const char *signat
         printf(" q(scale=%g, zero=%d)", (double)t->scales[0], t->zero_points[0]);
     else if (t->num_scales > 1)
         printf(" q(per-axis %d, %d scales)", t->quantized_dimension, t->num_scales);
-    printf("  %s", signature_name ? signature_name : (t->name ? t->name : ""));
+    printf("  %s", cli_safe(signature_name ? signature_name : t->name));
     if (signature_name && t->name)
-        printf("  (%s)", t->name);
+        printf("  (%s)", cli_safe(t->name));
     printf("\n");
 }
 
@@ -50,7 +50,7 @@ static void print_operator(const vb_tflite_model *m, int i)
 {
     const vb_tflite_operator *o = &m->operators[i];
     const vb_tflite_options *p = &o->options;
-    printf("  %-4d %-18s", i, o->custom_code ? o->custom_code : vb_tflite_op_name(o->builtin_code));
+    printf("  %-4d %-18s", i, o->custom_code ? cli_safe(o->custom_code) : vb_tflite_op_name(o->builtin_code));
     for (int k = 0; k < o->num_inputs; k++) {
         if (o->inputs[k] < 0) {
             printf(" -");
@@ -120,7 +120,7 @@ int cli_inspect_tflite(const char *path, int argc, char **argv)
            m->num_subgraphs, m->num_subgraphs == 1 ? "" : "s", m->num_tensors, m->num_operators);
     for (int s = 0; s < m->num_signatures; s++)
         printf("signature \"%s\" (subgraph %d): %d inputs, %d outputs\n",
-               m->signatures[s].key ? m->signatures[s].key : "", m->signatures[s].subgraph,
+               cli_safe(m->signatures[s].key), m->signatures[s].subgraph,
                m->signatures[s].num_inputs, m->signatures[s].num_outputs);
     printf("inputs (%d):\n", m->num_inputs);
     for (int i = 0; i < m->num_inputs; i++)
@@ -156,7 +156,7 @@ int cli_inspect_tflite(const char *path, int argc, char **argv)
                 strcat(types, sig);
             }
         }
-        printf("  %-18s %4d  %s\n", o->custom_code ? o->custom_code : vb_tflite_op_name(code), count, types);
+        printf("  %-18s %4d  %s\n", o->custom_code ? cli_safe(o->custom_code) : vb_tflite_op_name(code), count, types);
     }
     if (list_ops) {
         printf("operator list:\n");

@@ -8,20 +8,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "vidbench/i3d.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* The loader memory-maps a path, so each input goes through a per-process file. */
-    static char path[64];
-    if (!path[0])
-        snprintf(path, sizeof path, "/tmp/fuzz-i3d-weights-%ld.safetensors", (long)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 0;
-    size_t written = fwrite(data, 1, size, f);
-    fclose(f);
-    if (written != size)
+    const char *path = fuzz_write_input("i3d.safetensors", data, size);
+    if (!path)
         return 0;
     vb_i3d_options options;
     vb_i3d_options_init(&options);

@@ -2,30 +2,16 @@
  * sample reader (the cricket sample is not pinned by hash upstream) and the reference-output
  * text parser. Both take paths, so each input is written to a per-process temporary file. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
+#include "fuzz_common.h"
 #include "vidbench/models.h"
-
-static char path[64];
-
-static void remove_temp_file(void)
-{
-    unlink(path);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/vb-fuzz-sample-%ld", (long)getpid());
-        atexit(remove_temp_file);
-    }
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
+    const char *path = fuzz_write_input("sample", data, size);
+    if (!path)
         return 0;
-    fwrite(data, 1, size, fp);
-    fclose(fp);
     vb_error err;
     float *values = NULL;
     int ndim = 0;

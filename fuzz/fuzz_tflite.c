@@ -6,17 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "vidbench/tflite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    vb_tflite_model *m = NULL;
-    vb_error err;
-    if (vb_tflite_open_memory(data, size, "fuzz.tflite", &m, &err))
+    size_t total;
+    vb_tflite_model *m = fuzz_open_tflite(data, size, &total);
+    if (!m)
         return 0;
-    size_t total = 0;
-    for (int t = 0; t < m->num_tensors; t++)
-        total += m->tensors[t].num_bytes;
+    vb_error err;
     vb_tflite_interpreter *it = NULL;
     /* Small models only: a valid file may legitimately describe a huge network. */
     if (total <= (1u << 16) && vb_tflite_interpreter_create(m, 1, &it, &err) == 0) {

@@ -59,6 +59,12 @@ int vb_tfckpt_shard_path(const vb_tfckpt *ckpt, int shard_id, char *path, size_t
  * nor overlap. shard_bytes (may be NULL) receives each shard's total (num_shards values). */
 int vb_tfckpt_check_layout(const vb_tfckpt *ckpt, int64_t *shard_bytes, vb_error *err);
 
+/* Checks the index's claims against the data files: each shard PREFIX.data-K-of-N must be a
+ * regular file exactly as long as the entries placed in it (after vb_tfckpt_check_layout).
+ * VB_ENOTFOUND when a shard file is absent (an index-only listing), VB_EFORMAT when a size
+ * differs. Call it before allocating anything an entry's size_bytes claims. */
+int vb_tfckpt_check_shard_files(const vb_tfckpt *ckpt, vb_error *err);
+
 /* Reads one tensor's bytes into dst (dst_size >= entry->size_bytes) and verifies its crc32c;
  * a mismatch is VB_ECHECKSUM naming the tensor and the shard. */
 int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, size_t dst_size,

@@ -2,6 +2,7 @@
  * into one buffer per record, so a record is usable with the C string functions and costs one
  * allocation that grows to the longest record. */
 #include "common/csv.h"
+#include "common/fsutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,7 @@ void vb_csv_reader_init(vb_csv_reader *reader, const char *data, size_t size, co
     reader->size = data ? size : 0;
     reader->line = 1;
     reader->name = name ? name : "CSV";
-    if (reader->size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-        reader->pos = 3;   /* a UTF-8 byte order mark, as Excel writes */
+    reader->pos = vb_utf8_bom_bytes(data, reader->size);   /* a byte order mark, as Excel writes */
 }
 
 static int record_append(vb_csv_record *record, char c, const vb_csv_reader *reader, vb_error *err)

@@ -186,18 +186,84 @@ int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, 
     return vb_atomic_commit(&file, err);
 }
 
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    return "not a regular file";
+}
+
+int vb_open_regular(const char *path, int *fd_out, int64_t *size_bytes, vb_error *err)
+{
+    *fd_out = -1;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears,
+     * before fstat() could refuse it. Cleared again for the regular file we keep. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return vb_error_set(err, errno == ENOENT ? VB_ENOTFOUND : VB_EIO, "%s: cannot open: %s",
+                            path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = vb_error_set(err, VB_EIO, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return vb_error_set(err, VB_EINVAL, "%s: is %s; only regular files are read", path,
+                            file_kind(st.st_mode));
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int rc = vb_error_set(err, VB_EIO, "%s: fcntl: %s", path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (size_bytes)
+        *size_bytes = (int64_t)st.st_size;
+    *fd_out = fd;
+    return VB_OK;
+}
+
+int vb_fopen_regular(const char *path, FILE **fp, int64_t *size_bytes, vb_error *err)
+{
+    int fd;
+    *fp = NULL;
+    int rc = vb_open_regular(path, &fd, size_bytes, err);
+    if (rc)
+        return rc;
+    if (!(*fp = fdopen(fd, "rb"))) {
+        rc = vb_error_set(err, VB_ENOMEM, "%s: fdopen: %s", path, strerror(errno));
+        close(fd);
+    }
+    return rc;
+}
+
 int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err)
 {
     *data = NULL;
     if (size_bytes)
         *size_bytes = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return vb_error_set(err, errno == ENOENT ? VB_ENOTFOUND : VB_EIO, "%s: cannot open: %s",
-                            path, strerror(errno));
+    int64_t claimed = 0;
+    FILE *fp;
+    int rc = vb_fopen_regular(path, &fp, &claimed, err);
+    if (rc)
+        return rc;
+    /* Refused before any allocation; the loop below still stops at the limit should the
+     * file grow while it is read. */
+    if ((uint64_t)claimed > max_bytes) {
+        fclose(fp);
+        return vb_error_set(err, VB_ELIMIT, "%s: %lld bytes, larger than the %zu-byte limit", path,
+                            (long long)claimed, max_bytes);
+    }
     size_t capacity = 4096, used = 0;
     char *buffer = malloc(capacity + 1);
-    int rc = VB_OK;
     if (!buffer) {
         rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
         goto done;
@@ -237,6 +303,11 @@ done:
     if (size_bytes)
         *size_bytes = used;
     return VB_OK;
+}
+
+size_t vb_utf8_bom_bytes(const char *text, size_t size_bytes)
+{
+    return text && size_bytes >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }
 
 int vb_mkdir_p(const char *path, vb_error *err)

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "vidbench/error.h"
 
 typedef struct vb_atomic_file {
@@ -26,8 +27,16 @@ int vb_atomic_commit(vb_atomic_file *file, vb_error *err);
 void vb_atomic_abort(vb_atomic_file *file);
 
 int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, vb_error *err);
+/* Opens path for reading if it is a regular file; a FIFO, device, socket or directory is
+ * refused (VB_EINVAL, the message says which) without blocking. size_bytes may be NULL. */
+int vb_open_regular(const char *path, int *fd, int64_t *size_bytes, vb_error *err);
+/* The same as a FILE* ("rb"). */
+int vb_fopen_regular(const char *path, FILE **fp, int64_t *size_bytes, vb_error *err);
 /* Reads a whole file (max_bytes guards against hostile sizes). *data is NUL-terminated. */
 int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err);
+/* 3 if text starts with a UTF-8 byte-order mark (Windows editors write one), else 0: every
+ * text reader skips it, so a file saved by Notepad reads like any other. */
+size_t vb_utf8_bom_bytes(const char *text, size_t size_bytes);
 /* Creates path and its parents (mode 0755); existing directories are fine. */
 int vb_mkdir_p(const char *path, vb_error *err);
 /* An exclusive lock between processes on the lock file path (created, holding our pid for

@@ -21,6 +21,9 @@ int vb_labels_load(const char *path, vb_labels *labels, vb_error *err)
         free(text);
         return vb_error_set(err, VB_EFORMAT, "%s: label map contains NUL bytes", path);
     }
+    const size_t bom = vb_utf8_bom_bytes(text, size);
+    memmove(text, text + bom, size - bom + 1);
+    size -= bom;
     /* Drop trailing newlines so "a\nb\n" is two labels, then count lines. */
     while (size > 0 && (text[size - 1] == '\n' || text[size - 1] == '\r'))
         text[--size] = '\0';
@@ -50,6 +53,16 @@ int vb_labels_load(const char *path, vb_labels *labels, vb_error *err)
             line[--len] = '\0';
         if (len == 0) {
             rc = vb_error_set(err, VB_EFORMAT, "%s: line %d is empty", path, i + 1);
+            break;
+        }
+        /* Labels reach terminals, CSVs and HTML: a control byte (an escape sequence, a stray
+         * CR, a tab) is no part of a class name. */
+        size_t bad = 0;
+        while (bad < len && (unsigned char)line[bad] >= 0x20 && line[bad] != 0x7f)
+            bad++;
+        if (bad < len) {
+            rc = vb_error_set(err, VB_EFORMAT, "%s: line %d has control byte 0x%02x at column %zu", path, i + 1,
+                              (unsigned)(unsigned char)line[bad], bad + 1);
             break;
         }
         labels->names[i] = strdup(line);

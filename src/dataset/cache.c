@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +100,16 @@ static int read_cache_file(const char *path, vb_clip *clip, vb_error *err)
     clip->num_frames = (int)t;
     clip->height = (int)hh;
     clip->width = (int)w;
-    clip->decoded_frames = (int)get_u32(h + 24);
-    clip->lost_frames = (int)get_u32(h + 28);
+    /* counts written by dataset_cache_write from ints: larger ones are damage */
+    const uint32_t decoded = get_u32(h + 24), lost = get_u32(h + 28);
+    if (decoded > INT32_MAX || lost > INT32_MAX) {
+        free(clip->frames);
+        clip->frames = NULL;
+        free(data);
+        return vb_error_set(err, VB_EFORMAT, "%s: frame counts %u and %u out of range", path, decoded, lost);
+    }
+    clip->decoded_frames = (int)decoded;
+    clip->lost_frames = (int)lost;
     uint64_t fps_bits = 0;
     for (int i = 0; i < 8; i++)
         fps_bits |= (uint64_t)h[32 + i] << (8 * i);

@@ -76,8 +76,8 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
         memset(c, 0, sizeof *c);
         snprintf(c->clip_id, sizeof c->clip_id, "%s", (const char *)sqlite3_column_text(stmt, 0));
         snprintf(c->youtube_id, sizeof c->youtube_id, "%s", (const char *)sqlite3_column_text(stmt, 1));
-        c->time_start = sqlite3_column_int(stmt, 2);
-        c->time_end = sqlite3_column_int(stmt, 3);
+        c->time_start = vb_db_column_int(stmt, 2, 0, INT_MAX, -1);
+        c->time_end = vb_db_column_int(stmt, 3, 0, INT_MAX, -1);
         const char *rel = (const char *)sqlite3_column_text(stmt, 4);
         size_t path_len = strlen(raw_dir) + 1 + (rel ? strlen(rel) : 0) + 1;
         c->path = malloc(path_len);
@@ -86,7 +86,7 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
         if (sqlite3_column_type(stmt, 6) != SQLITE_NULL) {
             c->status = VB_CLIP_BAD;
             c->bad_reason = dup_or_null(sqlite3_column_text(stmt, 6));
-        } else if (prepared_for && sqlite3_column_int(stmt, 5) > 0) {
+        } else if (prepared_for && sqlite3_column_int64(stmt, 5) > 0) {
             c->status = VB_CLIP_PREPARED;
         } else {
             c->status = VB_CLIP_UNPACKED;

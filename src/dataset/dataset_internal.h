@@ -27,6 +27,10 @@ int vb_db_exec(vb_dataset *ds, const char *sql, vb_error *err);
 int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error *err);
 /* A single integer result of sql with (version, split) bound as ?1, ?2; -1 on error. */
 long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split);
+/* An INTEGER column read as int64 and range-checked before it becomes an int (the state file
+ * is a file: sqlite3_column_int would wrap 4294967296 to 0); fallback when outside [min, max]
+ * or not an integer. */
+int vb_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallback);
 
 /* ---- cache.c: the clip cache ---- */
 

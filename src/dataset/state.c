@@ -85,6 +85,14 @@ long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split)
     return value;
 }
 
+int vb_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallback)
+{
+    if (sqlite3_column_type(stmt, column) != SQLITE_INTEGER)
+        return fallback;
+    const sqlite3_int64 v = sqlite3_column_int64(stmt, column);
+    return v >= min && v <= max ? (int)v : fallback;
+}
+
 int vb_dataset_open(const char *data_dir, vb_dataset **dataset, vb_error *err)
 {
     *dataset = NULL;
@@ -189,13 +197,13 @@ int vb_dataset_status(vb_dataset *ds, vb_split_status **status, size_t *count, v
         }
         vb_split_status *s = &(*status)[(*count)++];
         memset(s, 0, sizeof *s);
-        s->version = sqlite3_column_int(stmt, 0);
+        s->version = vb_db_column_int(stmt, 0, 0, 100000, 0);
         s->split = split;
         long v;
         v = vb_db_count(ds, "SELECT annotated FROM splits WHERE version=?1 AND split=?2", s->version, split);
         s->annotated = v > 0 ? v : 0;
         v = vb_db_count(ds, "SELECT partitions FROM splits WHERE version=?1 AND split=?2", s->version, split);
-        s->partitions_total = v > 0 ? (int)v : 0;
+        s->partitions_total = v > 0 && v <= INT_MAX ? (int)v : 0;
         s->partitions_done = (int)vb_db_count(
             ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='done'",
             s->version, split);
@@ -244,7 +252,7 @@ int vb_dataset_bad_clips(vb_dataset *ds, vb_bad_clip **bad, size_t *count, vb_er
         }
         vb_bad_clip *b = &(*bad)[(*count)++];
         memset(b, 0, sizeof *b);
-        b->version = sqlite3_column_int(stmt, 0);
+        b->version = vb_db_column_int(stmt, 0, 0, 100000, 0);
         vb_split_parse((const char *)sqlite3_column_text(stmt, 1), &b->split);
         snprintf(b->clip_id, sizeof b->clip_id, "%s", (const char *)sqlite3_column_text(stmt, 2));
         snprintf(b->params_key, sizeof b->params_key, "%s", (const char *)sqlite3_column_text(stmt, 3));

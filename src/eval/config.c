@@ -337,7 +337,7 @@ static int parse_file(vb_eval_config *c, const char *path, const char *where, in
         return rc;
     }
     text_source s = {.base = {.next = text_next, .depth = depth}, .name = path, .text = text,
-                     .size = size, .line = 1};
+                     .size = size, .line = 1, .pos = vb_utf8_bom_bytes(text, size)};
     rc = parse_source(c, &s.base, err);
     free(text);
     return rc;

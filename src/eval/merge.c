@@ -59,8 +59,26 @@ static int collect_row(void *user, const vb_store_row *row, vb_error *err)
             memcpy(r->probs, row->probs, (size_t)m->num_classes * sizeof(float));
     }
     if (!r->clip_id || (row->probs && !r->probs))
-        return vb_error_set(err, VB_ENOMEM, "merge: out of memory");
+        return vb_error_set(err, VB_ENOMEM, "merge: %s: out of memory", m->path);
     m->owner[row->ordinal] = m->shard_index;
+    return 0;
+}
+
+/* The arrays below are sized by selection_total, a number the store only claims: before
+ * trusting it, it must agree with the selection rows the store really holds (shard i of N
+ * covers exactly the positions k < total with k mod N == i). */
+static int check_selection_size(vb_store *store, const char *path, const vb_store_info *info, vb_error *err)
+{
+    long rows = 0;
+    int rc = vb_store_selection_count(store, &rows, err);
+    if (rc)
+        return rc;
+    const long total = info->selection_total, n = info->shard_count, i = info->shard_index;
+    const long expected = total > i ? (total - 1 - i) / n + 1 : 0;
+    if (rows != expected)
+        return vb_error_set(err, VB_EFORMAT, "%s: results store field 'selection_total' (%ld clips in %ld shards) "
+                            "means %ld clips for shard %ld, but its selection lists %ld", path, total, n,
+                            expected, i, rows);
     return 0;
 }
 
@@ -81,6 +99,8 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
         rc = vb_store_open(paths[i], 0, &store, err);
         if (!rc)
             rc = vb_store_info_read(store, &info, err);
+        if (!rc)
+            rc = check_selection_size(store, paths[i], &info, err);
         if (!rc && i == 0) {
             first = info;
             memset(&info, 0, sizeof info);
@@ -90,7 +110,8 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             m.owner = malloc(((size_t)m.total + 1) * sizeof *m.owner);
             seen = calloc((size_t)first.shard_count, sizeof *seen);
             if (!m.rows || !m.owner || !seen)
-                rc = vb_error_set(err, VB_ENOMEM, "merge: out of memory");
+                rc = vb_error_set(err, VB_ENOMEM, "merge: %s: out of memory for a selection of %ld clips in %d shards",
+                                  paths[i], m.total, first.shard_count);
             for (long k = 0; !rc && k < m.total; k++)
                 m.owner[k] = -1;
         }

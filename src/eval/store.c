@@ -3,10 +3,12 @@
  * A store read back is checked (blob sizes, class counts) before use. */
 #include "eval/store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_CLASSES 100000
@@ -58,6 +60,11 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
     *out = NULL;
     if (overwrite)
         remove_store_files(path);
+    /* SQLite would open a FIFO or a device and block or fail obscurely: refuse it by name. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return vb_error_set(err, VB_EINVAL, "%s: is %s; a results store is a regular file", path,
+                            S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
     vb_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
@@ -132,7 +139,10 @@ static int meta_set(vb_store *s, const char *key, const char *value, vb_error *e
     return rc;
 }
 
-static int meta_get_long(vb_store *s, const char *key, long *value, vb_error *err)
+/* Reads an integer field and checks it in the range its user needs, so that a value like
+ * 4294967296 cannot pass a check as long and then become 0 as int. The message names the
+ * store, the field and the value. */
+static int meta_get_ranged(vb_store *s, const char *key, long min, long max, long *value, vb_error *err)
 {
     char *text = NULL;
     int rc = meta_get(s, key, &text, err);
@@ -141,9 +151,13 @@ static int meta_get_long(vb_store *s, const char *key, long *value, vb_error *er
     if (!text)
         return vb_error_set(err, VB_EFORMAT, "%s: results store lacks '%s'", s->path, key);
     char *end;
-    *value = strtol(text, &end, 10);
-    rc = (*end || end == text) ? vb_error_set(err, VB_EFORMAT, "%s: bad '%s' in results store",
-                                              s->path, key) : 0;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text || errno || v < min || v > max)
+        rc = vb_error_set(err, VB_EFORMAT, "%s: results store field '%s' is '%.40s' (expected an integer in %ld..%ld)",
+                          s->path, key, text, min, max);
+    else
+        *value = v;
     free(text);
     return rc;
 }
@@ -156,16 +170,13 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
     if (!rc && !info->fingerprint)
         rc = vb_error_set(err, VB_EFORMAT, "%s: not a vidbench results store (no fingerprint)", s->path);
     if (!rc)
-        rc = meta_get_long(s, "num_classes", &num_classes, err);
+        rc = meta_get_ranged(s, "num_classes", 1, MAX_CLASSES, &num_classes, err);
     if (!rc)
-        rc = meta_get_long(s, "shard_index", &shard_index, err);
+        rc = meta_get_ranged(s, "shard_count", 1, VB_STORE_MAX_SHARDS, &shard_count, err);
     if (!rc)
-        rc = meta_get_long(s, "shard_count", &shard_count, err);
+        rc = meta_get_ranged(s, "shard_index", 0, shard_count - 1, &shard_index, err);
     if (!rc)
-        rc = meta_get_long(s, "selection_total", &total, err);
-    if (!rc && (num_classes < 1 || num_classes > MAX_CLASSES || shard_count < 1 ||
-                shard_index < 0 || shard_index >= shard_count || total < 0))
-        rc = vb_error_set(err, VB_EFORMAT, "%s: inconsistent results store metadata", s->path);
+        rc = meta_get_ranged(s, "selection_total", 0, VB_STORE_MAX_SELECTION, &total, err);
     if (rc) {
         vb_store_info_free(info);
         return rc;
@@ -187,11 +198,12 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
     }
     int expected = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int id = sqlite3_column_int(st, 0);
+        /* int64 first: column_int would wrap 4294967296 to 0 */
+        const sqlite3_int64 id = sqlite3_column_int64(st, 0);
         const unsigned char *name = sqlite3_column_text(st, 1);
         if (id != expected || id >= info->num_classes || !name) {
-            rc = vb_error_set(err, VB_EFORMAT, "%s: class table has a gap or extra entry at %d",
-                              s->path, id);
+            rc = vb_error_set(err, VB_EFORMAT, "%s: class table has a gap or extra entry at %lld",
+                              s->path, (long long)id);
             break;
         }
         if (!(info->class_names[id] = strdup((const char *)name))) {
@@ -325,6 +337,21 @@ int vb_store_set_selection(vb_store *s, const long *ordinals, const char *const 
     return rc;
 }
 
+int vb_store_selection_count(vb_store *s, long *count, vb_error *err)
+{
+    *count = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM selection", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "counting the selection");
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *count = (long)sqlite3_column_int64(st, 0);
+    else
+        rc = db_error(s, err, "counting the selection");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int vb_store_has(vb_store *s, const char *clip_id, vb_error *err)
 {
     sqlite3_reset(s->has_stmt);
@@ -418,7 +445,15 @@ int vb_store_visit_selection(vb_store *s, vb_store_visit_fn visit, void *user, v
         } else {
             row.youtube_id = column_text_or(st, 3, "");
             row.label = (const char *)sqlite3_column_text(st, 4);
-            row.status = sqlite3_column_int(st, 5);
+            /* int64 first: column_int would turn 4294967296 into VB_STORE_OK */
+            const sqlite3_int64 status = sqlite3_column_int64(st, 5);
+            if (sqlite3_column_type(st, 5) != SQLITE_INTEGER ||
+                (status != VB_STORE_OK && status != VB_STORE_SKIPPED)) {
+                rc = vb_error_set(err, VB_EFORMAT, "%s: clip '%s' has unknown status %lld", s->path,
+                                  row.clip_id, (long long)status);
+                break;
+            }
+            row.status = (int)status;
             row.reason = (const char *)sqlite3_column_text(st, 6);
             row.decode_ms = sqlite3_column_double(st, 8);
             row.preprocess_ms = sqlite3_column_double(st, 9);
@@ -434,10 +469,6 @@ int vb_store_visit_selection(vb_store *s, vb_store_visit_fn visit, void *user, v
                 }
                 memcpy(s->probs_copy, blob, (size_t)bytes);
                 row.probs = s->probs_copy;
-            } else if (row.status != VB_STORE_SKIPPED) {
-                rc = vb_error_set(err, VB_EFORMAT, "%s: clip '%s' has unknown status %d", s->path,
-                                  row.clip_id, row.status);
-                break;
             }
         }
         rc = visit(user, &row, err);

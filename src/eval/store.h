@@ -13,6 +13,10 @@ typedef struct vb_store vb_store;
 
 enum { VB_STORE_MISSING = -1, VB_STORE_OK = 0, VB_STORE_SKIPPED = 1 };
 
+/* What a store read back may claim: the same bounds as --shard and --num_videos. */
+#define VB_STORE_MAX_SHARDS 1000000L
+#define VB_STORE_MAX_SELECTION 100000000L
+
 /* One finished clip. probs is NULL for skipped clips. */
 typedef struct vb_store_row {
     long ordinal;             /* position in the whole (unsharded) selection */
@@ -63,6 +67,9 @@ typedef struct vb_store_info {
 } vb_store_info;
 int vb_store_info_read(vb_store *store, vb_store_info *info, vb_error *err);
 void vb_store_info_free(vb_store_info *info);
+
+/* Number of (ordinal, clip id) rows in the selection table: what the store really holds. */
+int vb_store_selection_count(vb_store *store, long *count, vb_error *err);
 
 /* Visits the rows of the selection in ordinal order; missing rows are reported with
  * status -1 (clip_id set, everything else empty). probs valid during the call only. */

@@ -66,7 +66,8 @@ int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert
     int rc = vb_tfckpt_open(prefix, &ckpt, err);
     if (rc)
         return rc;
-    if ((rc = vb_tfckpt_check_layout(ckpt, NULL, err)))
+    /* Before anything is sized by the index's claims: they must match the shard files. */
+    if ((rc = vb_tfckpt_check_shard_files(ckpt, err)))
         goto done;
     if (asprintf(&index_path, "%s.index", prefix) < 0) {
         index_path = NULL;

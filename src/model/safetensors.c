@@ -69,10 +69,38 @@ static int json_to_u64(const cJSON *item, uint64_t *value)
     return 1;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* names[0], names[stride], ... must be distinct. Sorted copy, so a hostile header with a
+ * million keys costs n log n, not n^2. */
+static int refuse_duplicates(char *const *names, int stride, int n, const char *what,
+                             const char *path, vb_error *err)
+{
+    if (n < 2)
+        return VB_OK;
+    char **sorted = malloc((size_t)n * sizeof *sorted);
+    if (!sorted)
+        return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; i < n; i++)
+        sorted[i] = names[(size_t)i * (size_t)stride];
+    qsort(sorted, (size_t)n, sizeof *sorted, compare_strings);
+    int rc = VB_OK;
+    for (int i = 1; i < n && !rc; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            rc = vb_error_set(err, VB_EFORMAT, "%s: %s '%s' appears twice", path, what, sorted[i]);
+    free(sorted);
+    return rc;
+}
+
 static int parse_metadata(vb_safetensors *file, const cJSON *meta, const char *path, vb_error *err)
 {
     if (!cJSON_IsObject(meta))
         return vb_error_set(err, VB_EFORMAT, "%s: __metadata__ is not an object", path);
+    /* The array is sized by this object alone: a second __metadata__ is refused by the caller
+     * before it gets here, so the count below can never outrun the allocation. */
     int n = cJSON_GetArraySize(meta);
     file->metadata = calloc((size_t)n * 2 + 1, sizeof(char *));
     if (!file->metadata)
@@ -118,7 +146,8 @@ static int parse_tensor(vb_safetensors *file, const cJSON *entry, const uint8_t 
             return vb_error_set(err, VB_EFORMAT, "%s: tensor '%s' has an invalid dimension %d",
                                 path, name, i);
         tensor->shape[i] = (int64_t)dim;
-        if (dim && numel > UINT64_MAX / dim)
+        /* vb_tensor_numel() multiplies the shape in int64_t: every partial product must fit. */
+        if (dim && numel > (uint64_t)INT64_MAX / dim)
             return vb_error_set(err, VB_EFORMAT, "%s: tensor '%s' is impossibly large", path, name);
         numel *= dim;
     }
@@ -152,23 +181,16 @@ int vb_safetensors_open(const char *path, vb_safetensors **out, vb_error *err)
     vb_safetensors *file = calloc(1, sizeof *file);
     if (!file)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = vb_error_set(err, errno == ENOENT ? VB_ENOTFOUND : VB_EIO, "%s: cannot open: %s",
-                          path, strerror(errno));
+    int64_t file_bytes = 0;
+    int fd = -1;
+    if ((rc = vb_open_regular(path, &fd, &file_bytes, err)))
         goto fail;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = vb_error_set(err, VB_EIO, "%s: not a regular file", path);
-        goto fail;
-    }
-    if (st.st_size < 8) {
+    if (file_bytes < 8) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: %lld bytes is too short for a safetensors file",
-                          path, (long long)st.st_size);
+                          path, (long long)file_bytes);
         goto fail;
     }
-    file->map_size = (size_t)st.st_size;
+    file->map_size = (size_t)file_bytes;
     file->map = mmap(NULL, file->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (file->map == MAP_FAILED) {
         file->map = NULL;
@@ -201,13 +223,19 @@ int vb_safetensors_open(const char *path, vb_safetensors **out, vb_error *err)
     uint64_t data_size = file->map_size - 8 - header_size;
     const cJSON *entry;
     cJSON_ArrayForEach(entry, root) {
+        /* cJSON keeps duplicate keys; JSON leaves them undefined, so a repeated name is a lie
+         * (two tensors answering one lookup, or two metadata objects) and refused. */
         if (strcmp(entry->string, "__metadata__") == 0)
-            rc = parse_metadata(file, entry, path, err);
+            rc = file->metadata ? vb_error_set(err, VB_EFORMAT, "%s: __metadata__ appears twice", path)
+                                : parse_metadata(file, entry, path, err);
         else
             rc = parse_tensor(file, entry, data, data_size, path, err);
         if (rc)
             goto fail;
     }
+    if ((rc = refuse_duplicates(file->names, 1, file->count, "tensor", path, err)) ||
+        (rc = refuse_duplicates(file->metadata, 2, file->n_metadata, "metadata key", path, err)))
+        goto fail;
     cJSON_Delete(root);
     close(fd);
     *out = file;

@@ -16,7 +16,7 @@ for spec in rgb_imagenet:230:50818176 rgb_scratch:230:50818176 flow_imagenet:230
     IFS=: read -r name count bytes <<<"$spec"
     out=$("$CLI" model inspect "$S/data/i3d/checkpoints/$name/model.ckpt" 2>&1)
     rc=$?
-    summary="$S/data/i3d/checkpoints/$name/model.ckpt: $count tensors, 1 shard(s); shard 0: $bytes bytes; entries tile the shards without gaps or overlaps"
+    summary="$S/data/i3d/checkpoints/$name/model.ckpt: $count tensors, 1 shard(s); shard 0: $bytes bytes; entries tile the index's shard ranges without gaps or overlaps (data files absent, not checked)"
     rows=$(printf '%s\n' "$out" | grep -c ' DT_FLOAT ')
     if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -qxF "$summary" && [ "$rows" -eq "$count" ]; then
         pass "inspect $name: $count tensors, $bytes-byte shard"
@@ -112,3 +112,27 @@ if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "TFLite"; then
 else
     fail "inspect .tflite: exit $rc: $(printf '%s\n' "$out" | head -n 3)"
 fi
+
+# An index whose size claims exceed its shard (issue 13): 4 GiB and 16 GiB float tensors over
+# an 8-byte data file. Nothing may be allocated from the claim, and inspect must not say the
+# entries tile the shards: each command fails naming the index, the claim and the real size.
+for gib in 4 16; do
+    bytes=$((gib << 30))
+    /usr/bin/python3 "${VB_ROOT:?}/tests/tools/tfckpt_index.py" "$T/huge$gib.ckpt.index" "a:1:$((bytes / 4)):0:$bytes"
+    printf '\0\0\200\77\0\0\0\100' >"$T/huge$gib.ckpt.data-00000-of-00001"
+    for cmd in "inspect" "inspect --verify" "convert"; do
+        if [ "$cmd" = convert ]; then
+            out=$("$CLI" model convert "$T/huge$gib.ckpt" -o "$T/huge$gib.safetensors" 2>&1)
+        else
+            out=$("$CLI" model inspect "$T/huge$gib.ckpt" ${cmd#inspect} 2>&1)
+        fi
+        rc=$?
+        if [ $rc -eq 1 ] && printf '%s\n' "$out" |
+               grep -qF "huge$gib.ckpt.index: the index places $bytes bytes in shard 0, but $T/huge$gib.ckpt.data-00000-of-00001 holds 8" &&
+               ! printf '%s\n' "$out" | grep -q "tile the shards" && [ ! -e "$T/huge$gib.safetensors" ]; then
+            pass "model $cmd: a $gib GiB claim on an 8-byte shard is refused before allocating"
+        else
+            fail "model $cmd with a $gib GiB claim: exit $rc: $(printf '%s\n' "$out" | tail -n 2)"
+        fi
+    done
+done

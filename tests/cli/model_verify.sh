@@ -98,3 +98,35 @@ if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -q "not installed"; then
 else
     fail "verify not installed: exit $rc: $out"
 fi
+
+# Hostile inputs (issue 13): a NaN in the sample once passed with finite logits; a FIFO as the
+# reference or the sample blocked forever. Each must fail at once, naming the file and cause.
+/usr/bin/python3 - "$T" <<'PY'
+import sys
+import numpy as np
+t = sys.argv[1]
+a = np.load(t + "/repo/data/sample_rgb.npy")
+a[0, 3, 100, 100, 1] = np.nan
+np.save(t + "/nan_sample.npy", a)
+PY
+out=$("$CLI" model verify --weights "$T/tiny.safetensors" --labels "$T/repo/data/label_map.txt" \
+      --sample "$T/nan_sample.npy" --reference "$T/repo/out/reference.txt" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -q "nan_sample.npy: element [0-9]* is nan"; then
+    pass "a NaN in the sample is refused, naming the file and the element"
+else
+    fail "NaN sample: exit $rc: $out"
+fi
+rm -f "$T/fifo" && mkfifo "$T/fifo"
+for role in reference sample; do
+    if [ $role = reference ]; then args=(--sample "$T/repo/data/sample_rgb.npy" --reference "$T/fifo")
+    else args=(--sample "$T/fifo" --reference "$T/repo/out/reference.txt"); fi
+    out=$(timeout 20 "$CLI" model verify --weights "$T/tiny.safetensors" --labels "$T/repo/data/label_map.txt" \
+          "${args[@]}" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -q "fifo: is a FIFO; only regular files are read"; then
+        pass "--$role FIFO is refused at once"
+    else
+        fail "--$role FIFO: exit $rc (124: it blocked): $out"
+    fi
+done

@@ -225,6 +225,13 @@ static void malformed_pathlists(void **state)
     assert_string_equal(pl.urls[0], "https://a/b c.tar.gz");
     assert_string_equal(pl.urls[1], "http://x/y");
     vb_pathlist_free(&pl);
+    /* A UTF-8 byte-order mark (Notepad) once made line 1 "not a URL". */
+    const char bom[] = "\xEF\xBB\xBFhttps://a/b.tar.gz\nhttps://a/c.tar.gz\n";
+    if (vb_pathlist_parse(bom, strlen(bom), "mem", &pl, &err) != VB_OK)
+        fail_msg("BOM: %s", err.message);
+    assert_int_equal(pl.count, 2);
+    assert_string_equal(pl.urls[0], "https://a/b.tar.gz");
+    vb_pathlist_free(&pl);
     const char *bad[] = {"ftp://x/y\n", "https://a/\x01\n", "not a url\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (vb_pathlist_parse(bad[i], strlen(bad[i]), "mem", &pl, &err) != VB_EFORMAT ||

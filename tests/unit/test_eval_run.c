@@ -7,6 +7,7 @@
 #include "testlib.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,53 @@ static void shards_merge_to_the_unsharded_csv(void **state)
     assert_non_null(strstr(err.message, "another configuration"));
 }
 
+static void tamper(const char *store, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    if (sqlite3_open(store, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s: %s", store, sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* A store is a file like any other: every integer read back is checked in the type it is used
+ * in. shard_count 4294967296 once passed a check as long, became 0 as int, and merge wrote
+ * past a 0-byte array and divided by zero; absurd sizes said only "merge: out of memory". */
+static void merge_refuses_absurd_store_metadata(void **state)
+{
+    (void)state;
+    make_clips();
+    const struct {
+        const char *sql, *needle;
+    } cases[] = {
+        {"UPDATE meta SET value='4294967296' WHERE key='shard_count'", "field 'shard_count' is '4294967296'"},
+        {"UPDATE meta SET value='-1' WHERE key='shard_index'", "field 'shard_index' is '-1'"},
+        {"UPDATE meta SET value='99999999999999999999' WHERE key='num_classes'", "field 'num_classes'"},
+        {"UPDATE meta SET value='999999999999' WHERE key='selection_total'", "field 'selection_total' is '999999999999'"},
+        /* in range, but more clips than the store lists: refused before anything is sized by it */
+        {"UPDATE meta SET value='99999999' WHERE key='selection_total'", "but its selection lists"},
+        {"UPDATE classes SET id=4294967296 WHERE id=0", "class table"},
+        {"UPDATE results SET status=4294967296 WHERE clip_id='clip00'", "unknown status 4294967296"},
+        {"UPDATE results SET status='ok' WHERE clip_id='clip00'", "unknown status"},
+    };
+    char merged[4200];
+    snprintf(merged, sizeof merged, "%s", temp_path("tampered_merged.sqlite"));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vb_eval_params p = make_params("tampered", 16);
+        test_model m = {0};
+        vb_eval_summary s;
+        run_ok(&p, &m, &s);
+        vb_eval_summary_free(&s);
+        tamper(p.store_path, cases[i].sql);
+        const char *paths[1] = {p.store_path};
+        vb_error err = {0};
+        int rc = vb_eval_merge(paths, 1, merged, &err);
+        if (rc != VB_EFORMAT || !strstr(err.message, cases[i].needle) || !strstr(err.message, p.store_path))
+            fail_msg("case %zu (%s): got %d '%s', expected VB_EFORMAT naming the store and '%s'", i,
+                     cases[i].sql, rc, err.message, cases[i].needle);
+    }
+}
+
 static void window_offsets_follow_mmaction2(void **state)
 {
     (void)state;
@@ -636,6 +684,7 @@ int main(void)
         cmocka_unit_test(interrupted_run_resumes_to_the_same_csv),
         cmocka_unit_test(progress_can_stop_and_run_resumes),
         cmocka_unit_test(shards_merge_to_the_unsharded_csv),
+        cmocka_unit_test(merge_refuses_absurd_store_metadata),
         cmocka_unit_test(window_offsets_follow_mmaction2),
         cmocka_unit_test(three_crops_along_the_long_side),
         cmocka_unit_test(multi_view_scores_average_probabilities),

@@ -162,6 +162,85 @@ static void refuses_files_that_are_not_movinet(void **state)
         fail_msg("message does not say what is missing: %s", err.message);
 }
 
+static int open_built(const tb_model *tm, const char *name, vb_movinet **m, vb_error *err)
+{
+    size_t size;
+    uint8_t *bytes = tb_build(tm, &size);
+    FILE *f = fopen(temp_path(name), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, size, f), size);
+    fclose(f);
+    free(bytes);
+    return vb_movinet_open(temp_path(name), 1, m, err);
+}
+
+/* The state array was sized by the signature's 2 inputs but filled by a loop over the graph's
+ * 8 (one state listed 7 times): a heap overflow. Now the repeated input is refused. */
+static void graph_inputs_beyond_the_signature_are_refused(void **state)
+{
+    (void)state;
+    tb_model tm = {
+        .num_tensors = 3,
+        .tensors = {{.name = "image", .type = VB_TFLITE_FLOAT32, .rank = 5, .shape = {1, 1, 2, 2, 3}},
+                    {.name = "state", .type = VB_TFLITE_FLOAT32, .rank = 1, .shape = {4}},
+                    {.name = "logits", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}}},
+        .num_inputs = 8, .inputs = {0, 1, 1, 1, 1, 1, 1, 1},
+        .num_outputs = 2, .outputs = {2, 1},
+        .input_names = {"image", "state"}, .output_names = {"logits", "state"},
+        .signature_inputs = 2,
+    };
+    vb_movinet *m = NULL;
+    vb_error err = {0};
+    /* The control: the same model with each input listed once opens, maps its one state and
+     * steps (logits = state + state, state' = state + state, from zero). */
+    tb_model valid = {
+        .num_tensors = 4,
+        .tensors = {{.name = "image", .type = VB_TFLITE_FLOAT32, .rank = 5, .shape = {1, 1, 2, 2, 3}},
+                    {.name = "state", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}},
+                    {.name = "logits", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}},
+                    {.name = "state_out", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}}},
+        .num_operators = 2,
+        .operators = {{.code = VB_TFLITE_OP_ADD, .num_inputs = 2, .inputs = {1, 1}, .num_outputs = 1, .outputs = {2}},
+                      {.code = VB_TFLITE_OP_ADD, .num_inputs = 2, .inputs = {1, 1}, .num_outputs = 1, .outputs = {3}}},
+        .num_inputs = 2, .inputs = {0, 1},
+        .num_outputs = 2, .outputs = {2, 3},
+        .input_names = {"image", "state"}, .output_names = {"logits", "state"},
+    };
+    if (open_built(&valid, "valid_stream.tflite", &m, &err))
+        fail_msg("the valid control model does not open: %s", err.message);
+    assert_int_equal(vb_movinet_num_states(m), 1);
+    assert_int_equal(vb_movinet_input_size(m), 2);
+    uint8_t frame[12] = {0};
+    float logits[3] = {1, 1, 1};
+    assert_int_equal(vb_movinet_step(m, frame, logits, &err), VB_OK);
+    assert_true(logits[0] == 0.0f && logits[2] == 0.0f);
+    vb_movinet_free(&m);
+
+    assert_int_equal(open_built(&tm, "repeated_state.tflite", &m, &err), VB_EFORMAT);
+    assert_null(m);
+    if (!strstr(err.message, "tensor 1 is listed twice") || !strstr(err.message, "repeated_state.tflite"))
+        fail_msg("message does not name the file and the repeated input: %s", err.message);
+
+    /* An "image" that is no graph input (and no operator's output) has no buffer: step()
+     * would write through NULL. The logits here are computed (state + state). */
+    tb_model no_input = {
+        .num_tensors = 3,
+        .tensors = {{.name = "image", .type = VB_TFLITE_FLOAT32, .rank = 5, .shape = {1, 1, 2, 2, 3}},
+                    {.name = "state", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}},
+                    {.name = "logits", .type = VB_TFLITE_FLOAT32, .rank = 2, .shape = {1, 3}}},
+        .num_operators = 1,
+        .operators = {{.code = VB_TFLITE_OP_ADD, .num_inputs = 2, .inputs = {1, 1}, .num_outputs = 1, .outputs = {2}}},
+        .num_inputs = 1, .inputs = {1, 0},
+        .num_outputs = 2, .outputs = {2, 1},
+        .input_names = {"state", "image"}, .output_names = {"logits", "state"},
+        .signature_inputs = 2,
+    };
+    assert_int_equal(open_built(&no_input, "image_not_input.tflite", &m, &err), VB_EFORMAT);
+    assert_null(m);
+    if (!strstr(err.message, "not a graph input"))
+        fail_msg("message does not say the image is no graph input: %s", err.message);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +251,7 @@ int main(void)
          (void *)&level_avx512vnni},
         cmocka_unit_test(streaming_matches_one_call),
         cmocka_unit_test(refuses_files_that_are_not_movinet),
+        cmocka_unit_test(graph_inputs_beyond_the_signature_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,6 +199,91 @@ static void npy_sample_reads_shape_and_values(void **state)
     assert_null(data);
 }
 
+/* Writes a v1.0 .npy: header padded with spaces to 128 bytes, then data_bytes of data. */
+static const char *write_npy(const char *name, const char *header, const void *data, size_t data_bytes)
+{
+    unsigned char file[512];
+    memcpy(file, "\x93NUMPY\x01\x00", 8);
+    file[8] = 128 - 10;
+    file[9] = 0;
+    memset(file + 10, ' ', 118);
+    memcpy(file + 10, header, strlen(header));
+    file[127] = '\n';
+    assert_true(data_bytes <= sizeof file - 128);
+    memcpy(file + 128, data, data_bytes);
+    vb_error err = {0};
+    const char *path = temp_path(name);
+    assert_int_equal(vb_write_file_atomic(path, file, 128 + data_bytes, &err), VB_OK);
+    return path;
+}
+
+/* The dtype and byte order in the header are honoured (a '>f8' file was read as '<f4'); other
+ * dtypes, repeated or unknown keys, trailing bytes and non-finite values are refused. The
+ * expected values are the ones written, byte-swapped and widened by this test itself. */
+static void npy_dtype_and_byte_order_are_honoured(void **state)
+{
+    (void)state;
+    const double wide[3] = {-1.5, 0.25, 1e30};
+    unsigned char big8[24], big4[12];
+    for (int i = 0; i < 3; i++) {
+        uint64_t bits;
+        memcpy(&bits, &wide[i], 8);
+        for (int k = 0; k < 8; k++)
+            big8[8 * i + k] = (unsigned char)(bits >> (56 - 8 * k));
+        const float narrow = (float)wide[i];
+        uint32_t fbits;
+        memcpy(&fbits, &narrow, 4);
+        for (int k = 0; k < 4; k++)
+            big4[4 * i + k] = (unsigned char)(fbits >> (24 - 8 * k));
+    }
+    const float nan_sample[3] = {0.5f, NAN, 1.0f}, inf_sample[3] = {INFINITY, 0, 0}, plain[3] = {1, 2, 3};
+    const double too_big[3] = {1e300, 0, 0};
+    const struct {
+        const char *header;
+        const void *data;
+        size_t bytes;
+        int expected;
+        const char *needle;   /* in the message; NULL: the values must be wide[] */
+    } cases[] = {
+        {"{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", big8, 24, VB_OK, NULL},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", wide, 24, VB_OK, NULL},
+        {"{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }", big4, 12, VB_OK, NULL},
+        {"{'shape': (3,), 'fortran_order': False, 'descr': '>f4'}", big4, 12, VB_OK, NULL},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", nan_sample, 12, VB_EFORMAT, "element 1 is nan"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", inf_sample, 12, VB_EFORMAT, "element 0 is inf"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", too_big, 24, VB_EFORMAT, "element 0"},
+        {"{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", plain, 12, VB_EUNSUPPORTED, "dtype '<i4'"},
+        {"{'descr': '|f4', 'fortran_order': False, 'shape': (3,), }", plain, 12, VB_EUNSUPPORTED, "dtype '|f4'"},
+        {"{'descr': '<f4', 'fortran_order': True, 'shape': (3,), }", plain, 12, VB_EUNSUPPORTED, "Fortran"},
+        {"{'descr': '<f4', 'descr': '>f4', 'fortran_order': False, 'shape': (3,), }", plain, 12, VB_EFORMAT, "header"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'x': 1}", plain, 12, VB_EFORMAT, "header"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", plain, 12, VB_EFORMAT, "promises 2 elements"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", plain, 12, VB_EFORMAT, "promises 4 elements"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = write_npy("dtype.npy", cases[i].header, cases[i].data, cases[i].bytes);
+        float *data = NULL;
+        int ndim = 0;
+        int64_t shape[8];
+        vb_error err = {0};
+        int rc = vb_model_read_sample_npy(path, &data, &ndim, shape, &err);
+        if (rc != cases[i].expected || (cases[i].needle && !strstr(err.message, cases[i].needle)))
+            fail_msg("case %zu (%s): got %d '%s', expected %d containing '%s'", i, cases[i].header, rc,
+                     err.message, cases[i].expected, cases[i].needle ? cases[i].needle : "");
+        if (rc) {
+            assert_null(data);
+            continue;
+        }
+        assert_int_equal(ndim, 1);
+        assert_int_equal(shape[0], 3);
+        for (int k = 0; k < 3; k++)
+            if (data[k] != (float)wide[k])
+                fail_msg("case %zu (%s): element %d is %g, expected %g", i, cases[i].header, k, (double)data[k],
+                         (double)(float)wide[k]);
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_different_top_class_fails, setup_golden, teardown_golden),
         cmocka_unit_test(malformed_reference_is_refused),
         cmocka_unit_test(npy_sample_reads_shape_and_values),
+        cmocka_unit_test(npy_dtype_and_byte_order_are_honoured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,17 @@ static void hostile_headers_are_refused(void **state)
         {"{\"x\":{\"dtype\":\"Q4\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16, VB_EUNSUPPORTED, "dtype"},
         {"{\"x\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,16]}}", 16, VB_EFORMAT, "dimension"},
         {"{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,0]}}", 16, VB_EFORMAT, "outside"},
+        /* A second __metadata__ once re-sized the array while the count kept climbing (heap
+         * overflow); repeated names are refused, whatever kind. */
+        {"{\"__metadata__\":{\"a\":\"1\"},\"__metadata__\":{\"b\":\"2\",\"c\":\"3\",\"d\":\"4\"}}", 0,
+         VB_EFORMAT, "__metadata__ appears twice"},
+        {"{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", 0, VB_EFORMAT, "metadata key 'a' appears twice"},
+        {"{\"x\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+         "\"x\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]}}", 8, VB_EFORMAT, "tensor 'x' appears twice"},
+        /* 2^40 * 2^23 * 0 elements: zero bytes, but the partial product overflows int64_t in
+         * vb_tensor_numel(). */
+        {"{\"x\":{\"dtype\":\"U8\",\"shape\":[1099511627776,8388608,0],\"data_offsets\":[0,0]}}", 0,
+         VB_EFORMAT, "impossibly large"},
         {"[1,2,3]", 0, VB_EFORMAT, "JSON object"},
         {"{\"x\":", 0, VB_EFORMAT, "JSON object"},
     };

@@ -219,7 +219,7 @@ uint8_t *tb_build(const tb_model *m, size_t *size_bytes)
         patch(&w, sig_pos[0], put_table(&w, 5, sf, ssp));
         patch(&w, ssp[2], put_string(&w, "serving_default"));
         for (int side = 0; side < 2; side++) {
-            const int n = side ? m->num_outputs : m->num_inputs;
+            const int n = side ? m->num_outputs : m->signature_inputs ? m->signature_inputs : m->num_inputs;
             size_t map_pos[8];
             put_offset_vector(&w, ssp[side], (size_t)n, map_pos);
             for (int k = 0; k < n; k++) {

@@ -44,6 +44,7 @@ typedef struct tb_model {
     int num_outputs, outputs[8];
     const char *input_names[8];   /* signature names (NULL: no signature) */
     const char *output_names[8];
+    int signature_inputs;         /* input entries in the signature; 0: num_inputs */
 } tb_model;
 
 /* Serializes the model; returns a malloc'ed buffer (free it) and its size. */

@@ -108,11 +108,12 @@ static int check_pins(const char *path, const char *shown_as, const char *sha256
 
 static int copy_file_atomic(const char *source, const char *dest, vb_error *err)
 {
-    FILE *in = fopen(source, "rb");
-    if (!in)
-        return vb_error_set(err, VB_EIO, "%s: cannot open: %s", source, strerror(errno));
+    FILE *in;
+    int rc = vb_fopen_regular(source, &in, NULL, err);
+    if (rc)
+        return rc;
     vb_atomic_file out;
-    int rc = vb_atomic_open(&out, dest, err);
+    rc = vb_atomic_open(&out, dest, err);
     if (rc) {
         fclose(in);
         return rc;

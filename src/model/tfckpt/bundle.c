@@ -409,6 +409,35 @@ int vb_tfckpt_check_layout(const vb_tfckpt *ckpt, int64_t *shard_bytes, vb_error
     return rc;
 }
 
+int vb_tfckpt_check_shard_files(const vb_tfckpt *ckpt, vb_error *err)
+{
+    if (!ckpt->prefix)
+        return vb_error_set(err, VB_EINVAL, "%s: parsed from memory: no data shards to check", ckpt->index_name);
+    int64_t *claimed = calloc((size_t)ckpt->num_shards + 1, sizeof *claimed);
+    if (!claimed)
+        return vb_error_set(err, VB_ENOMEM, "out of memory");
+    int rc = vb_tfckpt_check_layout(ckpt, claimed, err);
+    for (int s = 0; !rc && s < ckpt->num_shards; s++) {
+        char path[4200];
+        int fd;
+        int64_t actual = 0;
+        if (vb_tfckpt_shard_path(ckpt, s, path, sizeof path)) {
+            rc = vb_error_set(err, VB_EINVAL, "%s: shard path too long", ckpt->index_name);
+            break;
+        }
+        if ((rc = vb_open_regular(path, &fd, &actual, err))) {
+            vb_error_prefix(err, "data shard: ");
+            break;
+        }
+        close(fd);
+        if (actual != claimed[s])
+            rc = vb_error_set(err, VB_EFORMAT, "%s: the index places %lld bytes in shard %d, but %s holds %lld",
+                              ckpt->index_name, (long long)claimed[s], s, path, (long long)actual);
+    }
+    free(claimed);
+    return rc;
+}
+
 int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, size_t dst_size,
                    vb_error *err)
 {
@@ -422,20 +451,17 @@ int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, siz
     if ((uint64_t)entry->size_bytes > dst_size)
         return vb_error_set(err, VB_EINVAL, "tensor '%s': %lld bytes do not fit a %zu-byte buffer",
                             entry->name, (long long)entry->size_bytes, dst_size);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vb_error_set(err, errno == ENOENT ? VB_ENOTFOUND : VB_EIO, "%s: cannot open data shard: %s",
-                            path, strerror(errno));
-    int rc = VB_OK;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = vb_error_set(err, VB_EIO, "%s: %s", path, strerror(errno));
-        goto done;
+    int fd;
+    int64_t shard_bytes = 0;
+    int rc = vb_open_regular(path, &fd, &shard_bytes, err);
+    if (rc) {
+        vb_error_prefix(err, "data shard: ");
+        return rc;
     }
-    if (entry->offset > st.st_size || entry->size_bytes > st.st_size - entry->offset) {
+    if (entry->offset > shard_bytes || entry->size_bytes > shard_bytes - entry->offset) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: tensor '%s' needs bytes [%lld, %lld) but the shard "
                           "has %lld bytes (truncated?)", path, entry->name, (long long)entry->offset,
-                          (long long)(entry->offset + entry->size_bytes), (long long)st.st_size);
+                          (long long)(entry->offset + entry->size_bytes), (long long)shard_bytes);
         goto done;
     }
     size_t done_bytes = 0;
@@ -465,6 +491,11 @@ done:
 
 int vb_tfckpt_verify_all(vb_tfckpt *ckpt, vb_error *err)
 {
+    /* The sizes come from the (untrusted) index: compared with the real shard files first,
+     * so the buffer below is never larger than a file on disk. */
+    int rc = vb_tfckpt_check_shard_files(ckpt, err);
+    if (rc)
+        return rc;
     int64_t largest = 0;
     for (int i = 0; i < ckpt->count; i++)
         if (ckpt->entries[i].size_bytes > largest)
@@ -477,7 +508,6 @@ int vb_tfckpt_verify_all(vb_tfckpt *ckpt, vb_error *err)
     if (!buffer)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory (%lld bytes)", ckpt->index_name,
                             (long long)largest);
-    int rc = VB_OK;
     for (int i = 0; i < ckpt->count && rc == VB_OK; i++) {
         if (ckpt->entries[i].dtype < 0)
             continue;   /* string tensors: not readable, nothing to verify here */

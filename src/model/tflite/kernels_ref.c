@@ -146,7 +146,10 @@ void tfl_avgpool_ref(const tfl_conv_params *p, const int8_t *input, int8_t *outp
                     int32_t acc = 0;
                     for (int fy = fy0; fy < fy1; fy++)
                         for (int fx = fx0; fx < fx1; fx++)
-                            acc += input[(((size_t)b * p->in_h + iy0 + fy) * p->in_w + ix0 + fx) * p->in_c + c];
+                            /* iy0, ix0 < 0 in the padding, but iy0 + fy and ix0 + fx never are:
+                             * add them as ints, so no negative value is wrapped through size_t */
+                            acc += input[(((size_t)b * p->in_h + (size_t)(iy0 + fy)) * p->in_w + (size_t)(ix0 + fx)) *
+                                             p->in_c + c];
                     /* A window entirely in the padding cannot occur with TFLite's padding; 0. */
                     if (count > 0)
                         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;

@@ -8,6 +8,8 @@
 
 #include "vidbench/tflite.h"
 
+#define MAX_GRAPH_INPUTS 4096
+
 typedef struct state_pair {
     int input, output;       /* tensor indices */
     size_t bytes;
@@ -62,16 +64,37 @@ static int map_signature(vb_movinet *mv, const char *path, vb_error *err)
         return vb_error_set(err, VB_ESHAPE, "%s: input \"image\" must be FLOAT32 [1,1,S,S,3]", path);
     if (tl->type != VB_TFLITE_FLOAT32 || tl->rank != 2 || tl->shape[0] != 1 || tl->shape[1] < 1)
         return vb_error_set(err, VB_ESHAPE, "%s: output \"logits\" must be FLOAT32 [1,C]", path);
+    /* Both counts come from the file and need not agree: one list sizes what the other
+     * indexes only through the checks below. The cap keeps the name look-ups (linear per
+     * state) far from quadratic blow-up; MoViNet streams have about a hundred states. */
+    if (m->num_inputs > MAX_GRAPH_INPUTS || m->num_outputs > MAX_GRAPH_INPUTS ||
+        sig->num_inputs > MAX_GRAPH_INPUTS || sig->num_outputs > MAX_GRAPH_INPUTS)
+        return vb_error_set(err, VB_ELIMIT, "%s: %d graph inputs, %d graph outputs, %d signature inputs and %d "
+                            "signature outputs (at most %d each)", path, m->num_inputs, m->num_outputs,
+                            sig->num_inputs, sig->num_outputs, MAX_GRAPH_INPUTS);
+    int image_is_input = 0, logits_is_output = 0;
+    for (int k = 0; k < m->num_inputs; k++)
+        image_is_input |= m->inputs[k] == image->tensor;
+    for (int k = 0; k < m->num_outputs; k++)
+        logits_is_output |= m->outputs[k] == logits->tensor;
+    /* Otherwise the buffers written by step() and read for the logits may not exist. */
+    if (!image_is_input || !logits_is_output)
+        return vb_error_set(err, VB_EFORMAT, "%s: signature's \"image\" is not a graph input or its \"logits\" not a graph output",
+                            path);
     mv->image_tensor = image->tensor;
     mv->logits_tensor = logits->tensor;
     mv->size = ti->shape[2];
     mv->classes = tl->shape[1];
-    /* Every graph input must be fed: the image or a state with a matching output. */
-    mv->states = calloc((size_t)sig->num_inputs + 1, sizeof *mv->states);
+    /* Every graph input must be fed: the image or a state with a matching output. The array
+     * is sized by the loop that fills it (the graph's inputs), not by the signature. */
+    mv->states = calloc((size_t)m->num_inputs + 1, sizeof *mv->states);
     if (!mv->states)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
     for (int k = 0; k < m->num_inputs; k++) {
         const int t = m->inputs[k];
+        for (int j = 0; j < k; j++)
+            if (m->inputs[j] == t)
+                return vb_error_set(err, VB_EFORMAT, "%s: graph input tensor %d is listed twice", path, t);
         if (t == mv->image_tensor)
             continue;
         const vb_tflite_signature_entry *in = NULL;

@@ -477,6 +477,8 @@ static int read_model(fb *f, vb_tflite_model *m)
     uint64_t version;
     if ((rc = fb_uint(f, &model, 0, 4, 0, &version)))
         return rc;
+    if (version > INT32_MAX)
+        return bad(f, "schema version out of range", model.pos);
     m->version = (int)version;
     if ((rc = fb_string(f, &model, 3, &m->description)))
         return rc;
@@ -601,7 +603,8 @@ static int read_model(fb *f, vb_tflite_model *m)
                 if ((rc = fb_vector_table(f, &maps, (size_t)k, &mt, "bad signature tensor map")) ||
                     (rc = fb_string(f, &mt, 0, &e[k].name)) || (rc = fb_uint(f, &mt, 1, 4, 0, &tensor)))
                     goto done;
-                if (tensor >= (uint64_t)m->num_tensors && s->subgraph == 0) {
+                /* Other subgraphs' tensors are not read, but the index is still stored as an int. */
+                if (tensor > INT32_MAX || (tensor >= (uint64_t)m->num_tensors && s->subgraph == 0)) {
                     rc = vb_error_set(f->err, VB_EFORMAT, "%s: signature \"%s\" names tensor %llu, out of range",
                                       f->name, s->key ? s->key : "", (unsigned long long)tensor);
                     goto done;
