@@ -15,8 +15,8 @@ class Summary(dict):
     def accuracy_lines(self):
         """The seed's report lines (as `vidbench evaluate` prints them)."""
         n = self.get("top_n", 5)
-        return (f"top-1 accuracy: {self['top1'] * 100:.2f}%\n"
-                f"top-{n} accuracy: {self['topn'] * 100:.2f}%\n"
+        return (f"top-1 accuracy: {self['top1_accuracy'] * 100:.2f}%\n"
+                f"top-{n} accuracy: {self['topn_accuracy'] * 100:.2f}%\n"
                 f"mean class accuracy: {self['mean_class_accuracy'] * 100:.2f}%")
 
 
