@@ -38,6 +38,14 @@ if [ "${VB_SANITIZED:-0}" = 1 ]; then
     # report the interpreter's own never-freed allocations (the C tests run LSan on the library)
     export LD_PRELOAD=$(gcc -print-file-name=libasan.so)
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+    # the check that this run is one: the module is instrumented and the runtime is loaded
+    so=$(ls "$BUILD"/python/vidbench/_vidbench*.so)
+    if nm -D "$so" | grep -q ' U __asan_report_load' &&
+        $PY -c "import vidbench; print(open('/proc/self/maps').read())" | grep -q libasan; then
+        echo "PASS: the extension is ASan-instrumented and runs with the ASan runtime loaded"
+    else
+        fail "the extension is ASan-instrumented and runs with the ASan runtime loaded ($so)"
+    fi
 fi
 
 # ---- pytest ----
