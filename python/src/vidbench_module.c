@@ -621,6 +621,18 @@ typedef struct py_callback {
     PyObject *exc_type, *exc_value, *exc_traceback;
 } py_callback;
 
+/* "O&" converter of a progress argument: a callable, or None for none. */
+static int callback_converter(PyObject *object, void *out)
+{
+    py_callback *cb = out;
+    if (object != Py_None && !PyCallable_Check(object)) {
+        PyErr_SetString(error_invalid, "progress must be a callable or None");
+        return 0;
+    }
+    cb->callable = object == Py_None ? NULL : object;
+    return 1;
+}
+
 static int callback_failed(py_callback *cb)
 {
     if (!cb->exc_type)
@@ -638,6 +650,19 @@ static int callback_reraise(py_callback *cb)
     PyErr_Restore(cb->exc_type, cb->exc_value, cb->exc_traceback);
     cb->exc_type = cb->exc_value = cb->exc_traceback = NULL;
     return 1;
+}
+
+/* After a library call that reported through cb: the callback's exception first (it is why
+ * the call stopped), else the library's error. 0 when the call succeeded. */
+static int call_failed(int rc, const vb_error *err, py_callback *cb)
+{
+    if (cb && callback_reraise(cb))
+        return -1;
+    if (rc) {
+        raise_vb(rc, err);
+        return -1;
+    }
+    return 0;
 }
 
 static const char *event_name(vb_dataset_event event)
@@ -752,11 +777,10 @@ static PyObject *dataset_download(DatasetObject *self, PyObject *args, PyObject 
     const char *split_name, *mirror = NULL;
     long num_videos = 0;
     py_callback cb = {0};
-    if (!dataset_ready(self) || !PyArg_ParseTupleAndKeywords(args, kwargs, "is|lziO:download", keywords, &version,
-                                                             &split_name, &num_videos, &mirror, &jobs, &cb.callable))
+    if (!dataset_ready(self) || !PyArg_ParseTupleAndKeywords(args, kwargs, "is|lziO&:download", keywords, &version,
+                                                             &split_name, &num_videos, &mirror, &jobs,
+                                                             callback_converter, &cb))
         return NULL;
-    if (cb.callable == Py_None)
-        cb.callable = NULL;
     vb_download_request request;
     vb_download_request_init(&request);
     if (check_version(version) || parse_split(split_name, &request.split))
@@ -771,10 +795,8 @@ static PyObject *dataset_download(DatasetObject *self, PyObject *args, PyObject 
     vb_error err = {0};
     int rc;
     DATASET_CALL(self, vb_dataset_download(self->dataset, &request, &result, &err));
-    if (callback_reraise(&cb))
+    if (call_failed(rc, &err, &cb))
         return NULL;
-    if (rc)
-        return raise_vb(rc, &err);
     return Py_BuildValue("{s:i,s:i,s:i,s:l,s:i}", "partitions_total", result.partitions_total, "partitions_done",
                          result.partitions_done, "partitions_failed", result.partitions_failed, "clips_on_disk",
                          result.clips_on_disk, "unsafe_entries", result.unsafe_entries);
@@ -806,12 +828,10 @@ static PyObject *dataset_prepare(DatasetObject *self, PyObject *args, PyObject *
     const char *split_name, *resize = "crop";
     py_callback cb = {0};
     if (!dataset_ready(self) ||
-        !PyArg_ParseTupleAndKeywords(args, kwargs, "is|lisiiipO:prepare", keywords, &version, &split_name,
+        !PyArg_ParseTupleAndKeywords(args, kwargs, "is|lisiiipO&:prepare", keywords, &version, &split_name,
                                      &num_videos, &size, &resize, &num_frames, &min_frames, &jobs, &overwrite,
-                                     &cb.callable))
+                                     callback_converter, &cb))
         return NULL;
-    if (cb.callable == Py_None)
-        cb.callable = NULL;
     vb_prepare_request request;
     vb_prepare_request_init(&request);
     if (check_version(version) || parse_split(split_name, &request.split) ||
@@ -827,10 +847,8 @@ static PyObject *dataset_prepare(DatasetObject *self, PyObject *args, PyObject *
     vb_error err = {0};
     int rc;
     DATASET_CALL(self, vb_dataset_prepare(self->dataset, &request, &result, &err));
-    if (callback_reraise(&cb))
+    if (call_failed(rc, &err, &cb))
         return NULL;
-    if (rc)
-        return raise_vb(rc, &err);
     char key[64];
     vb_prepare_key(&request.video, key);
     return Py_BuildValue("{s:l,s:l,s:l,s:s}", "clips_considered", result.clips_considered, "clips_cached",
@@ -1036,6 +1054,9 @@ typedef struct eval_callbacks {
     py_callback data, progress, notice;
 } eval_callbacks;
 
+/* The loop's progress, on the thread that called vb_eval_session_run (the GIL released). It is
+ * installed even without a Python callable: it is where Ctrl-C (a pending KeyboardInterrupt)
+ * stops the run, which stays resumable. */
 static int eval_progress(void *user, const vb_eval_progress *p)
 {
     py_callback *cb = user;
@@ -1043,7 +1064,9 @@ static int eval_progress(void *user, const vb_eval_progress *p)
     int stop = 0;
     if (cb->exc_type) {
         stop = 1;
-    } else {
+    } else if (PyErr_CheckSignals() < 0) {
+        stop = callback_failed(cb);
+    } else if (cb->callable) {
         PyObject *r = PyObject_CallFunction(cb->callable, "{s:l,s:l,s:l,s:d,s:d}", "done", p->done, "total", p->total,
                                             "skipped", p->skipped, "elapsed_s", p->elapsed_s, "eta_s", p->eta_s);
         if (!r)
@@ -1069,50 +1092,69 @@ static void eval_notice(void *user, const char *message)
     PyGILState_Release(state);
 }
 
-static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kwargs)
+/* argv: a sequence of str, as UTF-8 pointers into the sequence's items (valid while seq lives). */
+static char **utf8_argv(PyObject *seq, Py_ssize_t argc)
 {
-    static char *keywords[] = {"argv", "data_progress", "progress", "notice", NULL};
-    PyObject *argv_obj, *data_cb = Py_None, *progress_cb = Py_None, *notice_cb = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOO:evaluate", keywords, &argv_obj, &data_cb, &progress_cb,
-                                     &notice_cb))
-        return NULL;
-    PyObject *seq = PySequence_Fast(argv_obj, "evaluate: argv must be a sequence of str");
-    if (!seq)
-        return NULL;
-    Py_ssize_t argc = PySequence_Fast_GET_SIZE(seq);
     char **argv = PyMem_Calloc((size_t)argc + 1, sizeof *argv);
-    PyObject *result = NULL;
     if (!argv) {
         PyErr_NoMemory();
-        goto out_seq;
+        return NULL;
     }
     for (Py_ssize_t i = 0; i < argc; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         if (!PyUnicode_Check(item)) {
             PyErr_SetString(error_invalid, "evaluate: every argument must be a str");
-            goto out;
+            argv[i] = NULL;
+        } else {
+            argv[i] = (char *)PyUnicode_AsUTF8(item);
         }
-        argv[i] = (char *)PyUnicode_AsUTF8(item);
-        if (!argv[i])
-            goto out;
+        if (!argv[i]) {
+            PyMem_Free(argv);
+            return NULL;
+        }
     }
+    return argv;
+}
+
+static PyObject *session_info_dict(const vb_eval_session *session)
+{
+    vb_eval_session_info info;
+    vb_eval_session_get_info(session, &info);
+    return Py_BuildValue("{s:s,s:s,s:z,s:s,s:z,s:s,s:i,s:i,s:n}", "csv_path", info.csv_path, "store_path",
+                         info.store_path, "summary_path", info.summary_path, "weights_path", info.weights_path,
+                         "labels_path", info.labels_path, "model_kind", info.model_kind, "num_classes",
+                         info.num_classes, "threads", info.threads, "clip_count", (Py_ssize_t)info.clip_count);
+}
+
+static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"argv", "data_progress", "progress", "notice", NULL};
+    PyObject *argv_obj;
+    py_callback data = {0}, progress = {0}, notice = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O&O&O&:evaluate", keywords, &argv_obj, callback_converter,
+                                     &data, callback_converter, &progress, callback_converter, &notice))
+        return NULL;
+    PyObject *seq = PySequence_Fast(argv_obj, "evaluate: argv must be a sequence of str");
+    if (!seq)
+        return NULL;
+    Py_ssize_t argc = PySequence_Fast_GET_SIZE(seq);
+    char **argv = utf8_argv(seq, argc);
+    PyObject *result = NULL;
     vb_eval_config config;
     vb_eval_config_init(&config);
     vb_error err = {0};
-    int rc = vb_eval_config_parse_args(&config, (int)argc, argv, &err);
+    int rc = 0;
+    if (!argv)
+        goto out;
+    rc = vb_eval_config_parse_args(&config, (int)argc, argv, &err);
     if (!rc)
         rc = vb_eval_config_validate(&config, &err);
-    if (rc) {
-        raise_vb(rc, &err);
+    if (call_failed(rc, &err, NULL))
         goto out;
-    }
-    eval_callbacks cbs = {{data_cb != Py_None ? data_cb : NULL},
-                          {progress_cb != Py_None ? progress_cb : NULL},
-                          {notice_cb != Py_None ? notice_cb : NULL}};
     vb_eval_hooks hooks = {
-        .data_progress = cbs.data.callable ? dataset_progress : NULL, .data_user = &cbs.data,
-        .progress = cbs.progress.callable ? eval_progress : NULL, .progress_user = &cbs.progress,
-        .notice = cbs.notice.callable ? eval_notice : NULL, .notice_user = &cbs.notice,
+        .data_progress = data.callable ? dataset_progress : NULL, .data_user = &data,
+        .progress = eval_progress, .progress_user = &progress,
+        .notice = notice.callable ? eval_notice : NULL, .notice_user = &notice,
     };
     vb_eval_session *session = NULL;
     vb_eval_summary summary;
@@ -1122,24 +1164,24 @@ static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!rc)
         rc = vb_eval_session_run(session, &summary, &err);
     Py_END_ALLOW_THREADS
-    if (!callback_reraise(&cbs.data) && !callback_reraise(&cbs.progress) && !callback_reraise(&cbs.notice)) {
-        if (rc) {
-            raise_vb(rc, &err);
-        } else {
-            vb_eval_session_info info;
-            vb_eval_session_get_info(session, &info);
-            result = Py_BuildValue("{s:s,s:s,s:z,s:s,s:z,s:s,s:i,s:i,s:n}", "csv_path", info.csv_path, "store_path",
-                                   info.store_path, "summary_path", info.summary_path, "weights_path",
-                                   info.weights_path, "labels_path", info.labels_path, "model_kind", info.model_kind,
-                                   "num_classes", info.num_classes, "threads", info.threads, "clip_count",
-                                   (Py_ssize_t)info.clip_count);
+    /* a callback's exception is why the run stopped: the first one is raised, later ones dropped */
+    py_callback *callbacks[] = {&data, &progress, &notice};
+    int raised = 0;
+    for (size_t i = 0; i < sizeof callbacks / sizeof callbacks[0]; i++) {
+        if (!raised)
+            raised = callback_reraise(callbacks[i]);
+        else if (callbacks[i]->exc_type) {
+            Py_XDECREF(callbacks[i]->exc_type);
+            Py_XDECREF(callbacks[i]->exc_value);
+            Py_XDECREF(callbacks[i]->exc_traceback);
         }
     }
+    if (!raised && !call_failed(rc, &err, NULL))
+        result = session_info_dict(session);
     vb_eval_summary_free(&summary);
     vb_eval_session_free(&session);
 out:
     PyMem_Free(argv);
-out_seq:
     Py_DECREF(seq);
     return result;
 }

@@ -91,3 +91,23 @@ def test_callback_exception_propagates(clips_file, tmp):
 
     with pytest.raises(KeyboardInterrupt):
         vidbench.evaluate(None, results_dir=tmp, progress=stop, **flags(clips_file))
+
+
+def test_ctrl_c_stops_a_run_that_resumes(clips_file, tmp):
+    """KeyboardInterrupt (Ctrl-C in a notebook) stops the run at the next batch even without a
+    progress callback; the same call again resumes from the store."""
+    import _thread
+    import threading
+
+    args = dict(flags(clips_file), batch_size=1, results_dir=tmp)
+    timer = threading.Timer(0.5, _thread.interrupt_main)  # the run takes seconds (4 clips, 1 thread)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            vidbench.evaluate(None, progress=False, **args)
+    finally:
+        timer.cancel()
+    summary = vidbench.evaluate(None, progress=False, **args)
+    assert summary["clips"]["evaluated"] == 4
+    # stopped mid-run (not after it: then all 4 would come from the first run) and resumed
+    assert 1 <= summary["clips"]["from_earlier_runs"] < 4, summary["clips"]

@@ -3,7 +3,7 @@
 import os
 
 from . import _vidbench
-from ._progress import dataset_reporter
+from ._progress import reporter
 
 read_frames = _vidbench.read_frames
 load_annotations = _vidbench.load_annotations
@@ -46,7 +46,7 @@ class Kinetics:
     def download(self, n=None, jobs=1, progress=True):
         """Fetches partitions until n clips are on disk (None: all). progress: True for a tqdm bar
         when tqdm is installed, a callable taking the event dict, or False."""
-        callback, bar = dataset_reporter(progress, "download")
+        callback, bar = reporter(progress, "download")
         try:
             return self.dataset.download(self.version, self.split, num_videos=n or 0, mirror=self.mirror, jobs=jobs,
                                          progress=callback)
@@ -60,7 +60,7 @@ class Kinetics:
         if unknown:
             raise TypeError(f"prepare: unknown parameters {sorted(unknown)} (known: {sorted(self.params)})")
         self.params.update(params)
-        callback, bar = dataset_reporter(progress, "prepare")
+        callback, bar = reporter(progress, "prepare")
         try:
             return self.dataset.prepare(self.version, self.split, num_videos=n or 0, jobs=jobs, overwrite=overwrite,
                                         progress=callback, **self.params)

@@ -5,7 +5,7 @@ import os
 import warnings
 
 from . import _vidbench
-from ._progress import dataset_reporter
+from ._progress import reporter
 
 
 class Summary(dict):
@@ -42,8 +42,8 @@ def evaluate(config="scripts/config.txt", progress=True, notice=None, **override
     library's non-fatal notices (default: warnings.warn)."""
     if "data_dir" not in overrides and os.environ.get("VIDBENCH_DATA_DIR"):
         overrides["data_dir"] = os.environ["VIDBENCH_DATA_DIR"]
-    data_callback, data_bar = dataset_reporter(progress, "prepare")
-    eval_callback, eval_bar = _eval_reporter(progress)
+    data_callback, data_bar = reporter(progress, "prepare")
+    eval_callback, eval_bar = reporter(progress, "evaluate")
     try:
         info = _vidbench.evaluate(config_args(config, **overrides), data_progress=data_callback,
                                   progress=eval_callback, notice=notice or (lambda m: warnings.warn(m, stacklevel=3)))
@@ -57,21 +57,3 @@ def evaluate(config="scripts/config.txt", progress=True, notice=None, **override
         setattr(summary, key, value)
     return summary
 
-
-def _eval_reporter(progress):
-    if not progress:
-        return None, None
-    if callable(progress):
-        return progress, None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None, None
-    bar = tqdm(desc="evaluate", unit="clip")
-
-    def on_progress(p):
-        bar.total = p["total"]
-        bar.n = p["done"]
-        bar.set_postfix(skipped=p["skipped"])
-
-    return on_progress, bar
