@@ -82,3 +82,15 @@ def test_unknown_weights_type_and_model_name(tmp):
         vidbench.Classifier(model="no-such-model")
     with pytest.raises(ValueError, match="not both"):
         vidbench.Classifier(model="x", weights=MOVINET)
+
+
+def test_one_classifier_from_two_threads(movinet):
+    """Calls run without the GIL; the classifier serialises them, so results equal serial ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clips = [movinet.read(os.path.join(VIDEOS, c))[:8] for c in CLIPS]
+    serial = [movinet.logits(c) for c in clips]
+    with ThreadPoolExecutor(2) as pool:
+        parallel = list(pool.map(movinet.logits, clips * 2))
+    for got, want in zip(parallel, serial * 2):
+        assert np.array_equal(got, want)

@@ -150,3 +150,29 @@ def test_no_leak_across_1000_read_frames():
     kept = [one(i) for i in range(300)]  # the detector: ~100 MiB held must show
     assert rss_bytes() - before > bound, "keeping 300 clips did not grow RSS: the check measures nothing"
     del kept
+
+
+def test_read_frames_releases_the_gil():
+    """While one thread decodes, another keeps running Python: its longest pause is a fraction
+    of the decode (holding the GIL would stall it for the whole decode)."""
+    import threading
+    import time
+
+    path = os.path.join(VIDEOS, "kinetics400/abseiling_k400.mp4")
+    done = threading.Event()
+    span = {}
+
+    def decode():
+        start = time.perf_counter()
+        vidbench.read_frames(path, num_frames=0, dtype="uint8")  # all decode, no float copy
+        span["s"] = time.perf_counter() - start
+        done.set()
+
+    worker = threading.Thread(target=decode)
+    last, longest = time.perf_counter(), 0.0
+    worker.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    worker.join()
+    assert longest < 0.5 * span["s"], f"main thread paused {longest:.3f} s during a {span['s']:.3f} s decode"
