@@ -41,15 +41,17 @@ if not os.path.exists(LIBRARY):
 
 extension = Extension(
     "vidbench._vidbench",
-    sources=["src/vidbench_module.c"],
+    sources=["src/module.c", "src/video.c", "src/classifier.c", "src/dataset.c", "src/evaluate.c"],
     include_dirs=[os.path.join(ROOT, "include"), numpy.get_include()],
     extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers",
-                        "-Werror=implicit-function-declaration"] + (SAN_FLAGS + ["-O1", "-g"] if SANITIZED else []),
+                        "-Werror=implicit-function-declaration",
+                        "-fvisibility=hidden"]  # only PyInit__vidbench is exported
+    + (SAN_FLAGS + ["-O1", "-g"] if SANITIZED else []),
     # the whole archive is not needed: the linker takes the objects the module references
     extra_objects=[LIBRARY],
     extra_link_args=pkg_config_libs() + (SAN_FLAGS if SANITIZED else []),
     # rebuilt when the library changes (setuptools otherwise looks at the sources only)
-    depends=[LIBRARY] + [os.path.join(ROOT, "include", "vidbench", h)
+    depends=[LIBRARY, "src/module.h"] + [os.path.join(ROOT, "include", "vidbench", h)
                          for h in sorted(os.listdir(os.path.join(ROOT, "include", "vidbench")))],
 )
 
