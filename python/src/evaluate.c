@@ -20,33 +20,21 @@ static int eval_progress(void *user, const vb_eval_progress *p)
     py_callback *cb = user;
     PyGILState_STATE state = PyGILState_Ensure();
     int stop = 0;
-    if (cb->exc_type) {
-        stop = 1;
-    } else if (PyErr_CheckSignals() < 0) {
+    if (!cb->exc_type && PyErr_CheckSignals() < 0)
         stop = callback_failed(cb);
-    } else if (cb->callable) {
-        PyObject *r = PyObject_CallFunction(cb->callable, "{s:l,s:l,s:l,s:d,s:d}", "done", p->done, "total", p->total,
-                                            "skipped", p->skipped, "elapsed_s", p->elapsed_s, "eta_s", p->eta_s);
-        if (!r)
-            stop = callback_failed(cb);
-        else
-            stop = PyObject_IsTrue(r) == 1;
-        Py_XDECREF(r);
-    }
+    else if (cb->callable)
+        stop = callback_call(cb, Py_BuildValue("{s:l,s:l,s:l,s:d,s:d}", "done", p->done, "total", p->total, "skipped",
+                                               p->skipped, "elapsed_s", p->elapsed_s, "eta_s", p->eta_s));
+    else
+        stop = cb->exc_type != NULL;
     PyGILState_Release(state);
     return stop;
 }
 
 static void eval_notice(void *user, const char *message)
 {
-    py_callback *cb = user;
     PyGILState_STATE state = PyGILState_Ensure();
-    if (!cb->exc_type) {
-        PyObject *r = PyObject_CallFunction(cb->callable, "s", message);
-        if (!r)
-            callback_failed(cb);
-        Py_XDECREF(r);
-    }
+    callback_call(user, PyUnicode_FromString(message));
     PyGILState_Release(state);
 }
 

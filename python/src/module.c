@@ -248,6 +248,23 @@ int callback_reraise(py_callback *cb)
     return 1;
 }
 
+/* With the GIL held: cb->callable(arg), arg stolen (NULL: building it failed). Non-zero tells
+ * the library to stop: an exception (kept for the caller to raise) or a true return value. */
+int callback_call(py_callback *cb, PyObject *arg)
+{
+    if (cb->exc_type) {
+        Py_XDECREF(arg);
+        return 1;
+    }
+    PyObject *r = arg ? PyObject_CallOneArg(cb->callable, arg) : NULL;
+    Py_XDECREF(arg);
+    if (!r)
+        return callback_failed(cb);
+    int stop = PyObject_IsTrue(r) == 1;
+    Py_DECREF(r);
+    return stop;
+}
+
 /* After a library call that reported through cb: the callback's exception first (it is why
  * the call stopped), else the library's error. 0 when the call succeeded. */
 int call_failed(int rc, const vb_error *err, py_callback *cb)
@@ -280,23 +297,12 @@ int dataset_progress(void *user, const vb_dataset_progress *p)
     if (!cb->callable)
         return 0;
     PyGILState_STATE state = PyGILState_Ensure();
-    int stop = 0;
-    if (cb->exc_type) {
-        stop = 1;
-    } else {
-        PyObject *event = Py_BuildValue("{s:s,s:z,s:L,s:L,s:L,s:i,s:i,s:l,s:z}", "event", event_name(p->event),
-                                        "item", p->item, "bytes_done", (long long)p->bytes_done, "bytes_total",
-                                        (long long)p->bytes_total, "bytes_all_done", (long long)p->bytes_all_done,
-                                        "items_done", p->items_done, "items_total", p->items_total,
-                                        "clips_on_disk", p->clips_on_disk, "message", p->message);
-        PyObject *r = event ? PyObject_CallOneArg(cb->callable, event) : NULL;
-        Py_XDECREF(event);
-        if (!r)
-            stop = callback_failed(cb);
-        else
-            stop = PyObject_IsTrue(r) == 1;
-        Py_XDECREF(r);
-    }
+    int stop = callback_call(cb, Py_BuildValue("{s:s,s:z,s:L,s:L,s:L,s:i,s:i,s:l,s:z}", "event", event_name(p->event),
+                                               "item", p->item, "bytes_done", (long long)p->bytes_done,
+                                               "bytes_total", (long long)p->bytes_total, "bytes_all_done",
+                                               (long long)p->bytes_all_done, "items_done", p->items_done,
+                                               "items_total", p->items_total, "clips_on_disk", p->clips_on_disk,
+                                               "message", p->message));
     PyGILState_Release(state);
     return stop;
 }

@@ -46,6 +46,7 @@ typedef struct py_callback {
 int callback_converter(PyObject *object, void *out);
 int callback_failed(py_callback *cb);
 int callback_reraise(py_callback *cb);
+int callback_call(py_callback *cb, PyObject *arg);
 int call_failed(int rc, const vb_error *err, py_callback *cb);
 /* vb_dataset_progress_fn calling cb->callable(event dict); user is a py_callback. */
 int dataset_progress(void *user, const vb_dataset_progress *p);
