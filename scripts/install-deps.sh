@@ -8,6 +8,9 @@ packages=(
   libdnnl-dev libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libcjson-dev
   libcmocka-dev
   python3-opencv python3-numpy
+  python3-dev python3-setuptools python3-pytest
+  python3-nbclient python3-nbformat python3-ipykernel python3-matplotlib
+  python3-torch python3-torchvision python3-av
   chromium
   slurm-wlm munge python3-yaml
 )

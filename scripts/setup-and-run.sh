@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 make -j"$(nproc)"
+# the Python bindings, in place: `import vidbench` with PYTHONPATH=python (README "Python")
+/usr/bin/python3 python/setup.py -q build_ext --inplace
 VB=build/vidbench
 export VIDBENCH_HOME=${VIDBENCH_HOME:-$HOME/.cache/vidbench}
 

@@ -1,0 +1,83 @@
+"""Models (the seed's models.py): the library's one classifier, I3D (.safetensors) or MoViNet
+(.tflite), opened from an installed registry model or an explicit weights file."""
+import numpy as np
+
+from . import _vidbench
+from .data import read_frames
+
+# What `vidbench classify` opens when no model is named: I3D when installed, else MoViNet.
+DEFAULT_MODELS = ("i3d-kinetics-400", "movinet-a0-stream-k600")
+
+
+def resolve(name):
+    """(weights, labels) of an installed registry model (vidbench model fetch NAME installs)."""
+    return _vidbench.resolve_model(name)
+
+
+def _resolve_default():
+    errors = []
+    for name in DEFAULT_MODELS:
+        try:
+            return name, resolve(name)
+        except _vidbench.NotFoundError as e:
+            errors.append(str(e))
+    raise _vidbench.NotFoundError("no model given and no default model installed (tried "
+                                  + ", ".join(DEFAULT_MODELS) + "; pass weights=FILE or run "
+                                  "'vidbench model fetch NAME'): " + "; ".join(errors))
+
+
+class Classifier:
+    """Classifier(model=None, weights=None, labels=None, threads=0, num_frames=0, backend='onednn').
+
+    model: a registry name; weights: a .safetensors (I3D) or .tflite (MoViNet) file with its
+    label map in labels. Neither: the default model, as `vidbench classify`. threads 0: automatic.
+    Inputs: a video path (decoded as input_spec says), uint8 frames [T,S,S,3], or float32 frames
+    in [0,1] [T,S,S,3] or a batch [B,T,S,S,3]."""
+
+    def __init__(self, model=None, weights=None, labels=None, threads=0, num_frames=0, backend="onednn"):
+        if model is not None and weights is not None:
+            raise _vidbench.InvalidArgumentError("Classifier: give model or weights, not both")
+        if weights is None:
+            if model is None:
+                model, (weights, default_labels) = _resolve_default()
+            else:
+                weights, default_labels = resolve(model)
+            if labels is None and default_labels:
+                labels = default_labels
+        self.model = model
+        self.weights = weights
+        self._c = _vidbench._Classifier(weights, labels, threads=threads, num_frames=num_frames, backend=backend)
+
+    def __repr__(self):
+        return (f"Classifier({self.model or self.weights!r}: {self.kind}, {self.num_classes} classes, "
+                f"{self.threads} threads)")
+
+    input_spec = property(lambda self: self._c.input_spec, doc="size, resize, frames, value_range: what the model takes")
+    labels = property(lambda self: self._c.labels, doc="class names (None without a label map)")
+    kind = property(lambda self: self._c.kind, doc="'i3d' or 'movinet'")
+    num_classes = property(lambda self: self._c.num_classes)
+    threads = property(lambda self: self._c.threads, doc="threads the model runs with")
+
+    def read(self, path, dtype="uint8"):
+        """The frames of a file as this model takes them (its size, resize and frame count)."""
+        spec = self.input_spec
+        return read_frames(path, num_frames=spec["frames"], size=spec["size"], resize=spec["resize"], dtype=dtype)
+
+    def logits(self, x):
+        """Logits [classes] (or [B,classes] for a float32 batch)."""
+        return self._c.logits(x)
+
+    def probabilities(self, x):
+        """Softmax of the logits, as `vidbench classify` computes it."""
+        return self._c.probabilities(x)
+
+    def classify(self, x, top=5):
+        """[(label, probability)] of the top classes, most probable first (a list of such lists
+        for a batch). Without a label map the label is the class id."""
+        p = self._c.probabilities(x)
+        if p.ndim == 2:
+            return [self._c.top_k(row, top) for row in p]
+        return self._c.top_k(p, top)
+
+    def top_k(self, probabilities, k=5):
+        return self._c.top_k(np.ascontiguousarray(probabilities, dtype=np.float32), k)
