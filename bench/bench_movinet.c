@@ -81,7 +81,7 @@ int bench_movinet(int argc, char **argv)
     const size_t frame_bytes = (size_t)size * size * 3;
 
     /* The frames: a clip's (cycled), or a deterministic moving gradient. */
-    vb_clip clip = {0};
+    vb_frames clip = {0};
     uint8_t *synthetic = NULL;
     const uint8_t *pool;
     int pool_frames;
@@ -165,6 +165,6 @@ int bench_movinet(int argc, char **argv)
         vb_movinet_free(&models[row]);
     free(logits);
     free(synthetic);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
     return rc;
 }

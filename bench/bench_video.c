@@ -46,7 +46,7 @@ static int run_one(bench_job *job, const char *path, float **tensor, size_t *ten
     vb_video_options_init(&options);
     options.num_frames = job->num_frames;
     options.threads = job->decoder_threads;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     if (vb_video_decode_clip(path, &options, &clip, &err)) {
         fprintf(stderr, "bench video: %s\n", err.message);
@@ -65,7 +65,7 @@ static int run_one(bench_job *job, const char *path, float **tensor, size_t *ten
         vb_clip_to_float32(&clip, *tensor);
         sum = (*tensor)[n / 2];
     }
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
     pthread_mutex_lock(&job->lock);
     job->checksum += sum;
     pthread_mutex_unlock(&job->lock);

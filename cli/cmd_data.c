@@ -276,7 +276,7 @@ static int run_download(int argc, char **argv)
     vb_download_result result;
     rc = vb_dataset_download(ds, &req, &result, &err);
     clear_bar(&ps);
-    vb_dataset_close(&ds);
+    vb_dataset_free(&ds);
     if (cli_verbosity > 0 || rc)
         fprintf(rc ? stderr : stdout,
                 "kinetics %d %s: %ld clips on disk; partitions %d/%d done, %d failed this run, "
@@ -301,7 +301,7 @@ static int run_status(int argc, char **argv)
     vb_split_status *st = NULL;
     size_t n = 0;
     if (vb_dataset_status(ds, &st, &n, &err)) {
-        vb_dataset_close(&ds);
+        vb_dataset_free(&ds);
         return cli_fail(&err);
     }
     printf("%-7s %-5s %9s %11s %7s %9s %9s %5s\n", "version", "split", "annotated", "partitions",
@@ -320,7 +320,7 @@ static int run_status(int argc, char **argv)
         vb_bad_clip *bad = NULL;
         size_t nb = 0;
         if (vb_dataset_bad_clips(ds, &bad, &nb, &err)) {
-            vb_dataset_close(&ds);
+            vb_dataset_free(&ds);
             return cli_fail(&err);
         }
         if (nb)
@@ -330,7 +330,7 @@ static int run_status(int argc, char **argv)
                    cli_safe(bad[i].params_key), cli_safe(bad[i].reason));
         free(bad);
     }
-    vb_dataset_close(&ds);
+    vb_dataset_free(&ds);
     return CLI_EXIT_OK;
 }
 
@@ -392,7 +392,7 @@ static int open_selection(const char *verb, int argc, char **argv, data_args *a,
     if (vb_dataset_open(a->data_dir, ds, err))
         return cli_fail(err);
     if (selected_splits(*ds, a, st, n, err)) {
-        vb_dataset_close(ds);
+        vb_dataset_free(ds);
         return cli_fail(err);
     }
     return 0;
@@ -413,13 +413,13 @@ static int run_list(int argc, char **argv)
     if (!json)
         printf("version,split,clip_id,label,youtube_id,time_start,time_end,path,status,reason\n");
     for (size_t s = 0; s < n && !rc; s++) {
-        vb_clip_list list;
+        vb_dataset_clip_list list;
         if (vb_dataset_clips(ds, st[s].version, st[s].split, &a.video, &list, &err)) {
             rc = cli_fail(&err);
             break;
         }
         for (size_t i = 0; i < list.count; i++) {
-            const vb_clip_entry *c = &list.clips[i];
+            const vb_dataset_clip *c = &list.clips[i];
             if (json) {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddNumberToObject(o, "version", st[s].version);
@@ -452,7 +452,7 @@ static int run_list(int argc, char **argv)
                 csv_field(c->bad_reason, 1);
             }
         }
-        vb_clip_list_free(&list);
+        vb_dataset_clip_list_free(&list);
     }
     if (json) {
         if (!rc) {
@@ -464,7 +464,7 @@ static int run_list(int argc, char **argv)
         cJSON_Delete(array);
     }
     free(st);
-    vb_dataset_close(&ds);
+    vb_dataset_free(&ds);
     return rc;
 }
 
@@ -492,7 +492,7 @@ static int run_classes(int argc, char **argv)
     if (rc)
         return rc;
     for (size_t s = 0; s < n && !rc; s++) {
-        vb_clip_list list;
+        vb_dataset_clip_list list;
         if (vb_dataset_clips(ds, st[s].version, st[s].split, NULL, &list, &err)) {
             rc = cli_fail(&err);
             break;
@@ -515,10 +515,10 @@ static int run_classes(int argc, char **argv)
         for (size_t k = 0; k < nc; k++)
             printf("%6ld  %s\n", counts[k].count, cli_safe(counts[k].label));
         free(counts);
-        vb_clip_list_free(&list);
+        vb_dataset_clip_list_free(&list);
     }
     free(st);
-    vb_dataset_close(&ds);
+    vb_dataset_free(&ds);
     return rc;
 }
 
@@ -549,7 +549,7 @@ static int run_prepare(int argc, char **argv)
     vb_prepare_result result;
     rc = vb_dataset_prepare(ds, &req, &result, &err);
     clear_bar(&ps);
-    vb_dataset_close(&ds);
+    vb_dataset_free(&ds);
     char key[64];
     vb_prepare_key(&a.video, key);
     if (cli_verbosity > 0 || rc)

@@ -101,7 +101,7 @@ int cmd_frames(int argc, char **argv)
         return cli_usage_error("frames", "no output: give -o clip.npy");
 
     vb_error err = {0};
-    vb_clip clip;
+    vb_frames clip;
     if (vb_video_decode_clip(input, &options, &clip, &err))
         return cli_fail(&err);
     int rc = vb_clip_write_npy(&clip, output, as_float32, &err);
@@ -113,6 +113,6 @@ int cmd_frames(int argc, char **argv)
     if (!rc && clip.lost_frames && cli_verbosity > 0)
         fprintf(stderr, "%s: warning: %d frames could not be decoded and were skipped\n", input,
                 clip.lost_frames);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
     return rc ? cli_fail(&err) : CLI_EXIT_OK;
 }

@@ -67,12 +67,12 @@ int cmd_gif(int argc, char **argv)
     options.target_fps = fps; /* play in real time: keep the frames nearest to this rate */
 
     vb_error err = {0};
-    vb_clip clip;
+    vb_frames clip;
     if (vb_video_decode_clip(input, &options, &clip, &err))
         return cli_fail(&err);
     int rc = vb_clip_write_gif(&clip, fps, output, &err);
     if (!rc && cli_verbosity > 0)
         fprintf(stderr, "%s: %d frames at %g fps written to %s\n", input, clip.num_frames, fps, output);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
     return rc ? cli_fail(&err) : CLI_EXIT_OK;
 }

@@ -377,7 +377,7 @@ static int model_inspect(int argc, char **argv)
     int shards = vb_tfckpt_num_shards(ckpt);
     int64_t *shard_bytes = calloc((size_t)shards, sizeof *shard_bytes);
     if (!shard_bytes) {
-        vb_tfckpt_close(&ckpt);
+        vb_tfckpt_free(&ckpt);
         return cli_fail(NULL);
     }
     int layout_rc = vb_tfckpt_check_layout(ckpt, shard_bytes, &err);
@@ -422,7 +422,7 @@ static int model_inspect(int argc, char **argv)
             printf("crc32c verified for every tensor\n");
     }
     free(shard_bytes);
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
     return rc;
 }
 

@@ -32,6 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)vb_safetensors_metadata(file, "classes");
     (void)vb_safetensors_metadata(file, "a");
     (void)sink;
-    vb_safetensors_close(&file);
+    vb_safetensors_free(&file);
     return 0;
 }

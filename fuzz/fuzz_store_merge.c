@@ -61,10 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vb_store *store = NULL;
     vb_error err;
     if (vb_store_open(store_path, 1, &store, &err) || vb_store_bind(store, &id, &err)) {
-        vb_store_close(&store);
+        vb_store_free(&store);
         return 0;
     }
-    vb_store_close(&store);
+    vb_store_free(&store);
 
     sqlite3 *db = NULL;
     if (sqlite3_open(store_path, &db) != SQLITE_OK) {

@@ -33,6 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vb_tfckpt_read(ckpt, e, buffer, sizeof buffer, &err) == VB_OK)
             __builtin_trap();
     }
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
     return 0;
 }

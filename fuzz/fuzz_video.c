@@ -36,9 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.max_frames = 200;
     options.max_seconds = 2;
     options.resize = (vb_resize_mode)(size % 4);
-    vb_clip clip;
+    vb_frames clip;
     if (vb_video_decode_clip(path, &options, &clip, &err) == VB_OK)
-        vb_clip_free(&clip);
+        vb_frames_free(&clip);
     unlink(path);
     return 0;
 }

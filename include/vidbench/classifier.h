@@ -91,7 +91,7 @@ int vb_classifier_logits_u8(vb_classifier *classifier, const uint8_t *frames, in
 
 /* Runs a decoded clip ([T,S,S,3] uint8 RGB of the size video_options asked for).
  * logits and probabilities: [classes] each, either may be NULL. */
-int vb_classifier_run(vb_classifier *classifier, const vb_clip *clip, float *logits, float *probabilities,
+int vb_classifier_run(vb_classifier *classifier, const vb_frames *clip, float *logits, float *probabilities,
                       vb_error *err);
 
 /* Decodes a file with vb_classifier_video_options and runs it: the one-call path. */

@@ -145,7 +145,7 @@ typedef struct vb_dataset vb_dataset;
 
 int vb_dataset_open(const char *data_dir, vb_dataset **dataset, vb_error *err);
 /* Accepts NULL; clears the pointer. */
-void vb_dataset_close(vb_dataset **dataset);
+void vb_dataset_free(vb_dataset **dataset);
 
 /* Progress events for download and prepare. Called from worker threads, serialised by the
  * library (never two calls at once). Return non-zero to stop the run (it stays resumable). */
@@ -246,7 +246,7 @@ typedef enum vb_clip_status {
     VB_CLIP_BAD,              /* known bad (reason in bad_reason) */
 } vb_clip_status;
 
-typedef struct vb_clip_entry {
+typedef struct vb_dataset_clip {
     char clip_id[64];         /* file stem: <youtube_id>_<start:06d>_<end:06d> */
     char youtube_id[12];
     int time_start, time_end;
@@ -254,20 +254,20 @@ typedef struct vb_clip_entry {
     char *path;               /* absolute path of the unpacked file */
     vb_clip_status status;
     const char *bad_reason;   /* NULL unless VB_CLIP_BAD */
-} vb_clip_entry;
+} vb_dataset_clip;
 
-typedef struct vb_clip_list {
+typedef struct vb_dataset_clip_list {
     size_t count;
-    vb_clip_entry *clips;     /* in download order (partition, then name); owned */
+    vb_dataset_clip *clips;     /* in download order (partition, then name); owned */
     char *strings_;           /* private */
-} vb_clip_list;
+} vb_dataset_clip_list;
 
 /* Clips of a version/split on disk with their ground truth. prepared_for selects which
  * cache the status refers to (PREPARED / BAD for those parameters / UNPACKED); with NULL
  * the status is BAD when the clip failed under any parameters, else UNPACKED. */
 int vb_dataset_clips(vb_dataset *dataset, int version, vb_split split,
-                     const vb_video_options *prepared_for, vb_clip_list *list, vb_error *err);
-void vb_clip_list_free(vb_clip_list *list);
+                     const vb_video_options *prepared_for, vb_dataset_clip_list *list, vb_error *err);
+void vb_dataset_clip_list_free(vb_dataset_clip_list *list);
 
 /* Loads the annotation file `data download` fetched for a version/split (CSV, or the K600
  * train/val listing) into *annotations; VB_ENOTFOUND when none was downloaded yet. Free
@@ -277,10 +277,10 @@ int vb_dataset_load_annotations(vb_dataset *dataset, int version, vb_split split
 
 /* Loads the cached uint8 frames of a prepared clip ([T,S,S,3] RGB, as vb_video_decode_clip
  * returns them). VB_ENOTFOUND when the clip is not cached for these parameters. The caller
- * frees the clip with vb_clip_free. */
+ * frees the clip with vb_frames_free. */
 int vb_dataset_load_prepared(vb_dataset *dataset, int version, vb_split split,
                              const char *clip_id, const vb_video_options *video,
-                             vb_clip *clip, vb_error *err);
+                             vb_frames *clip, vb_error *err);
 
 /* Counts per version/split for `data status`. */
 typedef struct vb_split_status {

@@ -111,9 +111,9 @@ typedef struct vb_eval_clip {
 typedef struct vb_eval_loader {
     void *impl;
     int (*load)(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
-                vb_clip *out, vb_error *err);
-    /* Frees what load filled; NULL = vb_clip_free. */
-    void (*release)(void *impl, vb_clip *clip);
+                vb_frames *out, vb_error *err);
+    /* Frees what load filled; NULL = vb_frames_free. */
+    void (*release)(void *impl, vb_frames *clip);
 } vb_eval_loader;
 
 /* Progress after each committed batch (main thread). Return non-zero to stop (resumable). */

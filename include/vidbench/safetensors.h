@@ -36,7 +36,7 @@ typedef struct vb_tensor_view {
 typedef struct vb_safetensors vb_safetensors;
 
 int vb_safetensors_open(const char *path, vb_safetensors **out, vb_error *err);
-void vb_safetensors_close(vb_safetensors **file);   /* accepts NULL / *file == NULL */
+void vb_safetensors_free(vb_safetensors **file);   /* accepts NULL / *file == NULL */
 
 int vb_safetensors_count(const vb_safetensors *file);
 const vb_tensor_view *vb_safetensors_at(const vb_safetensors *file, int index);

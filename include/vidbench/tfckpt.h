@@ -45,7 +45,7 @@ int vb_tfckpt_open(const char *prefix, vb_tfckpt **out, vb_error *err);
  * shards for vb_tfckpt_read (it may be NULL when no data will be read). */
 int vb_tfckpt_parse_index(const void *index_bytes, size_t index_size, const char *prefix,
                           vb_tfckpt **out, vb_error *err);
-void vb_tfckpt_close(vb_tfckpt **ckpt);   /* accepts NULL / *ckpt == NULL */
+void vb_tfckpt_free(vb_tfckpt **ckpt);   /* accepts NULL / *ckpt == NULL */
 
 int vb_tfckpt_num_shards(const vb_tfckpt *ckpt);
 int vb_tfckpt_count(const vb_tfckpt *ckpt);

@@ -44,22 +44,24 @@ typedef struct vb_video_options {
 /* Defaults: size 224, crop, all frames, no minimum. */
 void vb_video_options_init(vb_video_options *options);
 
-typedef struct vb_clip {
+/* The decoded frames of one clip: what the models take. ("Clip" is the video itself; this is
+ * its tensor.) */
+typedef struct vb_frames {
     int num_frames;           /* T */
-    int height, width;        /* S, S */
-    uint8_t *frames;          /* [T,H,W,3] RGB, owned; free with vb_clip_free */
+    int height, width;        /* S, S (the aspect resize: its own size) */
+    uint8_t *frames;          /* [T,H,W,3] RGB, owned; free with vb_frames_free */
     int decoded_frames;       /* frames in the stream: the count the resampling used */
     int skipped_frames;       /* of those, frames the selection drops that were not even
                                  decoded (H.264 frames no other frame references) */
     int lost_frames;          /* frames that failed to decode mid-stream (kept going) */
     double fps;               /* the stream's average frame rate, 0 if unknown */
-} vb_clip;
+} vb_frames;
 
 /* Decodes, transforms and resamples one file. On error *clip is left empty and err names
  * the file and the cause. */
-int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_clip *clip,
+int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_frames *clip,
                          vb_error *err);
-void vb_clip_free(vb_clip *clip);
+void vb_frames_free(vb_frames *clip);
 
 /* The seed's resampling rule: output frame i is input frame floor(i * count / n).
  * Fills indices[0..n) ; count > 0, n > 0. */
@@ -85,16 +87,16 @@ int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_e
 
 /* The seed's float tensor: out[i] = (float)(frames[i] / 255.0), the value numpy's
  * np.array(frames) / 255.0 then .astype(np.float32) gives. out holds T*H*W*3 floats. */
-void vb_clip_to_float32(const vb_clip *clip, float *out);
+void vb_clip_to_float32(const vb_frames *clip, float *out);
 /* The same for any count uint8 values (a view, a batch): out[i] = (float)(values[i] / 255.0). */
 void vb_u8_to_float32(const uint8_t *values, size_t count, float *out);
 
 /* Writes a uint8 [T,S,S,3] clip (or float32 in [0,1] when as_float32) as a NumPy .npy file,
  * atomically. */
-int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_error *err);
+int vb_clip_write_npy(const vb_frames *clip, const char *path, int as_float32, vb_error *err);
 
 /* Writes an animated GIF of the clip with FFmpeg's GIF encoder (palettegen/paletteuse). */
-int vb_clip_write_gif(const vb_clip *clip, double fps, const char *path, vb_error *err);
+int vb_clip_write_gif(const vb_frames *clip, double fps, const char *path, vb_error *err);
 
 #ifdef __cplusplus
 }

@@ -139,7 +139,7 @@ static PyObject *classifier_compute(ClassifierObject *self, PyObject *input, int
     if (path) {
         rc = vb_classifier_classify_file(self->classifier, PyBytes_AS_STRING(path), out_logits, NULL, &err);
     } else if (PyArray_TYPE(array) == NPY_UINT8) {
-        vb_clip clip = {.num_frames = (int)PyArray_DIM(array, 0), .height = spec.size, .width = spec.size,
+        vb_frames clip = {.num_frames = (int)PyArray_DIM(array, 0), .height = spec.size, .width = spec.size,
                         .frames = PyArray_DATA(array)};
         rc = vb_classifier_run(self->classifier, &clip, out_logits, NULL, &err);
     } else {

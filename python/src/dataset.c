@@ -14,7 +14,7 @@ typedef struct {
 
 static void dataset_dealloc(DatasetObject *self)
 {
-    vb_dataset_close(&self->dataset);
+    vb_dataset_free(&self->dataset);
     if (self->lock)
         PyThread_free_lock(self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -31,7 +31,7 @@ static int dataset_init(DatasetObject *self, PyObject *args, PyObject *kwargs)
         PyErr_NoMemory();
         return -1;
     }
-    vb_dataset_close(&self->dataset);
+    vb_dataset_free(&self->dataset);
     vb_error err = {0};
     int rc;
     Py_BEGIN_ALLOW_THREADS
@@ -56,7 +56,7 @@ static int dataset_ready(DatasetObject *self)
 
 static PyObject *dataset_close(DatasetObject *self, PyObject *unused)
 {
-    vb_dataset_close(&self->dataset);
+    vb_dataset_free(&self->dataset);
     Py_RETURN_NONE;
 }
 
@@ -168,7 +168,7 @@ static PyObject *dataset_clips(DatasetObject *self, PyObject *args, PyObject *kw
     if (check_version(version) || parse_split(split_name, &split) ||
         video_options_from(&video, size, resize, num_frames, min_frames))
         return NULL;
-    vb_clip_list list = {0};
+    vb_dataset_clip_list list = {0};
     vb_error err = {0};
     int rc;
     DATASET_CALL(self, vb_dataset_clips(self->dataset, version, split, prepared ? &video : NULL, &list, &err));
@@ -177,7 +177,7 @@ static PyObject *dataset_clips(DatasetObject *self, PyObject *args, PyObject *kw
     static const char *const status_names[] = {"unpacked", "prepared", "bad"};
     PyObject *out = PyList_New((Py_ssize_t)list.count);
     for (size_t i = 0; out && i < list.count; i++) {
-        const vb_clip_entry *c = &list.clips[i];
+        const vb_dataset_clip *c = &list.clips[i];
         PyObject *item = Py_BuildValue("{s:s,s:s,s:i,s:i,s:z,s:s,s:s,s:z}", "clip_id", c->clip_id, "youtube_id",
                                        c->youtube_id, "time_start", c->time_start, "time_end", c->time_end, "label",
                                        c->label, "path", c->path, "status", status_names[c->status], "bad_reason",
@@ -188,7 +188,7 @@ static PyObject *dataset_clips(DatasetObject *self, PyObject *args, PyObject *kw
         }
         PyList_SET_ITEM(out, (Py_ssize_t)i, item);
     }
-    vb_clip_list_free(&list);
+    vb_dataset_clip_list_free(&list);
     return out;
 }
 
@@ -208,7 +208,7 @@ static PyObject *dataset_load_prepared(DatasetObject *self, PyObject *args, PyOb
     if (check_version(version) || parse_split(split_name, &split) ||
         video_options_from(&video, size, resize, num_frames, min_frames) || parse_dtype(dtype, &as_float32))
         return NULL;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     int rc;
     DATASET_CALL(self, vb_dataset_load_prepared(self->dataset, version, split, clip_id, &video, &clip, &err));

@@ -166,7 +166,7 @@ static void free_frames_capsule(PyObject *capsule)
 
 /* A decoded clip as ndarray [T,H,W,3]: uint8 takes the clip's buffer over, float32 is
  * vb_u8_to_float32 of it (the seed's frames / 255.0). The clip is emptied either way. */
-PyObject *clip_to_array(vb_clip *clip, int as_float32)
+PyObject *clip_to_array(vb_frames *clip, int as_float32)
 {
     npy_intp dims[4] = {clip->num_frames, clip->height, clip->width, 3};
     size_t count = (size_t)clip->num_frames * (size_t)clip->height * (size_t)clip->width * 3;
@@ -178,18 +178,18 @@ PyObject *clip_to_array(vb_clip *clip, int as_float32)
             vb_u8_to_float32(clip->frames, count, out);
             Py_END_ALLOW_THREADS
         }
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return array;
     }
     PyObject *array = PyArray_SimpleNewFromData(4, dims, NPY_UINT8, clip->frames);
     if (!array) {
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return NULL;
     }
     PyObject *capsule = PyCapsule_New(clip->frames, "vidbench.frames", free_frames_capsule);
     if (!capsule) {
         Py_DECREF(array);
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return NULL;
     }
     if (PyArray_SetBaseObject((PyArrayObject *)array, capsule)) { /* steals capsule */
@@ -197,7 +197,7 @@ PyObject *clip_to_array(vb_clip *clip, int as_float32)
         return NULL;
     }
     clip->frames = NULL;
-    vb_clip_free(clip);
+    vb_frames_free(clip);
     return array;
 }
 

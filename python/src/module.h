@@ -35,7 +35,7 @@ int parse_split(const char *name, vb_split *split);
 int check_version(int version);
 int parse_dtype(const char *dtype, int *as_float32);
 /* A decoded clip as ndarray [T,H,W,3] (uint8 takes the buffer over, float32 = / 255.0). */
-PyObject *clip_to_array(vb_clip *clip, int as_float32);
+PyObject *clip_to_array(vb_frames *clip, int as_float32);
 
 /* A Python callable called from whatever thread the library reports on. The first exception
  * it raises stops the run (the callback returns non-zero) and is re-raised by the caller. */

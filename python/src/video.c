@@ -31,7 +31,7 @@ PyObject *py_read_frames(PyObject *self, PyObject *args, PyObject *kwargs)
     options.min_frames = min_frames;
     options.target_fps = fps;
     options.threads = threads;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     int rc;
     Py_BEGIN_ALLOW_THREADS
@@ -87,7 +87,7 @@ PyObject *py_write_gif(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(error_invalid, "write_gif: frames must be uint8 [T>=1,H,W,3] and fps > 0");
         goto out;
     }
-    vb_clip clip = {.num_frames = (int)PyArray_DIM(frames, 0), .height = (int)PyArray_DIM(frames, 1),
+    vb_frames clip = {.num_frames = (int)PyArray_DIM(frames, 0), .height = (int)PyArray_DIM(frames, 1),
                     .width = (int)PyArray_DIM(frames, 2), .frames = PyArray_DATA(frames)};
     vb_error err = {0};
     int rc;

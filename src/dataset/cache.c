@@ -38,7 +38,7 @@ static uint32_t get_u32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int dataset_cache_write(const char *path, const vb_clip *clip, vb_error *err)
+int dataset_cache_write(const char *path, const vb_frames *clip, vb_error *err)
 {
     unsigned char header[CACHE_HEADER_BYTES];
     memcpy(header, CACHE_MAGIC, 8);
@@ -68,7 +68,7 @@ int dataset_cache_write(const char *path, const vb_clip *clip, vb_error *err)
 }
 
 /* Reads a cache file back, checking the header against the file size. */
-static int read_cache_file(const char *path, vb_clip *clip, vb_error *err)
+static int read_cache_file(const char *path, vb_frames *clip, vb_error *err)
 {
     memset(clip, 0, sizeof *clip);
     char *data = NULL;
@@ -132,7 +132,7 @@ int dataset_cache_path(vb_dataset *ds, int version, vb_split split, const char *
 }
 
 int vb_dataset_load_prepared(vb_dataset *ds, int version, vb_split split, const char *clip_id,
-                             const vb_video_options *video, vb_clip *clip, vb_error *err)
+                             const vb_video_options *video, vb_frames *clip, vb_error *err)
 {
     memset(clip, 0, sizeof *clip);
     if (!ds || !clip_id || !video || strchr(clip_id, '/') || !strcmp(clip_id, "..") || !*clip_id)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vb_clip_list_free(vb_clip_list *list)
+void vb_dataset_clip_list_free(vb_dataset_clip_list *list)
 {
     if (!list)
         return;
@@ -27,7 +27,7 @@ static char *dup_or_null(const unsigned char *text)
 }
 
 int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video_options *prepared_for,
-                     vb_clip_list *list, vb_error *err)
+                     vb_dataset_clip_list *list, vb_error *err)
 {
     memset(list, 0, sizeof *list);
     if (!ds || !vb_kinetics_version_valid(version))
@@ -65,14 +65,14 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
     while (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
         if (list->count == capacity) {
             capacity = capacity ? capacity * 2 : 256;
-            vb_clip_entry *grown = realloc(list->clips, capacity * sizeof *grown);
+            vb_dataset_clip *grown = realloc(list->clips, capacity * sizeof *grown);
             if (!grown) {
                 rc = vb_error_set(err, VB_ENOMEM, "clips: out of memory");
                 break;
             }
             list->clips = grown;
         }
-        vb_clip_entry *c = &list->clips[list->count];
+        vb_dataset_clip *c = &list->clips[list->count];
         memset(c, 0, sizeof *c);
         snprintf(c->clip_id, sizeof c->clip_id, "%s", (const char *)sqlite3_column_text(stmt, 0));
         snprintf(c->youtube_id, sizeof c->youtube_id, "%s", (const char *)sqlite3_column_text(stmt, 1));
@@ -107,6 +107,6 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
     if (have_annotations)
         vb_annotations_free(&ann);
     if (rc)
-        vb_clip_list_free(list);
+        vb_dataset_clip_list_free(list);
     return rc;
 }

@@ -39,6 +39,6 @@ int vb_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallb
 int dataset_cache_path(vb_dataset *ds, int version, vb_split split, const char *key,
                        const char *clip_id, char *out, size_t out_size, vb_error *err);
 /* Writes a cache file atomically (temporary name, then rename). */
-int dataset_cache_write(const char *path, const vb_clip *clip, vb_error *err);
+int dataset_cache_write(const char *path, const vb_frames *clip, vb_error *err);
 
 #endif

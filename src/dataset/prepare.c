@@ -110,7 +110,7 @@ static void *prepare_worker(void *arg)
         prepare_item *item = &run->items[run->next++];
         pthread_mutex_unlock(&run->mutex);
 
-        vb_clip clip;
+        vb_frames clip;
         vb_error decode_err = {0};
         vb_error err = {0};
         vb_video_options options = run->request->video;
@@ -126,7 +126,7 @@ static void *prepare_worker(void *arg)
             if (!rc)
                 rc = record_result(run, item->clip_id, clip.num_frames, NULL, &err);
             fatal = rc != 0; /* our own I/O or database failed: the run cannot go on */
-            vb_clip_free(&clip);
+            vb_frames_free(&clip);
         } else if (rc == VB_ENOMEM) {
             fatal = 1;
             err = decode_err;
@@ -200,7 +200,7 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
             }
         closedir(dir);
     }
-    vb_clip_list list;
+    vb_dataset_clip_list list;
     rc = vb_dataset_clips(ds, req->version, req->split, &req->video, &list, err);
     if (rc)
         return rc;
@@ -210,12 +210,12 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     result->clips_considered = (long)n;
     run.items = calloc(n ? n : 1, sizeof *run.items);
     if (!run.items) {
-        vb_clip_list_free(&list);
+        vb_dataset_clip_list_free(&list);
         return vb_error_set(err, VB_ENOMEM, "prepare: out of memory");
     }
     long already_cached = 0, already_bad = 0;
     for (size_t i = 0; i < n; i++) {
-        const vb_clip_entry *c = &list.clips[i];
+        const vb_dataset_clip *c = &list.clips[i];
         if (c->status == VB_CLIP_BAD && !req->overwrite) {
             already_bad++;
             continue;
@@ -261,6 +261,6 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
                           req->version, vb_split_name(req->split));
     }
     free(run.items);
-    vb_clip_list_free(&list);
+    vb_dataset_clip_list_free(&list);
     return rc;
 }

@@ -117,7 +117,7 @@ int vb_dataset_open(const char *data_dir, vb_dataset **dataset, vb_error *err)
                         NULL) != SQLITE_OK) {
         rc = vb_error_set(err, VB_EDATABASE, "%s: %s", db_path,
                           ds->db ? sqlite3_errmsg(ds->db) : "cannot open");
-        vb_dataset_close(&ds);
+        vb_dataset_free(&ds);
         return rc;
     }
     /* Another process (a second `vidbench data` on the same DATA_DIR) may hold the write
@@ -125,14 +125,14 @@ int vb_dataset_open(const char *data_dir, vb_dataset **dataset, vb_error *err)
     sqlite3_busy_timeout(ds->db, 30000);
     rc = vb_db_exec(ds, schema_sql, err);
     if (rc) {
-        vb_dataset_close(&ds);
+        vb_dataset_free(&ds);
         return rc;
     }
     *dataset = ds;
     return 0;
 }
 
-void vb_dataset_close(vb_dataset **dataset)
+void vb_dataset_free(vb_dataset **dataset)
 {
     if (!dataset || !*dataset)
         return;

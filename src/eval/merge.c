@@ -144,7 +144,7 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             rc = vb_store_visit_selection(store, collect_row, &m, err);
         }
         vb_store_info_free(&info);
-        vb_store_close(&store);
+        vb_store_free(&store);
     }
     for (int s = 0; !rc && s < first.shard_count; s++)
         if (!seen[s])
@@ -190,7 +190,7 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
         rc = vb_store_set_selection(out, ordinals, ids, (size_t)m.total, err);
     if (!rc)
         rc = vb_store_commit_rows(out, rows, (size_t)m.total, err);
-    vb_store_close(&out);
+    vb_store_free(&out);
     free(ordinals);
     free(ids);
     free(rows);

@@ -421,6 +421,6 @@ done:
     free(st.gt_model_index);
     free(st.confusion);
     vb_store_info_free(&info);
-    vb_store_close(&store);
+    vb_store_free(&store);
     return rc;
 }

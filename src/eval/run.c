@@ -40,7 +40,7 @@ typedef struct batch_item {
     char reason[VB_ERROR_MESSAGE_BYTES];
     double decode_ms, preprocess_ms;
     int first_view, view_count;
-    vb_clip frames;           /* decoded clip (views may point into it) */
+    vb_frames frames;           /* decoded clip (views may point into it) */
     vb_eval_views views;      /* per-view frames */
 } batch_item;
 
@@ -77,7 +77,7 @@ static void item_release(const vb_eval_loader *loader, batch_item *item)
     if (loader->release)
         loader->release(loader->impl, &item->frames);
     else
-        vb_clip_free(&item->frames);
+        vb_frames_free(&item->frames);
     memset(&item->frames, 0, sizeof item->frames);
 }
 
@@ -520,7 +520,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         pthread_mutex_destroy(&pl.lock);
         pthread_cond_destroy(&pl.changed);
     }
-    vb_store_close(&store);
+    vb_store_free(&store);
     summary->clips_this_run = done_this_run;
     summary->wall_s = (now_ms() - start_ms) / 1e3;
     summary->clips_per_s = summary->wall_s > 0 ? done_this_run / summary->wall_s : 0;
@@ -538,7 +538,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
     if (!rc)
         rc = out_rc;
 done:
-    vb_store_close(&store);
+    vb_store_free(&store);
     vb_lock_release(lock_path, &lock_fd);
     free(mine);
     free(ordinals);

@@ -17,7 +17,7 @@ typedef struct dataset_loader {
     int version;
     vb_split split;
     const vb_eval_clip *clips;    /* parallel to list->clips */
-    const vb_clip_list *list;
+    const vb_dataset_clip_list *list;
 } dataset_loader;
 
 struct vb_eval_session {
@@ -28,7 +28,7 @@ struct vb_eval_session {
     vb_eval_model model;
     vb_video_options video;
     vb_dataset *dataset;
-    vb_clip_list dataset_clips;
+    vb_dataset_clip_list dataset_clips;
     vb_eval_clip_list listed_clips;
     vb_eval_clip *clips;          /* owned when they come from the dataset */
     int clips_owned;
@@ -56,10 +56,10 @@ static void notice(const vb_eval_session *s, const char *fmt, ...)
 }
 
 static int dataset_load(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
-                        vb_clip *out, vb_error *err)
+                        vb_frames *out, vb_error *err)
 {
     dataset_loader *dl = impl;
-    const vb_clip_entry *entry = &dl->list->clips[clip - dl->clips];
+    const vb_dataset_clip *entry = &dl->list->clips[clip - dl->clips];
     if (entry->status == VB_CLIP_BAD)
         return vb_error_set(err, VB_EDECODE, "%s", entry->bad_reason ? entry->bad_reason : "known bad clip");
     int rc = vb_dataset_load_prepared(dl->dataset, dl->version, dl->split, clip->clip_id, video, out, err);
@@ -156,7 +156,7 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
     }
     if ((rc = vb_dataset_clips(s->dataset, cfg->kinetics_version, split, &s->video, &s->dataset_clips, err)))
         return rc;
-    const vb_clip_list *list = &s->dataset_clips;
+    const vb_dataset_clip_list *list = &s->dataset_clips;
     size_t count = cfg->num_videos > 0 && (size_t)cfg->num_videos < list->count ? (size_t)cfg->num_videos : list->count;
     if (count == 0)
         return vb_error_set(err, VB_ENOTFOUND, "no clips of Kinetics-%d %s are on disk in %s", cfg->kinetics_version,
@@ -333,8 +333,8 @@ void vb_eval_session_free(vb_eval_session **session)
     if (s->clips_owned)
         free(s->clips);
     vb_eval_clip_list_free(&s->listed_clips);
-    vb_clip_list_free(&s->dataset_clips);
-    vb_dataset_close(&s->dataset);
+    vb_dataset_clip_list_free(&s->dataset_clips);
+    vb_dataset_free(&s->dataset);
     vb_classifier_free(&s->classifier);
     free(s);
     *session = NULL;

@@ -73,7 +73,7 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         int rc = vb_error_set(err, VB_EDATABASE, "%s: cannot open results store: %s", path,
                               s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        vb_store_close(&s);
+        vb_store_free(&s);
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
@@ -85,14 +85,14 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
         rc = db_error(s, err, "prepare");
     if (rc) {
         vb_error_prefix(err, "results store: ");
-        vb_store_close(&s);
+        vb_store_free(&s);
         return rc;
     }
     *out = s;
     return 0;
 }
 
-void vb_store_close(vb_store **store)
+void vb_store_free(vb_store **store)
 {
     if (!store || !*store)
         return;

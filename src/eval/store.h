@@ -40,7 +40,7 @@ typedef struct vb_store_identity {
 
 /* Opens (creating) path. overwrite deletes an existing store first. */
 int vb_store_open(const char *path, int overwrite, vb_store **store, vb_error *err);
-void vb_store_close(vb_store **store);
+void vb_store_free(vb_store **store);
 
 /* First run: records identity. Later runs: VB_ESTATE unless fingerprint, classes and shard
  * agree (selection_total is updated: --num_videos may grow). */

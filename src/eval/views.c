@@ -22,7 +22,7 @@ void vb_eval_views_free(vb_eval_views *views)
     memset(views, 0, sizeof *views);
 }
 
-int vb_eval_make_views(const vb_clip *clip, int size, int num_frames, int num_clips,
+int vb_eval_make_views(const vb_frames *clip, int size, int num_frames, int num_clips,
                        int num_crops, vb_eval_views *views, vb_error *err)
 {
     memset(views, 0, sizeof *views);

@@ -23,7 +23,7 @@ void vb_eval_window_offsets(int total, int clip_len, int num_clips, int *offsets
 
 /* Views of clip ([T', H, W, 3], min(H, W) == size): num_frames 0 keeps every frame (one
  * window). One view that is the clip itself is not copied. */
-int vb_eval_make_views(const vb_clip *clip, int size, int num_frames, int num_clips,
+int vb_eval_make_views(const vb_frames *clip, int size, int num_frames, int num_clips,
                        int num_crops, vb_eval_views *views, vb_error *err);
 void vb_eval_views_free(vb_eval_views *views);
 

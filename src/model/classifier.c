@@ -277,7 +277,7 @@ int vb_classifier_logits_u8(vb_classifier *c, const uint8_t *frames, int count, 
     return vb_i3d_forward(c->i3d, c->input, 1, count, logits, err);
 }
 
-int vb_classifier_run(vb_classifier *c, const vb_clip *clip, float *logits, float *probabilities, vb_error *err)
+int vb_classifier_run(vb_classifier *c, const vb_frames *clip, float *logits, float *probabilities, vb_error *err)
 {
     if (!clip || !clip->frames || clip->num_frames < 1)
         return vb_error_set(err, VB_EINVAL, "classifier: empty clip");
@@ -301,13 +301,13 @@ int vb_classifier_classify_file(vb_classifier *c, const char *video_path, float 
 {
     vb_video_options options;
     vb_classifier_video_options(c, &options);
-    vb_clip clip;
+    vb_frames clip;
     int rc = vb_video_decode_clip(video_path, &options, &clip, err);
     if (rc)
         return rc;
     rc = vb_classifier_run(c, &clip, logits, probabilities, err);
     if (rc)
         vb_error_prefix(err, "%s: ", video_path);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
     return rc;
 }

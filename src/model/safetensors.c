@@ -244,11 +244,11 @@ fail:
     cJSON_Delete(root);
     if (fd >= 0)
         close(fd);
-    vb_safetensors_close(&file);
+    vb_safetensors_free(&file);
     return rc;
 }
 
-void vb_safetensors_close(vb_safetensors **file_ptr)
+void vb_safetensors_free(vb_safetensors **file_ptr)
 {
     if (!file_ptr || !*file_ptr)
         return;

@@ -43,13 +43,13 @@ int vb_report_load_dataset(vb_report *report, const char *data_dir, int version,
     size_t count = 0;
     rc = vb_dataset_status(dataset, &status, &count, err);
     if (rc) {
-        vb_dataset_close(&dataset);
+        vb_dataset_free(&dataset);
         return rc;
     }
     report->dataset.splits = calloc(count + 1, sizeof *report->dataset.splits);
     if (!report->dataset.splits) {
         free(status);
-        vb_dataset_close(&dataset);
+        vb_dataset_free(&dataset);
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", data_dir);
     }
     report->data_name = vb_report_strdup(report, data_dir);
@@ -68,12 +68,12 @@ int vb_report_load_dataset(vb_report *report, const char *data_dir, int version,
 
         if ((version && row->version != version) || (split_name && row->split != wanted_split))
             continue;
-        vb_clip_list clips;
+        vb_dataset_clip_list clips;
         rc = vb_dataset_clips(dataset, row->version, row->split, NULL, &clips, err);
         if (rc)
             break;
         for (size_t c = 0; c < clips.count && !rc; c++) {
-            const vb_clip_entry *entry = &clips.clips[c];
+            const vb_dataset_clip *entry = &clips.clips[c];
             vb_report_clip *clip = vb_report_attach_file(report, entry->clip_id, entry->path, report_dir, err);
             if (!clip) {
                 rc = err && err->code ? err->code : VB_ENOMEM;
@@ -86,7 +86,7 @@ int vb_report_load_dataset(vb_report *report, const char *data_dir, int version,
             if (entry->status == VB_CLIP_BAD && entry->bad_reason)
                 clip->bad_reason = vb_report_strdup(report, entry->bad_reason);
         }
-        vb_clip_list_free(&clips);
+        vb_dataset_clip_list_free(&clips);
         if (!rc && !missing_set) {
             vb_annotations annotations;
             if (vb_dataset_load_annotations(dataset, row->version, row->split, &annotations, NULL) == 0) {
@@ -99,6 +99,6 @@ int vb_report_load_dataset(vb_report *report, const char *data_dir, int version,
         }
     }
     free(status);
-    vb_dataset_close(&dataset);
+    vb_dataset_free(&dataset);
     return rc;
 }

@@ -37,7 +37,7 @@ static char *join_path(const char *dir, const char *name)
 }
 
 /* Writes clip as GIF at path and stores its href; a failed encode becomes *note. */
-static int write_gif(vb_report *report, const vb_clip *clip, double fps, const char *report_dir,
+static int write_gif(vb_report *report, const vb_frames *clip, double fps, const char *report_dir,
                      const char *files_dir, const char *file_name, const char **href_out, const char **note_out,
                      vb_error *err)
 {
@@ -75,7 +75,7 @@ static int build_resampling(vb_report *report, const vb_report_clip *clip, const
     vb_video_options video = options->video;
     video.size = RESAMPLING_FRAME_PX;
     video.num_frames = RESAMPLING_SOURCE_FRAMES;
-    vb_clip frames;
+    vb_frames frames;
     vb_error decode_err = {0};
     if (vb_video_decode_clip(clip->video_path, &video, &frames, &decode_err)) {
         figure->note = vb_report_strdup(report, decode_err.message);
@@ -91,7 +91,7 @@ static int build_resampling(vb_report *report, const vb_report_clip *clip, const
     }
     size_t frame_bytes = (size_t)frames.height * frames.width * 3;
     for (int i = 0; i < frames.num_frames && i < RESAMPLING_SOURCE_FRAMES; i++) {
-        vb_clip one = frames;
+        vb_frames one = frames;
         one.num_frames = 1;
         one.frames = frames.frames + (size_t)i * frame_bytes;
         char name[64];
@@ -113,7 +113,7 @@ static int build_resampling(vb_report *report, const vb_report_clip *clip, const
     vb_resample_indices(figure->source_count, figure->up_count, figure->up_indices);
     figure->present = figure->source_count > 0;
 done:
-    vb_clip_free(&frames);
+    vb_frames_free(&frames);
     return rc;
 }
 
@@ -153,7 +153,7 @@ int vb_report_build_media(vb_report *report, const char *report_dir, const char 
             vb_report_clip *clip = &report->clips[report->sample[s]];
             if (!clip->video_path)
                 continue;
-            vb_clip frames;
+            vb_frames frames;
             vb_error decode_err = {0};
             if (vb_video_decode_clip(clip->video_path, &video, &frames, &decode_err)) {
                 clip->preview_note = vb_report_strdup(report, decode_err.message);
@@ -173,7 +173,7 @@ int vb_report_build_media(vb_report *report, const char *report_dir, const char 
             snprintf(name, sizeof name, "preview_%03d.gif", s);
             rc = write_gif(report, &frames, fps, report_dir, files_dir, name, &clip->preview_href,
                            &clip->preview_note, err);
-            vb_clip_free(&frames);
+            vb_frames_free(&frames);
             if (rc)
                 return rc;
         }

@@ -26,7 +26,7 @@ void vb_video_options_init(vb_video_options *options)
     options->resize = VB_RESIZE_CROP;
 }
 
-void vb_clip_free(vb_clip *clip)
+void vb_frames_free(vb_frames *clip)
 {
     if (!clip)
         return;
@@ -60,7 +60,7 @@ enum { KEEP_ALL = -1, COUNT_ONLY = 0, FROM_HEADER = -2 };
  * expected > 0: the selection is computed for that many frames; if the stream has a
  * different count, result->decoded tells and the frames are not valid. */
 static int decode_pass(const char *path, const vb_video_options *opt, int expected, int allow_skip,
-                       double deadline_s, vb_clip *clip, pass_result *result, vb_error *err)
+                       double deadline_s, vb_frames *clip, pass_result *result, vb_error *err)
 {
     vb_decoder dec;
     vb_frame_transform transform;
@@ -277,7 +277,7 @@ done:
 
 /* The passes one decode needs (see the file's opening comment); *damaged is set when any of
  * them lost a frame or got one flagged corrupt. */
-static int decode_passes(const char *path, const vb_video_options *options, int64_t start_us, vb_clip *clip,
+static int decode_passes(const char *path, const vb_video_options *options, int64_t start_us, vb_frames *clip,
                          pass_result *out, int *damaged, vb_error *err)
 {
     const vb_video_options opt = *options;
@@ -293,7 +293,7 @@ static int decode_passes(const char *path, const vb_video_options *options, int6
         rc = decode_pass(path, &opt, FROM_HEADER, 1, opt.max_seconds, clip, &result, err);
         *damaged |= result.damaged;
         if (rc == VB_OK && result.skip_failed) {
-            vb_clip_free(clip);
+            vb_frames_free(clip);
             double left = opt.max_seconds - (av_gettime_relative() - start_us) / 1e6;
             if (left <= 0)
                 return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
@@ -301,7 +301,7 @@ static int decode_passes(const char *path, const vb_video_options *options, int6
             *damaged |= result.damaged;
         }
         if (rc == VB_OK && result.decoded > 0 && result.decoded != result.expected) {
-            vb_clip_free(clip);
+            vb_frames_free(clip);
             double left = opt.max_seconds - (av_gettime_relative() - start_us) / 1e6;
             if (left <= 0)
                 return vb_error_set(err, VB_ELIMIT, "%s: decoding exceeded its time limit", path);
@@ -309,14 +309,14 @@ static int decode_passes(const char *path, const vb_video_options *options, int6
             rc = decode_pass(path, &opt, exact, 0, left, clip, &result, err);
             *damaged |= result.damaged;
             if (rc == VB_OK && result.decoded != exact) {
-                vb_clip_free(clip);
+                vb_frames_free(clip);
                 return vb_error_set(err, VB_EDECODE, "%s: decoding is not repeatable (%d then %d frames)",
                                     path, exact, result.decoded);
             }
         }
     }
     if (rc) {
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return rc;
     }
     *out = result;
@@ -325,12 +325,12 @@ static int decode_passes(const char *path, const vb_video_options *options, int6
 
 /* Checks what the passes produced against the options and fills the clip's fields. */
 static int finish_clip(const char *path, const vb_video_options *options, const pass_result *result_in,
-                       vb_clip *clip, vb_error *err)
+                       vb_frames *clip, vb_error *err)
 {
     const vb_video_options opt = *options;
     const pass_result result = *result_in;
     if (result.decoded == 0) {
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         if (result.read_error) {
             char text[AV_ERROR_MAX_STRING_SIZE];
             av_strerror(result.read_error, text, sizeof text);
@@ -344,19 +344,19 @@ static int finish_clip(const char *path, const vb_video_options *options, const 
     if (opt.target_fps > 0) {
         int *kept = malloc((size_t)result.decoded * sizeof *kept);
         if (!kept) {
-            vb_clip_free(clip);
+            vb_frames_free(clip);
             return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
         }
         vb_select_fps(result.decoded, result.fps, opt.target_fps, kept, &kept_count);
         free(kept);
     }
     if (opt.min_frames > 0 && kept_count < opt.min_frames) {
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return vb_error_set(err, VB_ETOOSHORT, "%s: %d frames, fewer than the required %d", path,
                             kept_count, opt.min_frames);
     }
     if (clip->num_frames == 0 || !clip->frames) {
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return vb_error_set(err, VB_EDECODE, "%s: no frame selected", path);
     }
     clip->width = result.out_width;
@@ -368,7 +368,7 @@ static int finish_clip(const char *path, const vb_video_options *options, const 
     return VB_OK;
 }
 
-int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_clip *clip, vb_error *err)
+int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_frames *clip, vb_error *err)
 {
     memset(clip, 0, sizeof *clip);
     vb_video_options opt;
@@ -401,7 +401,7 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
          * at that moment, so a damaged stream decodes differently from run to run (and a
          * selection would not equal the full decode). One thread is deterministic: such a
          * stream is decoded again with it, whatever frames were asked for. */
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         opt.threads = 1;
         opt.max_seconds -= (av_gettime_relative() - start_us) / 1e6; /* one budget for both */
         if (opt.max_seconds <= 0)
@@ -410,7 +410,7 @@ int vb_video_decode_clip(const char *path, const vb_video_options *options, vb_c
         rc = decode_passes(path, &opt, av_gettime_relative(), clip, &result, &damaged, err);
     }
     if (rc) {
-        vb_clip_free(clip);
+        vb_frames_free(clip);
         return rc;
     }
     return finish_clip(path, &opt, &result, clip, err);

@@ -202,7 +202,7 @@ static void gif_writer_free(gif_writer *w)
     vb_atomic_abort(&w->file);
 }
 
-int vb_clip_write_gif(const vb_clip *clip, double fps, const char *path, vb_error *err)
+int vb_clip_write_gif(const vb_frames *clip, double fps, const char *path, vb_error *err)
 {
     if (!path)
         return vb_error_set(err, VB_EINVAL, "(null): no output path");

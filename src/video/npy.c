@@ -87,12 +87,12 @@ void vb_u8_to_float32(const uint8_t *in, size_t n, float *out)
         vb_u8_to_float32_reference(in + i, n - i, out + i);
 }
 
-void vb_clip_to_float32(const vb_clip *clip, float *out)
+void vb_clip_to_float32(const vb_frames *clip, float *out)
 {
     vb_u8_to_float32(clip->frames, (size_t)clip->num_frames * clip->height * clip->width * 3, out);
 }
 
-int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_error *err)
+int vb_clip_write_npy(const vb_frames *clip, const char *path, int as_float32, vb_error *err)
 {
     if (!clip || !clip->frames || clip->num_frames <= 0 || clip->height <= 0 || clip->width <= 0)
         return vb_error_set(err, VB_EINVAL, "%s: empty clip, nothing to write", path ? path : "(null)");
@@ -124,7 +124,7 @@ int vb_clip_write_npy(const vb_clip *clip, const char *path, int as_float32, vb_
         float *chunk = malloc(frame_elements * sizeof *chunk);
         ok = chunk != NULL;
         for (int t = 0; ok && t < clip->num_frames; t++) {
-            vb_clip one = *clip;
+            vb_frames one = *clip;
             one.num_frames = 1;
             one.frames = clip->frames + (size_t)t * frame_elements;
             vb_clip_to_float32(&one, chunk);

@@ -37,7 +37,7 @@ static void golden_clip_gives_golden_logits(vb_i3d_backend backend)
     const vb_tensor_view *want = vb_safetensors_find(expected, "Logits");
     assert_non_null(video);
     assert_non_null(want);
-    vb_clip clip = {.num_frames = (int)video->shape[1], .height = 224, .width = 224,
+    vb_frames clip = {.num_frames = (int)video->shape[1], .height = 224, .width = 224,
                     .frames = (uint8_t *)video->data};
     vb_classifier *c = open_k400(backend, 0);
     assert_int_equal(vb_classifier_num_classes(c), 400);
@@ -63,8 +63,8 @@ static void golden_clip_gives_golden_logits(vb_i3d_backend backend)
     assert_non_null(vb_classifier_label(c, argmax));
     vb_classifier_free(&c);
     assert_null(c);
-    vb_safetensors_close(&input);
-    vb_safetensors_close(&expected);
+    vb_safetensors_free(&input);
+    vb_safetensors_free(&expected);
 }
 
 static void golden_reference(void **state) { (void)state; golden_clip_gives_golden_logits(VB_I3D_BACKEND_REFERENCE); }
@@ -148,7 +148,7 @@ static void wrong_clip_size_is_an_error(void **state)
     (void)state;
     vb_classifier *c = open_k400(VB_I3D_BACKEND_REFERENCE, 0);
     uint8_t *frames = calloc((size_t)9 * 172 * 172 * 3, 1);
-    vb_clip clip = {.num_frames = 9, .height = 172, .width = 172, .frames = frames};
+    vb_frames clip = {.num_frames = 9, .height = 172, .width = 172, .frames = frames};
     float logits[400];
     vb_error err = {0};
     assert_int_equal(vb_classifier_run(c, &clip, logits, NULL, &err), VB_ESHAPE);

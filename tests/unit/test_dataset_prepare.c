@@ -109,7 +109,7 @@ static void prepared_clips_match_direct_decode(void **state)
     vb_annotations_free(&annotations);
     assert_int_equal(vb_dataset_load_annotations(ds, 400, VB_SPLIT_TRAIN, &annotations, &err), VB_ENOTFOUND);
 
-    vb_clip_list list;
+    vb_dataset_clip_list list;
     assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);
     assert_int_equal(list.count, 3);
     for (size_t i = 0; i < list.count; i++) {
@@ -119,7 +119,7 @@ static void prepared_clips_match_direct_decode(void **state)
         else
             assert_string_equal(list.clips[i].label, "using segway");
     }
-    vb_clip_list_free(&list);
+    vb_dataset_clip_list_free(&list);
 
     vb_prepare_request pr;
     vb_prepare_request_init(&pr);
@@ -137,7 +137,7 @@ static void prepared_clips_match_direct_decode(void **state)
 
     assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, &pr.video, &list, &err), VB_OK);
     for (size_t i = 0; i < list.count; i++) {
-        const vb_clip_entry *c = &list.clips[i];
+        const vb_dataset_clip *c = &list.clips[i];
         if (!strcmp(c->clip_id, broken_clip_id)) {
             assert_int_equal(c->status, VB_CLIP_BAD);
             assert_non_null(c->bad_reason);
@@ -147,7 +147,7 @@ static void prepared_clips_match_direct_decode(void **state)
             continue;
         }
         assert_int_equal(c->status, VB_CLIP_PREPARED);
-        vb_clip cached, direct;
+        vb_frames cached, direct;
         assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, c->clip_id, &pr.video, &cached, &err), VB_OK);
         assert_int_equal(vb_video_decode_clip(c->path, &pr.video, &direct, &err), VB_OK);
         assert_int_equal(cached.num_frames, 8);
@@ -155,16 +155,16 @@ static void prepared_clips_match_direct_decode(void **state)
         assert_int_equal(cached.width, 64);
         assert_int_equal(cached.decoded_frames, direct.decoded_frames);
         assert_memory_equal(cached.frames, direct.frames, (size_t)8 * 64 * 64 * 3);
-        vb_clip_free(&cached);
-        vb_clip_free(&direct);
+        vb_frames_free(&cached);
+        vb_frames_free(&direct);
     }
     /* other parameters: nothing cached, status not PREPARED */
     vb_video_options other = pr.video;
     other.resize = VB_RESIZE_PAD;
-    vb_clip clip;
+    vb_frames clip;
     assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[0][1], &other, &clip, &err),
                      VB_ENOTFOUND);
-    vb_clip_list_free(&list);
+    vb_dataset_clip_list_free(&list);
 
     /* a second run does no work: everything is cached or known bad */
     int events = 0;
@@ -187,7 +187,7 @@ static void prepared_clips_match_direct_decode(void **state)
     bytes[size - 1] ^= 0x55; /* the last pixel byte */
     assert_int_equal(vb_write_file_atomic(cache_file, bytes, size, &err), VB_OK);
     free(bytes);
-    vb_clip direct, cached;
+    vb_frames direct, cached;
     assert_int_equal(vb_video_decode_clip(shared_path(segway_clips[0][0]), &pr.video, &direct, &err), VB_OK);
     size_t clip_bytes = (size_t)8 * 64 * 64 * 3;
     assert_int_equal(vb_dataset_prepare(ds, &pr, &pres, &err), VB_OK);
@@ -195,7 +195,7 @@ static void prepared_clips_match_direct_decode(void **state)
     assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[0][1], &pr.video, &cached, &err),
                      VB_OK);
     assert_int_not_equal(memcmp(cached.frames, direct.frames, clip_bytes), 0);
-    vb_clip_free(&cached);
+    vb_frames_free(&cached);
     pr.overwrite = 1;
     if (vb_dataset_prepare(ds, &pr, &pres, &err))
         fail_msg("prepare --overwrite: %s", err.message);
@@ -205,8 +205,8 @@ static void prepared_clips_match_direct_decode(void **state)
     assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, segway_clips[0][1], &pr.video, &cached, &err),
                      VB_OK);
     assert_memory_equal(cached.frames, direct.frames, clip_bytes);
-    vb_clip_free(&cached);
-    vb_clip_free(&direct);
+    vb_frames_free(&cached);
+    vb_frames_free(&direct);
     assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, &pr.video, &list, &err), VB_OK);
     char second_path[2048] = "";
     for (size_t i = 0; i < list.count; i++) {
@@ -215,7 +215,7 @@ static void prepared_clips_match_direct_decode(void **state)
         if (!strcmp(list.clips[i].clip_id, segway_clips[1][1]))
             snprintf(second_path, sizeof second_path, "%s", list.clips[i].path);
     }
-    vb_clip_list_free(&list);
+    vb_dataset_clip_list_free(&list);
 
     /* a clip whose file went bad since: overwrite records it bad and removes its cache file */
     assert_true(second_path[0] != 0);
@@ -229,8 +229,8 @@ static void prepared_clips_match_direct_decode(void **state)
     for (size_t i = 0; i < list.count; i++)
         if (!strcmp(list.clips[i].clip_id, segway_clips[1][1]))
             assert_int_equal(list.clips[i].status, VB_CLIP_BAD);
-    vb_clip_list_free(&list);
-    vb_dataset_close(&ds);
+    vb_dataset_clip_list_free(&list);
+    vb_dataset_free(&ds);
 }
 
 int main(void)

@@ -407,13 +407,13 @@ static void empty_dataset_lists_nothing(void **state)
     vb_dataset *ds = NULL;
     vb_error err = {0};
     assert_int_equal(vb_dataset_open(temp_path("empty_data"), &ds, &err), VB_OK);
-    vb_clip_list list;
+    vb_dataset_clip_list list;
     assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);
     assert_int_equal(list.count, 0);
-    vb_clip_list_free(&list);
+    vb_dataset_clip_list_free(&list);
     vb_video_options o;
     vb_video_options_init(&o);
-    vb_clip clip;
+    vb_frames clip;
     assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, "R6llTwEh07w_000000_000010", &o, &clip, &err),
                      VB_ENOTFOUND);
     assert_int_equal(vb_dataset_load_prepared(ds, 400, VB_SPLIT_VAL, "../x", &o, &clip, &err), VB_EINVAL);
@@ -422,9 +422,9 @@ static void empty_dataset_lists_nothing(void **state)
     assert_int_equal(vb_dataset_status(ds, &st, &n, &err), VB_OK);
     assert_int_equal(n, 0);
     free(st);
-    vb_dataset_close(&ds);
+    vb_dataset_free(&ds);
     assert_null(ds);
-    vb_dataset_close(&ds); /* NULL is fine */
+    vb_dataset_free(&ds); /* NULL is fine */
 }
 
 int main(void)

@@ -108,11 +108,11 @@ static void csv_scores_are_softmax_of_engine_logits(void **state)
         vo.size = 224;
         vo.num_frames = FRAMES;
         vo.min_frames = 128;
-        vb_clip clip;
+        vb_frames clip;
         assert_int_equal(vb_video_decode_clip(clips[i].path, &vo, &clip, &err), 0);
         for (size_t k = 0; k < clip_floats; k++)
             input[k] = clip.frames[k] / 255.0f;
-        vb_clip_free(&clip);
+        vb_frames_free(&clip);
         float logits[400], probs[400];
         assert_int_equal(vb_i3d_forward(engine, input, 1, FRAMES, logits, &err), 0);
         vb_softmax(logits, 400, probs);
@@ -172,14 +172,14 @@ static void three_crops_on_a_real_clip(void **state)
     vo.size = 224;
     vo.num_frames = FRAMES;
     vo.resize = VB_RESIZE_ASPECT;
-    vb_clip frames;
+    vb_frames frames;
     vb_error err = {0};
     if (vb_video_decode_clip(path, &vo, &frames, &err))
         fail_msg("%s", err.message);
     assert_int_equal(frames.width, 298);
     assert_int_equal(frames.height, 224);
     assert_int_equal(frames.num_frames, FRAMES);
-    vb_clip_free(&frames);
+    vb_frames_free(&frames);
     vo.min_frames = 1000;
     assert_int_equal(vb_video_decode_clip(path, &vo, &frames, &err), VB_ETOOSHORT);
 
@@ -250,7 +250,7 @@ static void three_crops_on_a_real_clip(void **state)
         fail_msg("three-crop score %.9g, expected the averaged %.9g", (double)score, (double)avg[best]);
     free(text);
     free(input);
-    vb_clip_free(&frames);
+    vb_frames_free(&frames);
     vb_i3d_free(&engine);
     vb_classifier_free(&classifier);
 }

@@ -97,7 +97,7 @@ static void source_frames(int clip_number, uint8_t *frames)
 }
 
 static int test_load(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
-                     vb_clip *out, vb_error *err)
+                     vb_frames *out, vb_error *err)
 {
     (void)impl;
     memset(out, 0, sizeof *out);
@@ -127,7 +127,7 @@ static int test_load(void *impl, const vb_eval_clip *clip, const vb_video_option
     return 0;
 }
 
-static void test_release(void *impl, vb_clip *clip)
+static void test_release(void *impl, vb_frames *clip)
 {
     (void)impl;
     free(clip->frames);
@@ -226,7 +226,7 @@ static void csv_scores_are_softmax_of_logits(void **state)
         assert_non_null(row);
         rows++;
         /* expected: the model's logits for the 16 resampled frames, softmaxed, top 3 */
-        vb_clip clip;
+        vb_frames clip;
         vb_video_options vo;
         vb_video_options_init(&vo);
         vo.size = SIZE;
@@ -533,7 +533,7 @@ static void three_crops_along_the_long_side(void **state)
 {
     (void)state;
     /* a 2-frame 12x8 clip (W=12, H=8): crops of 8 at x = 0, 2, 4 */
-    vb_clip clip = {.num_frames = 2, .height = 8, .width = 12};
+    vb_frames clip = {.num_frames = 2, .height = 8, .width = 12};
     clip.frames = malloc(2 * 8 * 12 * 3);
     for (int i = 0; i < 2 * 8 * 12; i++) {
         clip.frames[i * 3] = (uint8_t)(i % 12);   /* x coordinate in red */
@@ -570,7 +570,7 @@ static void multi_view_scores_average_probabilities(void **state)
     vb_video_options_init(&vo);
     vo.size = SIZE;
     vo.num_frames = 0;
-    vb_clip clip;
+    vb_frames clip;
     assert_int_equal(test_load(NULL, &clips[0], &vo, &clip, NULL), 0);
     int offsets[3];
     vb_eval_window_offsets(40, 16, 3, offsets);

@@ -44,7 +44,7 @@ static const char *rewrite_weights(const char *name, edit_fn edit, void *arg)
     if (vb_safetensors_write(path, views, n, NULL, 0, &err))
         fail_msg("write %s: %s", path, err.message);
     free(views);
-    vb_safetensors_close(&file);
+    vb_safetensors_free(&file);
     return path;
 }
 
@@ -167,8 +167,8 @@ static void random_weights_match_real_checkpoint(void **state)
             fail_msg("%s: random weights shape differs from rgb_imagenet", e->name);
     }
     assert_int_equal(model_tensors, vb_safetensors_count(mine));   /* 230: nothing extra */
-    vb_tfckpt_close(&real);
-    vb_safetensors_close(&mine);
+    vb_tfckpt_free(&real);
+    vb_safetensors_free(&mine);
 }
 
 static void embedding_is_mixed_5c_mean(void **state)
@@ -420,8 +420,8 @@ static void thread_counts_agree(void **state)
                 fail_msg("threads=%d: logit %d is %.9g, 1 thread gives %.9g", threads[i], k, (double)logits[i][k],
                          (double)logits[0][k]);
     free(input);
-    vb_safetensors_close(&input_file);
-    vb_safetensors_close(&expected_file);
+    vb_safetensors_free(&input_file);
+    vb_safetensors_free(&expected_file);
 }
 
 static void missing_file_names_it(void **state)

@@ -89,8 +89,8 @@ static void run_golden(const char *name, vb_i3d_backend backend, int expected_cl
     free(input);
     vb_i3d_free(&model);
     assert_null(model);
-    vb_safetensors_close(&input_file);
-    vb_safetensors_close(&expected_file);
+    vb_safetensors_free(&input_file);
+    vb_safetensors_free(&expected_file);
     if (failures)
         fail_msg("%s/%s: %d stage(s) beyond %.0e relative", name, vb_i3d_backend_name(backend), failures, TOLERANCE);
 }

@@ -55,7 +55,7 @@ static void the_decoders_limit_is_the_published_one(void **state)
     vb_video_options options;
     vb_video_options_init(&options);
     options.size = VB_VIDEO_MAX_SIZE + 1;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     assert_int_equal(vb_video_decode_clip(shared_path("data/videos/kinetics400/abseiling_k400.mp4"), &options,
                                           &clip, &err), VB_EINVAL);

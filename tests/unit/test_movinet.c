@@ -28,7 +28,7 @@ static vb_movinet *open_model(int threads)
     return m;
 }
 
-static void decode_reference_clip(vb_clip *clip)
+static void decode_reference_clip(vb_frames *clip)
 {
     vb_video_options options;
     vb_video_options_init(&options);
@@ -47,7 +47,7 @@ static void reference_clip_is_carving_ice(void **state)
     assert_int_equal(vb_movinet_input_size(m), 172);
     assert_int_equal(vb_movinet_num_classes(m), 600);
     assert_int_equal(vb_movinet_num_states(m), 43);
-    vb_clip clip;
+    vb_frames clip;
     decode_reference_clip(&clip);
     float logits[600];
     vb_error err = {0};
@@ -67,7 +67,7 @@ static void reference_clip_is_carving_ice(void **state)
         fail_msg("top-1 is \"%s\" with p=%.4f, the published result is \"carving ice\" with p >= 0.5",
                  labels.names[best], probability);
     vb_labels_free(&labels);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
     vb_movinet_free(&m);
 }
 
@@ -79,7 +79,7 @@ static void levels_and_threads_agree_bit_for_bit(void **state)
 {
     const int level = *(const int *)*state;
     test_require_isa(level == 1 ? "avx2" : "avx512vnni", vb_tflite_cpu_simd_level() >= level);
-    vb_clip clip;
+    vb_frames clip;
     decode_reference_clip(&clip);
     /* A few frames: the streaming states (int8 on the vector levels, float on level 0) are
      * carried over, so this also checks that keeping them in int8 changes nothing. */
@@ -102,13 +102,13 @@ static void levels_and_threads_agree_bit_for_bit(void **state)
             vb_movinet_free(&mt);
     }
     vb_movinet_free(&m);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 static void streaming_matches_one_call(void **state)
 {
     (void)state;
-    vb_clip clip;
+    vb_frames clip;
     decode_reference_clip(&clip);
     const int frames = 6;
     const size_t frame_bytes = 172 * 172 * 3;
@@ -127,7 +127,7 @@ static void streaming_matches_one_call(void **state)
     assert_int_equal(vb_movinet_step(m, clip.frames, first, &err), VB_OK);
     assert_true(memcmp(again, first, sizeof first) != 0);
     vb_movinet_free(&m);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 static void refuses_files_that_are_not_movinet(void **state)

@@ -98,7 +98,7 @@ static void check_clip(const char *json)
     options.size = 172;
     options.resize = VB_RESIZE_STRETCH;
     options.num_frames = 0;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     if (vb_video_decode_clip(shared_path(g.clip), &options, &clip, &err))
         fail_msg("%s", err.message);
@@ -110,7 +110,7 @@ static void check_clip(const char *json)
     float logits[CLASSES];
     assert_int_equal(vb_movinet_classify_frames(m, clip.frames, clip.num_frames, logits, &err), VB_OK);
     vb_movinet_free(&m);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 
     double ours[CLASSES], theirs[CLASSES];
     softmax(logits, ours);

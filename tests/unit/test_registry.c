@@ -251,8 +251,8 @@ static void expect_weights_equal_golden(const char *weights)
     }
     assert_string_equal(vb_safetensors_metadata(actual, "source_index_sha256"), GOLDEN_K400_INDEX_SHA);
     assert_string_equal(vb_safetensors_metadata(actual, "model"), "tiny-k400");
-    vb_safetensors_close(&actual);
-    vb_safetensors_close(&expected);
+    vb_safetensors_free(&actual);
+    vb_safetensors_free(&expected);
 }
 
 static void fetch_from_local_directory_installs(void **state)

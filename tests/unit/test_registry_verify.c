@@ -54,7 +54,7 @@ static int setup_golden(void **state)
     if (!logits || logits->size_bytes != sizeof g->logits)
         return -1;
     memcpy(g->logits, logits->data, sizeof g->logits);
-    vb_safetensors_close(&expected);
+    vb_safetensors_free(&expected);
     *state = g;
     return 0;
 }

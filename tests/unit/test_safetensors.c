@@ -26,7 +26,7 @@ static void golden_weights_parse(void **state)
     const vb_tensor_view *b = vb_safetensors_find(file, "RGB/inception_i3d/Logits/Conv3d_0c_1x1/conv_3d/b");
     assert_non_null(b);
     assert_int_equal(b->shape[0], 400);
-    vb_safetensors_close(&file);
+    vb_safetensors_free(&file);
     assert_null(file);
 }
 
@@ -43,7 +43,7 @@ static void golden_input_is_uint8_video(void **state)
     assert_int_equal(video->shape[1], 9);   /* 9 input frames per the golden README */
     assert_int_equal(video->shape[2], 224);
     assert_int_equal(video->shape[4], 3);
-    vb_safetensors_close(&file);
+    vb_safetensors_free(&file);
 }
 
 static void round_trip_keeps_values_and_metadata(void **state)
@@ -67,7 +67,7 @@ static void round_trip_keeps_values_and_metadata(void **state)
     assert_memory_equal(a->data, values, sizeof values);
     assert_string_equal(vb_safetensors_metadata(file, "classes"), "400");
     assert_null(vb_safetensors_metadata(file, "missing"));
-    vb_safetensors_close(&file);
+    vb_safetensors_free(&file);
 }
 
 static int write_raw(const char *path, const char *header, size_t data_bytes)

@@ -40,7 +40,7 @@ static void expect_listing(const char *checkpoint, int tensors, int64_t shard_si
         assert_true(e->has_crc32c);
         assert_ptr_equal(vb_tfckpt_find(ckpt, e->name), e);
     }
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
     assert_null(ckpt);
 }
 
@@ -93,16 +93,16 @@ static void known_shapes_come_out_right(void **state)
     expect_shape(rgb, "RGB/inception_i3d/Conv3d_1a_7x7/conv_3d/w", 5, (int64_t[]){7, 7, 7, 3, 64});
     expect_shape(rgb, "RGB/inception_i3d/Logits/Conv3d_0c_1x1/conv_3d/w", 5, (int64_t[]){1, 1, 1, 1024, 400});
     expect_shape(rgb, "RGB/inception_i3d/Conv3d_1a_7x7/batch_norm/moving_mean", 1, (int64_t[]){64});
-    vb_tfckpt_close(&rgb);
+    vb_tfckpt_free(&rgb);
     vb_tfckpt *flow = open_or_fail(shared_path("data/i3d/checkpoints/flow_imagenet/model.ckpt"));
     expect_shape(flow, "Flow/inception_i3d/Conv3d_1a_7x7/conv_3d/w", 5, (int64_t[]){7, 7, 7, 2, 64});
-    vb_tfckpt_close(&flow);
+    vb_tfckpt_free(&flow);
     vb_tfckpt *k600 = open_or_fail(shared_path("data/i3d/checkpoints/rgb_scratch_kin600/model.ckpt"));
     expect_shape(k600, "Conv3d_1a_7x7/conv_3d/w", 5, (int64_t[]){7, 7, 7, 3, 64});
     expect_shape(k600, "Logits/Conv3d_0c_1x1/conv_3d/w", 5, (int64_t[]){1, 1, 1, 1024, 600});
     expect_shape(k600, "Conv3d_1a_7x7/batch_norm/beta", 5, (int64_t[]){1, 1, 1, 1, 64});
     expect_shape(k600, "Conv3d_1a_7x7/conv_3d/w/Momentum", 5, (int64_t[]){7, 7, 7, 3, 64});
-    vb_tfckpt_close(&k600);
+    vb_tfckpt_free(&k600);
 }
 
 static void read_floats(vb_tfckpt *ckpt, const char *name, float *out, size_t n)
@@ -136,7 +136,7 @@ static void aind_model_values_are_read_with_crc_verified(void **state)
     assert_int_equal(w->ndim, 2);
     assert_int_equal(w->shape[0], 2);
     assert_int_equal(w->shape[1], 3);
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
 }
 
 static void aind_train_model_has_784x10_variable(void **state)
@@ -148,7 +148,7 @@ static void aind_train_model_has_784x10_variable(void **state)
     vb_error err = {0};
     if (vb_tfckpt_verify_all(ckpt, &err))
         fail_msg("verify: %s", err.message);
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
 }
 
 static void copy_to_temp(const char *from_relative, const char *to_name)
@@ -191,7 +191,7 @@ static void flipped_data_byte_names_the_tensor(void **state)
     rc = vb_tfckpt_verify_all(ckpt, &err);
     assert_int_equal(rc, VB_ECHECKSUM);
     assert_non_null(strstr(err.message, "weights_0"));
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
 }
 
 static void truncated_data_shard_is_an_error(void **state)
@@ -205,7 +205,7 @@ static void truncated_data_shard_is_an_error(void **state)
     int rc = vb_tfckpt_read(ckpt, vb_tfckpt_find(ckpt, "weights_0"), values, sizeof values, &err);
     assert_int_equal(rc, VB_EFORMAT);
     assert_non_null(strstr(err.message, "truncated"));
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
 }
 
 static void missing_data_shard_is_not_found(void **state)
@@ -218,7 +218,7 @@ static void missing_data_shard_is_not_found(void **state)
     int rc = vb_tfckpt_read(ckpt, vb_tfckpt_at(ckpt, 0), value, sizeof value, &err);
     assert_int_equal(rc, VB_ENOTFOUND);
     assert_non_null(strstr(err.message, "model.ckpt.data-00000-of-00001"));
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
 }
 
 static uint8_t *load_index(const char *relative, size_t *size)
@@ -268,7 +268,7 @@ static void every_flipped_byte_of_a_small_index_is_caught(void **state)
          * covered by a crc or a check: here the handles take the footer's first 4 bytes. */
         if (rc == VB_OK && !(i >= size - 48 + 4 && i < size - 8))
             fail_msg("flipping byte %zu of %zu went unnoticed", i, size);
-        vb_tfckpt_close(&ckpt);
+        vb_tfckpt_free(&ckpt);
         bytes[i] ^= 0x10;
     }
     free(bytes);

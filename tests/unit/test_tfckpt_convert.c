@@ -55,8 +55,8 @@ static void expect_equal_to_golden(const char *golden, const char *labels, int e
     assert_int_equal(vb_read_file(shared_path(labels), 1 << 20, &label_text, &label_size, &err), VB_OK);
     assert_string_equal(vb_safetensors_metadata(actual, "labels"), label_text);
     free(label_text);
-    vb_safetensors_close(&actual);
-    vb_safetensors_close(&expected);
+    vb_safetensors_free(&actual);
+    vb_safetensors_free(&expected);
 }
 
 /* k400 layout: names prefixed RGB/inception_i3d/, 1-D BatchNorm parameters, nothing to drop. */

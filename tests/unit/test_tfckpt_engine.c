@@ -54,8 +54,8 @@ static void converted_checkpoint_reproduces_golden_logits(const char *golden, in
     free(logits);
     free(input);
     vb_i3d_free(&model);
-    vb_safetensors_close(&input_file);
-    vb_safetensors_close(&expected_file);
+    vb_safetensors_free(&input_file);
+    vb_safetensors_free(&expected_file);
 }
 
 static void k600_checkpoint_converted_runs_in_the_engine(void **state)

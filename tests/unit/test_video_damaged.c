@@ -39,7 +39,7 @@ static const char *write_bit_flipped_clip(void)
     return path;
 }
 
-static void decode(const char *path, int threads, int num_frames, vb_clip *clip)
+static void decode(const char *path, int threads, int num_frames, vb_frames *clip)
 {
     vb_video_options options;
     vb_video_options_init(&options);
@@ -55,18 +55,18 @@ static void damaged_stream_decodes_the_same_with_threads(void **state)
 {
     (void)state;
     const char *path = write_bit_flipped_clip();
-    vb_clip reference, clean;
+    vb_frames reference, clean;
     decode(path, 1, 0, &reference);
     decode(shared_path(SOURCE), 1, 0, &clean);
     const size_t frame_bytes = 64 * 64 * 3;
     /* the fault is real: same frame count, but the damage shows in the pixels */
     assert_int_equal(reference.num_frames, clean.num_frames);
     assert_true(memcmp(reference.frames, clean.frames, frame_bytes * (size_t)clean.num_frames) != 0);
-    vb_clip_free(&clean);
+    vb_frames_free(&clean);
     int indices[SELECTED];
     vb_resample_indices(reference.num_frames, SELECTED, indices);
     for (int run = 0; run < RUNS; run++) {
-        vb_clip full, selected;
+        vb_frames full, selected;
         decode(path, 3, 0, &full);
         decode(path, 3, SELECTED, &selected);
         assert_int_equal(full.num_frames, reference.num_frames);
@@ -77,10 +77,10 @@ static void damaged_stream_decodes_the_same_with_threads(void **state)
             if (memcmp(selected.frames + frame_bytes * (size_t)i,
                        reference.frames + frame_bytes * (size_t)indices[i], frame_bytes))
                 fail_msg("run %d: selected frame %d differs from full-decode frame %d", run, i, indices[i]);
-        vb_clip_free(&full);
-        vb_clip_free(&selected);
+        vb_frames_free(&full);
+        vb_frames_free(&selected);
     }
-    vb_clip_free(&reference);
+    vb_frames_free(&reference);
 }
 
 int main(void)

@@ -42,9 +42,9 @@ static void probe_reports_header_facts(void **state)
     assert_non_null(strstr(err.message, "/no/such.mp4"));
 }
 
-static vb_clip tiny_clip(void)
+static vb_frames tiny_clip(void)
 {
-    vb_clip clip = {.num_frames = 2, .height = 4, .width = 5};
+    vb_frames clip = {.num_frames = 2, .height = 4, .width = 5};
     clip.frames = malloc(2 * 4 * 5 * 3);
     assert_non_null(clip.frames);
     for (int i = 0; i < 2 * 4 * 5 * 3; i++)
@@ -55,7 +55,7 @@ static vb_clip tiny_clip(void)
 static void npy_has_numpy_layout(void **state)
 {
     (void)state;
-    vb_clip clip = tiny_clip();
+    vb_frames clip = tiny_clip();
     vb_error err = {0};
     const char *path = temp_path("tiny.npy");
     assert_int_equal(vb_clip_write_npy(&clip, path, 0, &err), VB_OK);
@@ -84,20 +84,20 @@ static void npy_has_numpy_layout(void **state)
     for (int i = 0; i < 120; i++) /* numpy: np.float32(np.float64(v) / 255.0) */
         assert_true(values[i] == (float)(clip.frames[i] / 255.0));
     free(data);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 static void npy_refuses_empty_clip_and_bad_path(void **state)
 {
     (void)state;
-    vb_clip empty = {0};
+    vb_frames empty = {0};
     vb_error err = {0};
     assert_int_equal(vb_clip_write_npy(&empty, temp_path("empty.npy"), 0, &err), VB_EINVAL);
     assert_false(vb_path_exists(temp_path("empty.npy")));
-    vb_clip clip = tiny_clip();
+    vb_frames clip = tiny_clip();
     assert_int_equal(vb_clip_write_npy(&clip, "/nonexistent-dir/x.npy", 0, &err), VB_EIO);
     assert_non_null(strstr(err.message, "/nonexistent-dir/x.npy"));
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 /* The SIMD float conversions (AVX2 or SSE2, streaming stores for large outputs) equal the seed's float64 x / 255.0 cast to float32 for every
@@ -153,7 +153,7 @@ static void gif_round_trips_through_ffmpeg(void **state)
     vb_video_options_init(&options);
     options.size = 48;
     options.num_frames = 6;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     assert_int_equal(vb_video_decode_clip(shared_path("data/videos/kinetics400/abseiling_k400.mp4"), &options,
                                           &clip, &err), VB_OK);
@@ -165,7 +165,7 @@ static void gif_round_trips_through_ffmpeg(void **state)
     assert_memory_equal(data, "GIF89a", 6);
     free(data);
     /* FFmpeg's GIF demuxer reads back 6 frames of 48x48 */
-    vb_clip back;
+    vb_frames back;
     vb_video_options plain;
     vb_video_options_init(&plain);
     plain.size = 48;
@@ -178,9 +178,9 @@ static void gif_round_trips_through_ffmpeg(void **state)
     for (size_t i = 0; i < n; i++)
         total += abs((int)back.frames[i] - (int)clip.frames[i]);
     assert_true(total / n < 8.0);
-    vb_clip_free(&back);
+    vb_frames_free(&back);
     assert_int_equal(vb_clip_write_gif(&clip, 0, path, &err), VB_EINVAL);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 int main(void)

@@ -35,7 +35,7 @@ static void decoding_1080p_stays_within_64_mib_of_the_output(void **state)
     double before = current_rss_mib();
     vb_video_options options;
     vb_video_options_init(&options);
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     if (vb_video_decode_clip(path, &options, &clip, &err))
         fail_msg("%s", err.message);
@@ -49,7 +49,7 @@ static void decoding_1080p_stays_within_64_mib_of_the_output(void **state)
     /* ASan keeps freed memory in quarantine and shadows everything: the bound is for real builds */
     if (!test_sanitized() && growth - output_mib > 64.0)
         fail_msg("peak RSS grew %.1f MiB above the %.1f MiB output (limit 64)", growth - output_mib, output_mib);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 int main(void)

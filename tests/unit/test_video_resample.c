@@ -68,9 +68,9 @@ static void fps_selection_keeps_nearest_frames(void **state)
     assert_int_equal(n, 7);
 }
 
-static vb_clip decode_or_fail(const char *path, const vb_video_options *options)
+static vb_frames decode_or_fail(const char *path, const vb_video_options *options)
 {
-    vb_clip clip;
+    vb_frames clip;
     vb_error err = {0};
     if (vb_video_decode_clip(path, options, &clip, &err))
         fail_msg("%s", err.message);
@@ -88,9 +88,9 @@ static int check_selection_matches_full_decode(const char *path, int num_frames,
     options.threads = decoder_threads;
     options.size = 64;
     options.resize = mode;
-    vb_clip all = decode_or_fail(path, &options);
+    vb_frames all = decode_or_fail(path, &options);
     options.num_frames = num_frames;
-    vb_clip picked = decode_or_fail(path, &options);
+    vb_frames picked = decode_or_fail(path, &options);
     assert_int_equal(picked.num_frames, num_frames);
     assert_int_equal(picked.decoded_frames, all.num_frames);
     int *idx = malloc(sizeof(int) * (size_t)num_frames);
@@ -103,8 +103,8 @@ static int check_selection_matches_full_decode(const char *path, int num_frames,
     free(idx);
     int skipped = picked.skipped_frames;
     assert_true(skipped >= 0 && skipped <= picked.decoded_frames - 1);
-    vb_clip_free(&all);
-    vb_clip_free(&picked);
+    vb_frames_free(&all);
+    vb_frames_free(&picked);
     return skipped;
 }
 
@@ -292,16 +292,16 @@ static void fps_then_resample_on_a_real_clip(void **state)
     vb_video_options options;
     vb_video_options_init(&options);
     options.size = 32;
-    vb_clip all = decode_or_fail(shared_path("data/videos/kinetics400/abseiling_k400.mp4"), &options);
+    vb_frames all = decode_or_fail(shared_path("data/videos/kinetics400/abseiling_k400.mp4"), &options);
     options.target_fps = 5;
-    vb_clip at5 = decode_or_fail(shared_path("data/videos/kinetics400/abseiling_k400.mp4"), &options);
+    vb_frames at5 = decode_or_fail(shared_path("data/videos/kinetics400/abseiling_k400.mp4"), &options);
     assert_int_equal(at5.num_frames, 50);
     assert_true(at5.fps > 24.99 && at5.fps < 25.01);
     size_t frame_bytes = 32 * 32 * 3;
     for (int i = 0; i < 50; i++)
         assert_memory_equal(at5.frames + frame_bytes * i, all.frames + frame_bytes * (5 * i), frame_bytes);
-    vb_clip_free(&all);
-    vb_clip_free(&at5);
+    vb_frames_free(&all);
+    vb_frames_free(&at5);
 }
 
 int main(void)

@@ -14,7 +14,7 @@
 #include "vidbench/video.h"
 #include "common/fsutil.h"
 
-static int decode_small(const char *path, vb_video_options *options, vb_clip *clip, vb_error *err)
+static int decode_small(const char *path, vb_video_options *options, vb_frames *clip, vb_error *err)
 {
     vb_video_options local;
     if (!options) {
@@ -30,13 +30,13 @@ static int decode_small(const char *path, vb_video_options *options, vb_clip *cl
 /* frames, or an error whose message names the file; never a half-filled clip */
 static void check_frames_or_named_error(const char *path)
 {
-    vb_clip clip;
+    vb_frames clip;
     vb_error err;
     int rc = decode_small(path, NULL, &clip, &err);
     if (rc == VB_OK) {
         if (clip.num_frames <= 0 || !clip.frames)
             fail_msg("%s: success without frames", path);
-        vb_clip_free(&clip);
+        vb_frames_free(&clip);
     } else {
         if (!strstr(err.message, path))
             fail_msg("%s: error message does not name the file: %s", path, err.message);
@@ -103,7 +103,7 @@ static void known_files_have_their_documented_outcome(void **state)
         {"data/robustness/mp4parse/zero_empty_stsc.mp4", VB_EDECODE, 0},      /* empty sample-to-chunk */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        vb_clip clip;
+        vb_frames clip;
         vb_error err;
         const char *path = shared_path(cases[i].path);
         int rc = decode_small(path, NULL, &clip, &err);
@@ -113,7 +113,7 @@ static void known_files_have_their_documented_outcome(void **state)
         if (rc == VB_OK) {
             if (clip.num_frames != cases[i].frames)
                 fail_msg("%s: %d frames, expected %d", cases[i].path, clip.num_frames, cases[i].frames);
-            vb_clip_free(&clip);
+            vb_frames_free(&clip);
         }
     }
 }
@@ -122,19 +122,19 @@ static void corrupt_frames_are_counted_and_decoding_goes_on(void **state)
 {
     (void)state;
     /* decord's corrupted.mp4: 50 samples, one damaged mid-stream (ffprobe counts 49 frames) */
-    vb_clip clip;
+    vb_frames clip;
     vb_error err;
     assert_int_equal(decode_small(shared_path("data/robustness/decord/corrupted.mp4"), NULL, &clip, &err), VB_OK);
     assert_int_equal(clip.lost_frames, 1);
     assert_int_equal(clip.num_frames, 49);
     assert_int_equal(clip.decoded_frames, 49);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 static void missing_empty_directory_and_text_are_clear_errors(void **state)
 {
     (void)state;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err;
     assert_int_equal(decode_small("/nonexistent/clip.mp4", NULL, &clip, &err), VB_ENOTFOUND);
     assert_non_null(strstr(err.message, "/nonexistent/clip.mp4"));
@@ -184,7 +184,7 @@ static void audio_only_file_has_no_video_stream(void **state)
     const char *path = temp_path("silence.wav");
     vb_error err;
     assert_int_equal(vb_write_file_atomic(path, wav, sizeof wav, &err), VB_OK);
-    vb_clip clip;
+    vb_frames clip;
     assert_int_equal(decode_small(path, NULL, &clip, &err), VB_ENOTFOUND);
     assert_non_null(strstr(err.message, "no video stream"));
 }
@@ -219,7 +219,7 @@ static void limits_stop_pathological_work(void **state)
     vb_video_options options;
     vb_video_options_init(&options);
     options.size = 32;
-    vb_clip clip;
+    vb_frames clip;
     vb_error err;
     const char *clip_path = shared_path("data/videos/kinetics400/abseiling_k400.mp4");
     options.max_frames = 10;
@@ -235,7 +235,7 @@ static void limits_stop_pathological_work(void **state)
     assert_non_null(strstr(err.message, "250 frames"));
     options.min_frames = 250;
     assert_int_equal(decode_small(clip_path, &options, &clip, &err), VB_OK);
-    vb_clip_free(&clip);
+    vb_frames_free(&clip);
 }
 
 int main(void)

@@ -60,7 +60,7 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
     if (rc)
         goto fail;
     rc = i3d_net_load(&model->net, file, weights_path, err);
-    vb_safetensors_close(&file);   /* folded copies live in net.parameters */
+    vb_safetensors_free(&file);   /* folded copies live in net.parameters */
     if (rc)
         goto fail;
     model->backend_kind = options->backend;

@@ -230,7 +230,7 @@ static int data_size_from_index(const char *staging, const vb_model_info *model,
                           "single-shard checkpoints", model->name, vb_tfckpt_num_shards(ckpt));
     else
         rc = vb_tfckpt_check_layout(ckpt, shard_bytes, err);
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
     *size = shard_bytes[0];
     return rc;
 }

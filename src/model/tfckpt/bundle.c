@@ -295,7 +295,7 @@ int tfckpt_parse_index_flags(const void *index_bytes, size_t index_size, const c
     *out = ckpt;
     return VB_OK;
 fail:
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
     return rc;
 }
 
@@ -316,7 +316,7 @@ int vb_tfckpt_open(const char *prefix, vb_tfckpt **out, vb_error *err)
     return rc;
 }
 
-void vb_tfckpt_close(vb_tfckpt **ckpt)
+void vb_tfckpt_free(vb_tfckpt **ckpt)
 {
     if (!ckpt || !*ckpt)
         return;

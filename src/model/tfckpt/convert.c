@@ -167,6 +167,6 @@ done:
     free(index_path);
     free(views);
     free(data);
-    vb_tfckpt_close(&ckpt);
+    vb_tfckpt_free(&ckpt);
     return rc;
 }

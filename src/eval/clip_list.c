@@ -11,7 +11,7 @@
 #define MAX_LIST_BYTES (64u << 20)
 
 static int file_loader_load(void *impl, const vb_eval_clip *clip, const vb_video_options *video,
-                            vb_clip *out, vb_error *err)
+                            vb_frames *out, vb_error *err)
 {
     (void)impl;
     return vb_video_decode_clip(clip->path, video, out, err);

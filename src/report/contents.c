@@ -1,4 +1,4 @@
-/* The report model: storage (a string arena and a hash index of clips by video_id), the
+/* The report's contents: storage (a string arena and a hash index of clips by video_id), the
  * label map and local-video adapters, and vb_report_finish, which derives sample, class
  * counts and metrics from whatever the adapters filled in. */
 #include "vidbench/report.h"
