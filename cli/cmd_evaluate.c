@@ -38,7 +38,10 @@ static void usage(FILE *out)
         "  --clips FILE        evaluate the clips listed in FILE (path,label[,youtube_id]) instead\n"
         "  --resize crop|pad|shortside|stretch|aspect   (default: crop for I3D, stretch for MoViNet)\n"
         "  --num_clips K --num_crops 1|3         multi-view testing (MMAction2), scores averaged\n"
-        "  --shard i/N         evaluate clips k with k mod N == i (merge with `vidbench merge`)\n"
+        "  --shard i/N         evaluate shard i of N (merge the N stores with `vidbench merge`)\n"
+        "  --shard_by partition|clip  partition (default): download, prepare and evaluate only the\n"
+        "                      partitions p with p mod N == i (needs --num_videos all); clip: clips\n"
+        "                      k mod N of the selection. A --clips list is always sharded by clip\n"
         "  --min_frames N      skip clips with fewer decoded frames (default 128, the seed's)\n"
         "  --threads N         model threads (default: VIDBENCH_THREADS or all cores)\n"
         "  --model NAME        registry name   --weights FILE --labels FILE   explicit model\n");

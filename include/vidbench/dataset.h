@@ -79,6 +79,12 @@ int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name,
 int vb_pathlist_load(const char *path, vb_pathlist *list, vb_error *err);
 void vb_pathlist_free(vb_pathlist *list);
 
+/* Partition sharding: the shard (of shard_count) that partition index p of the path list
+ * belongs to, p mod shard_count. Kinetics partitions hold about the same number of clips, so
+ * this balances to within one partition without knowing the list's length, and it never
+ * changes when a shard's own download fails. shard_count <= 1: always 0. */
+int vb_partition_shard(size_t partition, int shard_count);
+
 /* Default mirror root and the canonical prefix the real lists carry. */
 #define VB_KINETICS_MIRROR "https://s3.amazonaws.com/kinetics/"
 
@@ -182,6 +188,10 @@ typedef struct vb_download_request {
                                  when free space >= this + 2.5 x the largest partition seen */
     int max_attempts;         /* per partition, passed to vb_download_file; 0 = default */
     int initial_backoff_ms;   /* 0 = default */
+    /* Partition sharding: with shard_count > 1 only the partitions p with
+     * vb_partition_shard(p, shard_count) == shard_index are fetched, and the result's
+     * partitions_total / _done count those alone. 0/0 (init) = every partition. */
+    int shard_index, shard_count;
     vb_dataset_progress_fn progress;
     void *progress_user;
 } vb_download_request;
@@ -218,6 +228,8 @@ typedef struct vb_prepare_request {
     int overwrite;            /* decode again clips already cached or recorded bad for these
                                  parameters (the seed's --overwrite_cache); each cache file is
                                  replaced atomically, so a killed run leaves the old one */
+    int shard_index, shard_count;   /* as in vb_download_request: only these partitions'
+                                       clips (num_videos counts among them) */
     vb_dataset_progress_fn progress;
     void *progress_user;
 } vb_prepare_request;
@@ -254,6 +266,7 @@ typedef struct vb_dataset_clip {
     char *path;               /* absolute path of the unpacked file */
     vb_clip_status status;
     const char *bad_reason;   /* NULL unless VB_CLIP_BAD */
+    size_t partition;         /* index of its partition in the path list */
 } vb_dataset_clip;
 
 typedef struct vb_dataset_clip_list {

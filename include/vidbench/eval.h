@@ -45,6 +45,7 @@ typedef struct vb_eval_config {
     int num_clips;                /* temporal views per video (MMAction2 SampleFrames) */
     int num_crops;                /* spatial views: 1 (centre) or 3 (MMAction2 ThreeCrop) */
     int shard_index, shard_count; /* --shard i/N; 0/1 = unsharded */
+    int shard_by;                 /* --shard_by: vb_eval_shard_by (VB_SHARD_BY_PARTITION) */
     int threads;                  /* 0 = automatic (vb_threads_resolve) */
     char model[VB_EVAL_PATH_BYTES];      /* registry name; "" = from model_type/trained_on */
     char weights[VB_EVAL_PATH_BYTES];    /* explicit weights file (.safetensors | .tflite) */
@@ -52,6 +53,14 @@ typedef struct vb_eval_config {
     char clips_file[VB_EVAL_PATH_BYTES]; /* --clips: CSV of path,label[,youtube_id] instead
                                             of the dataset manager */
 } vb_eval_config;
+
+/* How --shard i/N splits the dataset's clips. partition (the default): shard i downloads,
+ * prepares and evaluates only the partitions p of the path list with p mod N == i
+ * (vb_partition_shard), so N nodes download the dataset once between them; --num_videos must
+ * be "all" then (the first N clips of the whole listing are not known without every
+ * partition). clip: clip k of the selection goes to shard k mod N (every shard needs every
+ * partition). A --clips list has no partitions: it is always sharded by clip. */
+typedef enum vb_eval_shard_by { VB_SHARD_BY_PARTITION = 0, VB_SHARD_BY_CLIP = 1 } vb_eval_shard_by;
 
 /* The seed's scripts/config.txt values; our flags off. */
 void vb_eval_config_init(vb_eval_config *config);
@@ -127,9 +136,14 @@ typedef struct vb_eval_progress {
 typedef int (*vb_eval_progress_fn)(void *user, const vb_eval_progress *progress);
 
 typedef struct vb_eval_params {
-    const vb_eval_clip *clips;    /* the whole selection, before sharding */
+    const vb_eval_clip *clips;    /* the whole selection, before sharding (clip sharding), or
+                                     this shard's own clips (partition sharding) */
     size_t clip_count;
     int shard_index, shard_count; /* clip k belongs to shard k mod shard_count */
+    /* Partition sharding: NULL = clip sharding as above. Else every clip given is this
+     * shard's and sort_keys[k] is its position key in the whole listing
+     * (vb_eval_partition_sort_key), strictly increasing; vb_eval_merge orders by it. */
+    const long *sort_keys;
     vb_video_options video;       /* size, resize (num_frames is set by the loop) */
     int num_frames, num_clips, num_crops;
     int batch_size, top_n;
@@ -207,9 +221,16 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
                           const char *summary_path, int top_n, vb_eval_summary *summary,
                           vb_error *err);
 
-/* Merges complete shard stores (same fingerprint, shards 0..N-1 each exactly once, no clip
- * twice, every clip of every shard finished) into out_store_path; VB_ESTATE names the
- * overlap or gap. */
+/* The position key of the rank-th clip (0-based, listing order) of partition p in the whole
+ * listing: p << 20 | rank; -1 beyond 2^20 clips in a partition (real Kinetics partitions hold
+ * ~1,000) or 2^40 partitions. */
+long vb_eval_partition_sort_key(size_t partition, size_t rank);
+
+/* Merges complete shard stores (same fingerprint, same sharding, shards 0..N-1 each exactly
+ * once, no clip twice, every clip of every shard finished) into out_store_path; VB_ESTATE
+ * names the overlap or gap. Clip shards fill positions 0..total-1 between them (k mod N);
+ * partition shards are ordered by their sort keys, each key's partition belonging to the
+ * shard that holds it. */
 int vb_eval_merge(const char *const *shard_store_paths, int count, const char *out_store_path,
                   vb_error *err);
 
@@ -254,7 +275,7 @@ typedef struct vb_eval_session_info {
     int num_classes;
     int threads;                  /* what the engine runs with (resolved) */
     vb_video_options video;       /* what every clip is decoded to */
-    size_t clip_count;            /* clips selected (all shards) */
+    size_t clip_count;            /* clips selected (all shards; a partition shard: its own) */
     int batch_size;
     const char *fingerprint;
     const char *csv_path, *store_path, *summary_path;

@@ -47,7 +47,7 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
         vb_prepare_key(prepared_for, key);
     /* Status for the asked parameters; without parameters, bad under any of them. */
     const char *sql =
-        "SELECT c.clip_id, c.youtube_id, c.time_start, c.time_end, c.rel_path,"
+        "SELECT c.clip_id, c.youtube_id, c.time_start, c.time_end, c.rel_path, c.partition,"
         " (SELECT count(*) FROM prepared p WHERE p.version=c.version AND p.split=c.split"
         "    AND p.clip_id=c.clip_id AND p.params=?3),"
         " (SELECT reason FROM bad_clips b WHERE b.version=c.version AND b.split=c.split"
@@ -83,10 +83,13 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
         c->path = malloc(path_len);
         if (c->path)
             snprintf(c->path, path_len, "%s/%s", raw_dir, rel ? rel : "");
-        if (sqlite3_column_type(stmt, 6) != SQLITE_NULL) {
+        /* int64 first and range-checked: the state file is a file */
+        const sqlite3_int64 partition = sqlite3_column_int64(stmt, 5);
+        c->partition = partition >= 0 && partition <= INT_MAX ? (size_t)partition : 0;
+        if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) {
             c->status = VB_CLIP_BAD;
-            c->bad_reason = dup_or_null(sqlite3_column_text(stmt, 6));
-        } else if (prepared_for && sqlite3_column_int64(stmt, 5) > 0) {
+            c->bad_reason = dup_or_null(sqlite3_column_text(stmt, 7));
+        } else if (prepared_for && sqlite3_column_int64(stmt, 6) > 0) {
             c->status = VB_CLIP_PREPARED;
         } else {
             c->status = VB_CLIP_UNPACKED;

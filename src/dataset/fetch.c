@@ -49,6 +49,7 @@ typedef struct fetch_run {
     int64_t bytes_finished;   /* bytes of partitions finished in this run */
     int64_t *bytes_in_flight; /* per worker */
     int64_t largest_partition_bytes;
+    int partitions_owned;     /* of the list, this request's (all unless partition-sharded) */
     vb_error last_error;
     int last_rc;
     int items_done;
@@ -66,7 +67,7 @@ static int emit(fetch_run *run, vb_dataset_progress *p)
     if (!run->request->progress)
         return 0;
     p->items_done = run->items_done;
-    p->items_total = (int)run->list->count;
+    p->items_total = run->partitions_owned;
     p->clips_on_disk = run->clips_on_disk;
     p->bytes_all_done = run->bytes_finished;
     for (int i = 0; i < (run->request->jobs > 0 ? run->request->jobs : 1); i++)
@@ -230,6 +231,12 @@ static int partition_is_done(vb_dataset *ds, int version, vb_split split, size_t
     return done;
 }
 
+/* Whether partition index belongs to this request (partition sharding). */
+static int request_owns(const vb_download_request *req, size_t index)
+{
+    return req->shard_count <= 1 || vb_partition_shard(index, req->shard_count) == req->shard_index;
+}
+
 /* Free bytes on the file system of path, -1 when unknown. */
 static int64_t free_bytes(const char *path)
 {
@@ -345,6 +352,10 @@ static void *worker_main(void *arg)
         if (req->num_videos > 0 && run->clips_on_disk >= req->num_videos)
             run->stop = 1;
         while (!run->stop && run->next_index < run->list->count) {
+            if (!request_owns(req, run->next_index)) {   /* another shard's */
+                run->next_index++;
+                continue;
+            }
             pthread_mutex_lock(&run->ds->lock);
             int done = partition_is_done(run->ds, req->version, req->split, run->next_index);
             pthread_mutex_unlock(&run->ds->lock);
@@ -541,6 +552,9 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
         return vb_error_set(err, VB_EINVAL, "download: version must be 400, 600 or 700");
     if (req->jobs < 0 || req->jobs > MAX_JOBS)
         return vb_error_set(err, VB_EINVAL, "download: jobs must be 1..%d", MAX_JOBS);
+    if (req->shard_count < 0 || (req->shard_count > 1 && (req->shard_index < 0 || req->shard_index >= req->shard_count)))
+        return vb_error_set(err, VB_EINVAL, "download: shard %d/%d: expected 0 <= i < N", req->shard_index,
+                            req->shard_count);
     char meta_dir[PATH_MAX];
     fetch_run run;
     memset(&run, 0, sizeof run);
@@ -575,19 +589,24 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
         rc = vb_error_set(err, VB_ENOMEM, "download: out of memory");
         goto done;
     }
+    /* With partition sharding, what this shard owns: another shard may share the data dir. */
+    char own_clips_sql[200] = "SELECT count(*) FROM clips WHERE version=?1 AND split=?2";
+    if (req->shard_count > 1)
+        snprintf(own_clips_sql, sizeof own_clips_sql,
+                 "SELECT count(*) FROM clips WHERE version=?1 AND split=?2 AND partition %% %d = %d",
+                 req->shard_count, req->shard_index);
     pthread_mutex_lock(&ds->lock);
-    run.clips_on_disk = vb_db_count(ds, "SELECT count(*) FROM clips WHERE version=?1 AND split=?2",
-                                    req->version, req->split);
+    run.clips_on_disk = vb_db_count(ds, own_clips_sql, req->version, req->split);
     run.largest_partition_bytes = vb_db_count(
         ds, "SELECT coalesce(max(bytes),0) FROM partitions WHERE version=?1 AND split=?2",
         req->version, req->split);
     /* progress counts partitions finished in earlier runs too ("partition 5/20") */
-    run.items_done = (int)vb_db_count(
-        ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='done'",
-        req->version, req->split);
+    for (size_t i = 0; i < list.count; i++)
+        if (request_owns(req, i)) {
+            run.partitions_owned++;
+            run.items_done += partition_is_done(ds, req->version, req->split, i);
+        }
     pthread_mutex_unlock(&ds->lock);
-    if (run.items_done < 0)
-        run.items_done = 0;
     if (list.duplicates) {
         char message[160];
         snprintf(message, sizeof message, "path list: %zu repeated URLs dropped (each partition is fetched once)",
@@ -614,11 +633,10 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
         pthread_join(threads[i], NULL);
 
     pthread_mutex_lock(&ds->lock);
-    result->partitions_done = (int)vb_db_count(
-        ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='done'",
-        req->version, req->split);
-    result->clips_on_disk = vb_db_count(ds, "SELECT count(*) FROM clips WHERE version=?1 AND split=?2",
-                                        req->version, req->split);
+    for (size_t i = 0; i < list.count; i++)
+        if (request_owns(req, i))
+            result->partitions_done += partition_is_done(ds, req->version, req->split, i);
+    result->clips_on_disk = vb_db_count(ds, own_clips_sql, req->version, req->split);
     pthread_mutex_unlock(&ds->lock);
     /* Leftover archives of done partitions (killed between commit and unlink). */
     for (size_t i = 0; i < list.count; i++) {
@@ -628,7 +646,7 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
         if (vb_path_exists(path) && partition_is_done(ds, req->version, req->split, i))
             unlink(path);
     }
-    result->partitions_total = (int)list.count;
+    result->partitions_total = run.partitions_owned;
     result->partitions_failed = run.partitions_failed;
     result->unsafe_entries = run.unsafe_entries;
     if (run.canceled) {

@@ -206,3 +206,8 @@ char *vb_mirror_url(const char *url, const char *mirror_root)
     *w = '\0';
     return out;
 }
+
+int vb_partition_shard(size_t partition, int shard_count)
+{
+    return shard_count > 1 ? (int)(partition % (size_t)shard_count) : 0;
+}

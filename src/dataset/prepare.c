@@ -204,7 +204,25 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     rc = vb_dataset_clips(ds, req->version, req->split, &req->video, &list, err);
     if (rc)
         return rc;
-    size_t n = list.count;
+    size_t list_keep = list.count;
+    /* Partition sharding: keep this shard's clips (the listing's order is kept). */
+    if (req->shard_count > 1) {
+        if (req->shard_index < 0 || req->shard_index >= req->shard_count) {
+            vb_dataset_clip_list_free(&list);
+            return vb_error_set(err, VB_EINVAL, "prepare: shard %d/%d: expected 0 <= i < N", req->shard_index,
+                                req->shard_count);
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < list.count; i++) {
+            if (vb_partition_shard(list.clips[i].partition, req->shard_count) != req->shard_index)
+                continue;
+            vb_dataset_clip tmp = list.clips[kept];
+            list.clips[kept++] = list.clips[i];
+            list.clips[i] = tmp;
+        }
+        list_keep = kept;   /* the others stay in the list, behind, and are freed with it */
+    }
+    size_t n = list_keep;
     if (req->num_videos > 0 && (size_t)req->num_videos < n)
         n = (size_t)req->num_videos;
     result->clips_considered = (long)n;

@@ -33,6 +33,7 @@ void vb_eval_config_init(vb_eval_config *c)
     c->num_crops = 1;
     c->shard_index = 0;
     c->shard_count = 1;
+    c->shard_by = VB_SHARD_BY_PARTITION;
 }
 
 typedef enum { ARG_NONE, ARG_VALUE } arg_kind;
@@ -202,6 +203,18 @@ static int apply_shard(vb_eval_config *c, const char *v, const char *where, cons
     return 0;
 }
 
+static int apply_shard_by(vb_eval_config *c, const char *v, const char *where, const char *flag,
+                          vb_error *err)
+{
+    if (!strcmp(v, "partition"))
+        c->shard_by = VB_SHARD_BY_PARTITION;
+    else if (!strcmp(v, "clip"))
+        c->shard_by = VB_SHARD_BY_CLIP;
+    else
+        return bad_value(err, where, flag, v, "partition or clip");
+    return 0;
+}
+
 static const flag_entry flags[] = {
     {"model_type", ARG_VALUE, apply_model_type},
     {"model_trained_on", ARG_VALUE, apply_trained_on},
@@ -222,6 +235,7 @@ static const flag_entry flags[] = {
     {"num_clips", ARG_VALUE, apply_num_clips},
     {"num_crops", ARG_VALUE, apply_num_crops},
     {"shard", ARG_VALUE, apply_shard},
+    {"shard_by", ARG_VALUE, apply_shard_by},
     {"threads", ARG_VALUE, apply_threads},
     {"min_frames", ARG_VALUE, apply_min_frames},
     {"model", ARG_VALUE, apply_model},
@@ -456,6 +470,12 @@ int vb_eval_config_validate(const vb_eval_config *c, vb_error *err)
         return vb_error_set(err, VB_EINVAL, "--labels needs --weights");
     if (c->model[0] && c->weights[0])
         return vb_error_set(err, VB_EINVAL, "--model and --weights both given; use one");
+    if (c->shard_count > 1 && c->shard_by == VB_SHARD_BY_PARTITION && !c->clips_file[0] && c->num_videos > 0)
+        return vb_error_set(err, VB_EINVAL,
+                            "--num_videos %ld with --shard %d/%d by partition: which clips are the first %ld of "
+                            "the whole listing is known only with every partition on disk; use --num_videos all "
+                            "(each shard takes all of its partitions), or --shard_by clip",
+                            c->num_videos, c->shard_index, c->shard_count, c->num_videos);
     return 0;
 }
 

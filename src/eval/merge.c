@@ -1,6 +1,8 @@
 /* Merging shard stores into one: every shard 0..N-1 exactly once, one configuration, every
- * clip finished, no clip in two shards and none missing. The result is an ordinary
- * unsharded store, so outputs are written from it like from a single run. */
+ * clip finished, no clip in two shards and none missing. Clip shards fill the positions
+ * 0..total-1 between them; partition shards each hold their own partitions' clips under sort
+ * keys (partition << 20 | rank) and are put in key order. The result is an ordinary unsharded
+ * store, so outputs are written from it like from a single run. */
 #include "vidbench/eval.h"
 #include "eval/store.h"
 
@@ -12,6 +14,7 @@ typedef struct merged_row {
     long ordinal;
     char *clip_id, *youtube_id, *label, *reason;
     int status;
+    int shard_index;          /* which shard delivered it (for messages) */
     float *probs;
     double decode_ms, preprocess_ms, model_ms;
 } merged_row;
@@ -19,9 +22,12 @@ typedef struct merged_row {
 typedef struct {
     const char *path;
     int shard_index, shard_count, num_classes;
-    merged_row *rows;         /* indexed by ordinal, [selection_total] */
-    long total;
-    long *owner;              /* [total] shard that delivered each ordinal, -1 none */
+    int by_partition;
+    merged_row *rows;         /* clip shards: indexed by ordinal, [selection_total];
+                                 partition shards: appended, [total] */
+    long total;               /* clip shards: the whole selection; partition: rows so far */
+    long capacity;            /* partition shards: rows allocated */
+    long *owner;              /* [total] shard that delivered each ordinal, -1 none (clip shards) */
 } merge_state;
 
 static char *dup_or_null(const char *s)
@@ -36,14 +42,29 @@ static int collect_row(void *user, const vb_store_row *row, vb_error *err)
         return vb_error_set(err, VB_ESTATE, "%s: shard %d/%d is unfinished: clip '%s' (position %ld) "
                             "has no result (re-run that shard)", m->path, m->shard_index,
                             m->shard_count, row->clip_id, row->ordinal);
-    if (row->ordinal < 0 || row->ordinal >= m->total ||
-        row->ordinal % m->shard_count != m->shard_index)
-        return vb_error_set(err, VB_ESTATE, "%s: clip '%s' at position %ld does not belong to shard %d/%d",
-                            m->path, row->clip_id, row->ordinal, m->shard_index, m->shard_count);
-    if (m->owner[row->ordinal] >= 0)
-        return vb_error_set(err, VB_ESTATE, "%s: position %ld ('%s') is also in shard %ld: shards overlap",
-                            m->path, row->ordinal, row->clip_id, m->owner[row->ordinal]);
-    merged_row *r = &m->rows[row->ordinal];
+    merged_row *r;
+    if (m->by_partition) {
+        /* the key's partition must be one this shard owns (vb_partition_shard) */
+        const long partition = row->ordinal >= 0 ? row->ordinal >> VB_STORE_RANK_BITS : -1;
+        if (partition < 0 || vb_partition_shard((size_t)partition, m->shard_count) != m->shard_index)
+            return vb_error_set(err, VB_ESTATE, "%s: clip '%s' (key %ld, partition %ld) does not belong to "
+                                "partition shard %d/%d", m->path, row->clip_id, row->ordinal, partition,
+                                m->shard_index, m->shard_count);
+        if (m->total >= m->capacity)   /* sized from the checked selection count */
+            return vb_error_set(err, VB_EFORMAT, "%s: more rows than its selection lists", m->path);
+        r = &m->rows[m->total++];
+        memset(r, 0, sizeof *r);
+    } else {
+        if (row->ordinal < 0 || row->ordinal >= m->total ||
+            row->ordinal % m->shard_count != m->shard_index)
+            return vb_error_set(err, VB_ESTATE, "%s: clip '%s' at position %ld does not belong to shard %d/%d",
+                                m->path, row->clip_id, row->ordinal, m->shard_index, m->shard_count);
+        if (m->owner[row->ordinal] >= 0)
+            return vb_error_set(err, VB_ESTATE, "%s: position %ld ('%s') is also in shard %ld: shards overlap",
+                                m->path, row->ordinal, row->clip_id, m->owner[row->ordinal]);
+        m->owner[row->ordinal] = m->shard_index;
+        r = &m->rows[row->ordinal];
+    }
     r->ordinal = row->ordinal;
     r->status = row->status;
     r->clip_id = dup_or_null(row->clip_id);
@@ -58,10 +79,53 @@ static int collect_row(void *user, const vb_store_row *row, vb_error *err)
         if (r->probs)
             memcpy(r->probs, row->probs, (size_t)m->num_classes * sizeof(float));
     }
+    r->shard_index = m->shard_index;
     if (!r->clip_id || (row->probs && !r->probs))
         return vb_error_set(err, VB_ENOMEM, "merge: %s: out of memory", m->path);
-    m->owner[row->ordinal] = m->shard_index;
     return 0;
+}
+
+long vb_eval_partition_sort_key(size_t partition, size_t rank)
+{
+    if (rank >= ((size_t)1 << VB_STORE_RANK_BITS) || partition >= ((size_t)1 << 40))
+        return -1;
+    return (long)(partition << VB_STORE_RANK_BITS | rank);
+}
+
+static int by_ordinal(const void *a, const void *b)
+{
+    const merged_row *x = a, *y = b;
+    return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
+}
+
+static int by_clip_id(const void *a, const void *b)
+{
+    return strcmp((*(const merged_row *const *)a)->clip_id, (*(const merged_row *const *)b)->clip_id);
+}
+
+/* Partition shards: key order is the unsharded listing's order. Two rows with one key, or one
+ * clip id in two shards, mean the shards overlap (a partition evaluated twice). */
+static int order_partition_rows(merge_state *m, vb_error *err)
+{
+    qsort(m->rows, (size_t)m->total, sizeof *m->rows, by_ordinal);
+    for (long k = 1; k < m->total; k++)
+        if (m->rows[k].ordinal == m->rows[k - 1].ordinal)
+            return vb_error_set(err, VB_ESTATE, "merge: key %ld ('%s') is in shard %d and shard %d: shards overlap",
+                                m->rows[k].ordinal, m->rows[k].clip_id, m->rows[k - 1].shard_index,
+                                m->rows[k].shard_index);
+    const merged_row **ids = malloc(((size_t)m->total + 1) * sizeof *ids);
+    if (!ids)
+        return vb_error_set(err, VB_ENOMEM, "merge: out of memory");
+    for (long k = 0; k < m->total; k++)
+        ids[k] = &m->rows[k];
+    qsort(ids, (size_t)m->total, sizeof *ids, by_clip_id);
+    int rc = 0;
+    for (long k = 1; k < m->total && !rc; k++)
+        if (!strcmp(ids[k]->clip_id, ids[k - 1]->clip_id))
+            rc = vb_error_set(err, VB_ESTATE, "merge: clip '%s' is in shard %d and shard %d: shards overlap",
+                              ids[k]->clip_id, ids[k - 1]->shard_index, ids[k]->shard_index);
+    free(ids);
+    return rc;
 }
 
 /* The arrays below are sized by selection_total, a number the store only claims: before
@@ -74,7 +138,8 @@ static int check_selection_size(vb_store *store, const char *path, const vb_stor
     if (rc)
         return rc;
     const long total = info->selection_total, n = info->shard_count, i = info->shard_index;
-    const long expected = total > i ? (total - 1 - i) / n + 1 : 0;
+    /* a partition shard's total is its own */
+    const long expected = info->by_partition ? total : total > i ? (total - 1 - i) / n + 1 : 0;
     if (rows != expected)
         return vb_error_set(err, VB_EFORMAT, "%s: results store field 'selection_total' (%ld clips in %ld shards) "
                             "means %ld clips for shard %ld, but its selection lists %ld", path, total, n,
@@ -104,12 +169,15 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
         if (!rc && i == 0) {
             first = info;
             memset(&info, 0, sizeof info);
-            m.total = first.selection_total;
+            m.by_partition = first.by_partition;
+            m.total = m.by_partition ? 0 : first.selection_total;
             m.num_classes = first.num_classes;
-            m.rows = calloc((size_t)m.total + 1, sizeof *m.rows);
-            m.owner = malloc(((size_t)m.total + 1) * sizeof *m.owner);
+            if (!m.by_partition) {
+                m.rows = calloc((size_t)m.total + 1, sizeof *m.rows);
+                m.owner = malloc(((size_t)m.total + 1) * sizeof *m.owner);
+            }
             seen = calloc((size_t)first.shard_count, sizeof *seen);
-            if (!m.rows || !m.owner || !seen)
+            if ((!m.by_partition && (!m.rows || !m.owner)) || !seen)
                 rc = vb_error_set(err, VB_ENOMEM, "merge: %s: out of memory for a selection of %ld clips in %d shards",
                                   paths[i], m.total, first.shard_count);
             for (long k = 0; !rc && k < m.total; k++)
@@ -123,7 +191,11 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             else if (info.shard_count != first.shard_count)
                 rc = vb_error_set(err, VB_ESTATE, "%s: shard of %d, %s is a shard of %d", paths[i],
                                   info.shard_count, paths[0], first.shard_count);
-            else if (info.selection_total != first.selection_total)
+            else if (info.by_partition != first.by_partition)
+                rc = vb_error_set(err, VB_ESTATE, "%s: sharded by %s, %s by %s: not shards of one run", paths[i],
+                                  info.by_partition ? "partition" : "clip", paths[0],
+                                  first.by_partition ? "partition" : "clip");
+            else if (!first.by_partition && info.selection_total != first.selection_total)
                 rc = vb_error_set(err, VB_ESTATE, "%s: selection of %ld clips, %s has %ld", paths[i],
                                   info.selection_total, paths[0], first.selection_total);
             else if (info.num_classes != first.num_classes)
@@ -137,6 +209,15 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
         if (!rc && seen[cur->shard_index]++)
             rc = vb_error_set(err, VB_ESTATE, "%s: shard %d/%d given twice: shards overlap", paths[i],
                               cur->shard_index, cur->shard_count);
+        if (!rc && m.by_partition) {   /* room for this shard's checked selection */
+            merged_row *grown = realloc(m.rows, ((size_t)m.total + (size_t)cur->selection_total + 1) * sizeof *grown);
+            if (!grown)
+                rc = vb_error_set(err, VB_ENOMEM, "merge: %s: out of memory for %ld more clips", paths[i],
+                                  cur->selection_total);
+            else
+                m.rows = grown;
+            m.capacity = m.total + cur->selection_total;
+        }
         if (!rc) {
             m.path = paths[i];
             m.shard_index = cur->shard_index;
@@ -149,9 +230,11 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
     for (int s = 0; !rc && s < first.shard_count; s++)
         if (!seen[s])
             rc = vb_error_set(err, VB_ESTATE, "merge: shard %d/%d is missing: a gap", s, first.shard_count);
-    for (long k = 0; !rc && k < m.total; k++)
+    for (long k = 0; !rc && !m.by_partition && k < m.total; k++)
         if (m.owner[k] < 0)
             rc = vb_error_set(err, VB_ESTATE, "merge: position %ld of the selection is in no shard: a gap", k);
+    if (!rc && m.by_partition)
+        rc = order_partition_rows(&m, err);
     vb_store *out = NULL;
     long *ordinals = NULL;
     const char **ids = NULL;

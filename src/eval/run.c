@@ -269,7 +269,7 @@ static int evaluate_slot(pipeline *pl, batch_slot *slot, vb_store *store, float 
         const vb_eval_clip *clip = &p->clips[item->clip];
         vb_store_row *row = &rows[i];
         memset(row, 0, sizeof *row);
-        row->ordinal = (long)item->clip;
+        row->ordinal = p->sort_keys ? p->sort_keys[item->clip] : (long)item->clip;
         row->clip_id = clip->clip_id;
         row->youtube_id = clip->youtube_id;
         row->label = clip->label;
@@ -442,6 +442,11 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         return vb_error_set(err, VB_EINVAL, "evaluation: invalid parameters");
     if (model->wants_float && p->num_frames < 1)
         return vb_error_set(err, VB_EINVAL, "evaluation: this model needs a fixed number of frames");
+    /* merge orders partition shards by these keys: a repeat or a step back would reorder clips */
+    for (size_t k = 0; p->sort_keys && k < p->clip_count; k++)
+        if (p->sort_keys[k] < 0 || (k > 0 && p->sort_keys[k] <= p->sort_keys[k - 1]))
+            return vb_error_set(err, VB_EINVAL, "evaluation: sort key %ld of clip '%s' (position %zu) is negative "
+                                "or not above the one before", p->sort_keys[k], p->clips[k].clip_id, k);
     double start_ms = now_ms();
     vb_store *store = NULL;
     size_t *pending = NULL, *mine = NULL;
@@ -470,6 +475,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         .class_names = model->class_names,
         .shard_index = p->shard_index,
         .shard_count = p->shard_count,
+        .by_partition = p->sort_keys != NULL,
         .selection_total = (long)p->clip_count,
     };
     rc = vb_store_bind(store, &id, err);
@@ -484,12 +490,13 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         rc = vb_error_set(err, VB_ENOMEM, "evaluation: out of memory");
         goto done;
     }
-    /* Shard i of N takes clips k with k mod N == i: deterministic, and every shard gets a
-     * similar mix of the listing (which is grouped by partition). */
+    /* Clip sharding: shard i of N takes clips k with k mod N == i: deterministic, and every
+     * shard gets a similar mix of the listing (which is grouped by partition). Partition
+     * sharding: the session gave this shard its own clips only. */
     for (size_t k = 0; k < p->clip_count; k++)
-        if ((long)(k % (size_t)p->shard_count) == p->shard_index) {
+        if (p->sort_keys || (long)(k % (size_t)p->shard_count) == p->shard_index) {
             mine[n_mine] = k;
-            ordinals[n_mine] = (long)k;
+            ordinals[n_mine] = p->sort_keys ? p->sort_keys[k] : (long)k;
             ids[n_mine] = p->clips[k].clip_id;
             n_mine++;
         }

@@ -16,8 +16,8 @@ typedef struct dataset_loader {
     vb_dataset *dataset;
     int version;
     vb_split split;
-    const vb_eval_clip *clips;    /* parallel to list->clips */
-    const vb_dataset_clip_list *list;
+    const vb_eval_clip *clips;    /* parallel to entries */
+    const vb_dataset_clip *const *entries;
 } dataset_loader;
 
 struct vb_eval_session {
@@ -29,9 +29,11 @@ struct vb_eval_session {
     vb_video_options video;
     vb_dataset *dataset;
     vb_dataset_clip_list dataset_clips;
+    const vb_dataset_clip **entries;   /* the selected ones, parallel to clips */
     vb_eval_clip_list listed_clips;
     vb_eval_clip *clips;          /* owned when they come from the dataset */
     int clips_owned;
+    long *sort_keys;              /* partition shards: each clip's key in the whole listing */
     size_t clip_count;
     dataset_loader dataset_loader;
     vb_eval_loader loader;
@@ -59,7 +61,7 @@ static int dataset_load(void *impl, const vb_eval_clip *clip, const vb_video_opt
                         vb_frames *out, vb_error *err)
 {
     dataset_loader *dl = impl;
-    const vb_dataset_clip *entry = &dl->list->clips[clip - dl->clips];
+    const vb_dataset_clip *entry = dl->entries[clip - dl->clips];
     if (entry->status == VB_CLIP_BAD)
         return vb_error_set(err, VB_EDECODE, "%s", entry->bad_reason ? entry->bad_reason : "known bad clip");
     int rc = vb_dataset_load_prepared(dl->dataset, dl->version, dl->split, clip->clip_id, video, out, err);
@@ -123,8 +125,13 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
     if (rc)
         return rc;
 
+    /* Partition sharding: this shard fetches, prepares and lists its own partitions only. */
+    const int by_partition = cfg->shard_count > 1 && cfg->shard_by == VB_SHARD_BY_PARTITION;
+    const int shard_index = by_partition ? cfg->shard_index : 0, shard_count = by_partition ? cfg->shard_count : 0;
     vb_download_request dreq;
     vb_download_request_init(&dreq);
+    dreq.shard_index = shard_index;
+    dreq.shard_count = shard_count;
     dreq.version = cfg->kinetics_version;
     dreq.split = split;
     dreq.num_videos = cfg->num_videos;
@@ -133,7 +140,11 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
     dreq.progress_user = s->hooks.data_user;
     vb_download_result dres;
     if ((rc = vb_dataset_download(s->dataset, &dreq, &dres, err))) {
-        /* Failed partitions are reported; evaluate what is on disk if anything. */
+        /* Failed partitions are reported; evaluate what is on disk if anything. A partition
+         * shard must cover all of its partitions, or the merge would silently lack some: it
+         * fails, and a re-run (or `submit --resubmit`) resumes the download. */
+        if (by_partition)
+            return vb_error_prefix(err, "shard %d/%d (by partition): ", cfg->shard_index, cfg->shard_count);
         if (rc == VB_ENOSPACE || dres.clips_on_disk == 0)
             return rc;
         notice(s, "download: %s", err->message);
@@ -148,6 +159,8 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
         preq.video = s->video;
         preq.jobs = 2;
         preq.overwrite = cfg->overwrite_cache;
+        preq.shard_index = shard_index;
+        preq.shard_count = shard_count;
         preq.progress = s->hooks.data_progress;
         preq.progress_user = s->hooks.data_user;
         vb_prepare_result pres;
@@ -157,22 +170,41 @@ static int select_dataset_clips(vb_eval_session *s, vb_error *err)
     if ((rc = vb_dataset_clips(s->dataset, cfg->kinetics_version, split, &s->video, &s->dataset_clips, err)))
         return rc;
     const vb_dataset_clip_list *list = &s->dataset_clips;
-    size_t count = cfg->num_videos > 0 && (size_t)cfg->num_videos < list->count ? (size_t)cfg->num_videos : list->count;
-    if (count == 0)
+    s->clips = calloc(list->count + 1, sizeof *s->clips);
+    s->entries = calloc(list->count + 1, sizeof *s->entries);
+    s->sort_keys = by_partition ? calloc(list->count + 1, sizeof *s->sort_keys) : NULL;
+    if (!s->clips || !s->entries || (by_partition && !s->sort_keys))
+        return vb_error_set(err, VB_ENOMEM, "out of memory for %zu clips", list->count);
+    s->clips_owned = 1;
+    /* The listing is ordered by (partition, clip id); a partition shard keeps its partitions'
+     * clips with keys (partition, rank) that put them back in that order when merged. */
+    size_t count = 0, available = 0, rank = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        const vb_dataset_clip *c = &list->clips[i];
+        rank = i > 0 && list->clips[i - 1].partition == c->partition ? rank + 1 : 0;
+        if (by_partition && vb_partition_shard(c->partition, cfg->shard_count) != cfg->shard_index)
+            continue;
+        available++;
+        if (cfg->num_videos > 0 && count >= (size_t)cfg->num_videos)
+            continue;
+        if (by_partition && (s->sort_keys[count] = vb_eval_partition_sort_key(c->partition, rank)) < 0)
+            return vb_error_set(err, VB_ELIMIT, "%s: partition %zu holds more than 2^20 clips", c->clip_id,
+                                c->partition);
+        s->entries[count] = c;
+        s->clips[count++] = (vb_eval_clip){.clip_id = c->clip_id, .youtube_id = c->youtube_id, .label = c->label,
+                                           .path = c->path};
+    }
+    if (count == 0 && by_partition)   /* more shards than partitions: an empty shard merges fine */
+        notice(s, "shard %d/%d holds no clips (its partitions: %d)", cfg->shard_index, cfg->shard_count,
+               dres.partitions_total);
+    else if (count == 0)
         return vb_error_set(err, VB_ENOTFOUND, "no clips of Kinetics-%d %s are on disk in %s", cfg->kinetics_version,
                             cfg->kinetics_split, data_dir);
-    if (cfg->num_videos > 0 && (size_t)cfg->num_videos > list->count)
-        notice(s, "only %zu clips available (asked for %ld)", list->count, cfg->num_videos);
-    s->clips = calloc(count, sizeof *s->clips);
-    if (!s->clips)
-        return vb_error_set(err, VB_ENOMEM, "out of memory for %zu clips", count);
-    s->clips_owned = 1;
-    for (size_t i = 0; i < count; i++)
-        s->clips[i] = (vb_eval_clip){.clip_id = list->clips[i].clip_id, .youtube_id = list->clips[i].youtube_id,
-                                     .label = list->clips[i].label, .path = list->clips[i].path};
+    if (cfg->num_videos > 0 && (size_t)cfg->num_videos > available)
+        notice(s, "only %zu clips available (asked for %ld)", available, cfg->num_videos);
     s->clip_count = count;
     s->dataset_loader = (dataset_loader){.dataset = s->dataset, .version = cfg->kinetics_version, .split = split,
-                                         .clips = s->clips, .list = list};
+                                         .clips = s->clips, .entries = s->entries};
     s->loader = (vb_eval_loader){.impl = &s->dataset_loader, .load = dataset_load};
     return 0;
 }
@@ -299,6 +331,7 @@ int vb_eval_session_run(vb_eval_session *s, vb_eval_summary *summary, vb_error *
     params.clip_count = s->clip_count;
     params.shard_index = cfg->shard_index;
     params.shard_count = cfg->shard_count;
+    params.sort_keys = s->sort_keys;
     params.video = s->video;
     params.num_frames = cfg->num_frames;
     params.num_clips = cfg->num_clips;
@@ -332,6 +365,8 @@ void vb_eval_session_free(vb_eval_session **session)
     vb_eval_session *s = *session;
     if (s->clips_owned)
         free(s->clips);
+    free(s->entries);
+    free(s->sort_keys);
     vb_eval_clip_list_free(&s->listed_clips);
     vb_dataset_clip_list_free(&s->dataset_clips);
     vb_dataset_free(&s->dataset);

@@ -199,6 +199,13 @@ int vb_slurm_plan_make(const vb_eval_config *config, const char *const *eval_arg
         return rc;
     if (config->shard_count > 1)
         return vb_error_set(err, VB_EINVAL, "submit makes the shards itself: drop --shard");
+    {   /* what every task will be asked, refused here rather than in N task logs */
+        vb_eval_config task = *config;
+        task.shard_index = 0;
+        task.shard_count = o->tasks;
+        if ((rc = vb_eval_config_validate(&task, err)))
+            return vb_error_prefix(err, "submit --tasks %d: ", o->tasks);
+    }
     for (int i = 0; i < eval_argc; i++)
         if (!eval_args[i])
             return vb_error_set(err, VB_EINVAL, "submit: missing argument %d", i);

@@ -177,6 +177,14 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
         rc = meta_get_ranged(s, "shard_index", 0, shard_count - 1, &shard_index, err);
     if (!rc)
         rc = meta_get_ranged(s, "selection_total", 0, VB_STORE_MAX_SELECTION, &total, err);
+    char *shard_by = NULL;
+    if (!rc)
+        rc = meta_get(s, "shard_by", &shard_by, err);
+    if (!rc && shard_by && strcmp(shard_by, "clip") && strcmp(shard_by, "partition"))
+        rc = vb_error_set(err, VB_EFORMAT, "%s: results store field 'shard_by' is '%.40s' (expected clip or partition)",
+                          s->path, shard_by);
+    info->by_partition = shard_by && !strcmp(shard_by, "partition");
+    free(shard_by);
     if (rc) {
         vb_store_info_free(info);
         return rc;
@@ -260,6 +268,10 @@ int vb_store_bind(vb_store *s, const vb_store_identity *id, vb_error *err)
             rc = vb_error_set(err, VB_ESTATE, "%s: holds shard %d/%d, this run is shard %d/%d",
                               s->path, info.shard_index, info.shard_count, id->shard_index,
                               id->shard_count);
+        else if (info.by_partition != id->by_partition)
+            rc = vb_error_set(err, VB_ESTATE, "%s: holds a shard by %s, this run shards by %s. "
+                              "Use --overwrite_output_dir to start over", s->path,
+                              info.by_partition ? "partition" : "clip", id->by_partition ? "partition" : "clip");
         else if (info.num_classes != id->num_classes)
             rc = vb_error_set(err, VB_ESTATE, "%s: holds %d classes, the model has %d", s->path,
                               info.num_classes, id->num_classes);
@@ -289,6 +301,8 @@ int vb_store_bind(vb_store *s, const vb_store_identity *id, vb_error *err)
     snprintf(number, sizeof number, "%ld", id->selection_total);
     if (!rc)
         rc = meta_set(s, "selection_total", number, err);
+    if (!rc)
+        rc = meta_set(s, "shard_by", id->by_partition ? "partition" : "clip", err);
     sqlite3_stmt *st = NULL;
     if (!rc && sqlite3_prepare_v2(s->db, "INSERT INTO classes(id,name) VALUES(?,?)", -1, &st,
                                   NULL) != SQLITE_OK)

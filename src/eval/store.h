@@ -19,7 +19,8 @@ enum { VB_STORE_MISSING = -1, VB_STORE_OK = 0, VB_STORE_SKIPPED = 1 };
 
 /* One finished clip. probs is NULL for skipped clips. */
 typedef struct vb_store_row {
-    long ordinal;             /* position in the whole (unsharded) selection */
+    long ordinal;             /* position in the whole (unsharded) selection; a partition
+                                 shard's: the clip's sort key (vb_eval_partition_sort_key) */
     const char *clip_id;
     const char *youtube_id;
     const char *label;        /* NULL when unlabelled */
@@ -29,13 +30,18 @@ typedef struct vb_store_row {
     double decode_ms, preprocess_ms, model_ms;
 } vb_store_row;
 
+/* Bits of a partition sort key below the partition index. */
+#define VB_STORE_RANK_BITS 20
+
 /* Identity stored once: the run is resumed only when these agree. */
 typedef struct vb_store_identity {
     const char *fingerprint;
     int num_classes;
     const char *const *class_names;
     int shard_index, shard_count;
-    long selection_total;     /* clips in the whole selection (all shards) */
+    int by_partition;         /* 1: a partition shard (meta shard_by=partition) */
+    long selection_total;     /* clips in the whole selection (all shards); a partition
+                                 shard's: its own clips */
 } vb_store_identity;
 
 /* Opens (creating) path. overwrite deletes an existing store first. */
@@ -63,6 +69,7 @@ typedef struct vb_store_info {
     int num_classes;
     char **class_names;
     int shard_index, shard_count;
+    int by_partition;         /* meta shard_by: absent or 'clip' 0, 'partition' 1 */
     long selection_total;
 } vb_store_info;
 int vb_store_info_read(vb_store *store, vb_store_info *info, vb_error *err);

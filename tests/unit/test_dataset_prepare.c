@@ -233,10 +233,137 @@ static void prepared_clips_match_direct_decode(void **state)
     vb_dataset_free(&ds);
 }
 
+static void partition_shards_split_every_partition_once(void **state)
+{
+    (void)state;
+    for (int shards = 1; shards <= 7; shards++)
+        for (size_t partitions = 0; partitions <= 25; partitions++) {
+            int per_shard[7] = {0};
+            for (size_t p = 0; p < partitions; p++) {
+                const int s = vb_partition_shard(p, shards);
+                assert_in_range(s, 0, shards - 1);
+                assert_int_equal(s, (int)(p % (size_t)shards));   /* the documented rule */
+                per_shard[s]++;
+            }
+            int lo = per_shard[0], hi = per_shard[0];
+            for (int s = 1; s < shards; s++) {
+                lo = per_shard[s] < lo ? per_shard[s] : lo;
+                hi = per_shard[s] > hi ? per_shard[s] : hi;
+            }
+            assert_true(hi - lo <= 1);   /* balanced to within one partition */
+        }
+    assert_int_equal(vb_partition_shard(12, 0), 0);
+}
+
+/* Five one-file partitions; the files are text under clip names (prepare records them bad
+ * quickly, which is all this test needs from it). */
+static void build_partitioned_mirror(const char *mirror)
+{
+    char path[2048], list[1024] = "";
+    snprintf(path, sizeof path, "%s/400/val", mirror);
+    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    snprintf(path, sizeof path, "%s/400/annotations", mirror);
+    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    const char csv[] = "label,youtube_id,time_start,time_end,split,is_cc\n";
+    snprintf(path, sizeof path, "%s/400/annotations/val.csv", mirror);
+    assert_int_equal(vb_write_file_atomic(path, csv, strlen(csv), NULL), VB_OK);
+    for (int p = 0; p < 5; p++) {
+        snprintf(list + strlen(list), sizeof list - strlen(list),
+                 "https://s3.amazonaws.com/kinetics/400/val/part_%d.tar.gz\n", p);
+        snprintf(path, sizeof path, "%s/400/val/part_%d.tar.gz", mirror, p);
+        struct archive *a = archive_write_new();
+        archive_write_set_format_pax_restricted(a);
+        archive_write_add_filter_gzip(a);
+        assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+        char name[128];
+        snprintf(name, sizeof name, "vbpart%05d_000000_000010.mp4", p);
+        add_file_entry(a, name, shared_path("data/labelmaps/kinetics400_label_map.txt"));
+        archive_write_close(a);
+        archive_write_free(a);
+    }
+    snprintf(path, sizeof path, "%s/400/val/k400_val_path.txt", mirror);
+    assert_int_equal(vb_write_file_atomic(path, list, strlen(list), NULL), VB_OK);
+}
+
+static void partition_shard_downloads_and_prepares_only_its_partitions(void **state)
+{
+    (void)state;
+    char mirror[1024], mirror_url[1100], data_dir[1024];
+    snprintf(mirror, sizeof mirror, "%s", temp_path("part_mirror"));
+    snprintf(mirror_url, sizeof mirror_url, "file://%s/", mirror);
+    snprintf(data_dir, sizeof data_dir, "%s", temp_path("part_data"));
+    build_partitioned_mirror(mirror);
+    vb_dataset *ds = NULL;
+    vb_error err = {0};
+    assert_int_equal(vb_dataset_open(data_dir, &ds, &err), VB_OK);
+    vb_download_request dr;
+    vb_download_request_init(&dr);
+    dr.mirror = mirror_url;
+    dr.min_free_bytes = 1;
+    dr.shard_index = 3;
+    dr.shard_count = 3;
+    vb_download_result dres;
+    assert_int_equal(vb_dataset_download(ds, &dr, &dres, &err), VB_EINVAL);
+    assert_non_null(strstr(err.message, "shard 3/3"));
+
+    /* shard 1 of 3 owns partitions 1 and 4 */
+    dr.shard_index = 1;
+    if (vb_dataset_download(ds, &dr, &dres, &err))
+        fail_msg("download shard 1/3: %s", err.message);
+    assert_int_equal(dres.partitions_total, 2);
+    assert_int_equal(dres.partitions_done, 2);
+    assert_int_equal(dres.clips_on_disk, 2);
+    char raw[2048];
+    for (int p = 0; p < 5; p++) {
+        snprintf(raw, sizeof raw, "%s/raw/kinetics/400/val/vbpart%05d_000000_000010.mp4", data_dir, p);
+        if (vb_path_exists(raw) != (p == 1 || p == 4))
+            fail_msg("partition %d: on disk %d after shard 1/3's download", p, vb_path_exists(raw));
+    }
+    vb_dataset_clip_list list;
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(list.clips[0].partition, 1);
+    assert_int_equal(list.clips[1].partition, 4);
+    vb_dataset_clip_list_free(&list);
+
+    /* shard 0 in the same data dir: its partitions 0 and 3 join; the listing keeps partition order */
+    dr.shard_index = 0;
+    if (vb_dataset_download(ds, &dr, &dres, &err))
+        fail_msg("download shard 0/3: %s", err.message);
+    assert_int_equal(dres.partitions_total, 2);
+    assert_int_equal(dres.clips_on_disk, 2);   /* its own, not shard 1's */
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);
+    assert_int_equal(list.count, 4);
+    const size_t expected[4] = {0, 1, 3, 4};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(list.clips[i].partition, expected[i]);
+    vb_dataset_clip_list_free(&list);
+
+    /* prepare of shard 1 considers its two clips only */
+    vb_prepare_request pr;
+    vb_prepare_request_init(&pr);
+    pr.video.size = 32;
+    pr.video.num_frames = 4;
+    pr.shard_index = 1;
+    pr.shard_count = 3;
+    vb_prepare_result pres;
+    if (vb_dataset_prepare(ds, &pr, &pres, &err))
+        fail_msg("prepare shard 1/3: %s", err.message);
+    assert_int_equal(pres.clips_considered, 2);
+    assert_int_equal(pres.clips_bad, 2);
+    assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, &pr.video, &list, &err), VB_OK);
+    for (size_t i = 0; i < list.count; i++)   /* shard 0's clips were not touched */
+        assert_int_equal(list.clips[i].status, list.clips[i].partition % 3 == 1 ? VB_CLIP_BAD : VB_CLIP_UNPACKED);
+    vb_dataset_clip_list_free(&list);
+    vb_dataset_free(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prepared_clips_match_direct_decode),
+        cmocka_unit_test(partition_shards_split_every_partition_once),
+        cmocka_unit_test(partition_shard_downloads_and_prepares_only_its_partitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

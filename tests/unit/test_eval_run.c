@@ -475,6 +475,185 @@ static void tamper(const char *store, const char *sql)
     sqlite3_close(db);
 }
 
+/* ---- partition shards: clip k lies in partition k / 4 (5 partitions: 4,4,4,4,3 clips) ---- */
+#define CLIPS_PER_PARTITION 4
+
+/* What a partition shard's session selects: its partitions' clips with (partition, rank) keys. */
+static size_t partition_shard_selection(int shard, int shards, vb_eval_clip *mine, long *keys)
+{
+    size_t n = 0;
+    for (int k = 0; k < NCLIPS; k++) {
+        const size_t partition = (size_t)(k / CLIPS_PER_PARTITION);
+        if (vb_partition_shard(partition, shards) != shard)
+            continue;
+        mine[n] = clips[k];
+        keys[n++] = vb_eval_partition_sort_key(partition, (size_t)(k % CLIPS_PER_PARTITION));
+    }
+    return n;
+}
+
+static void partition_sort_keys_order_partition_then_rank(void **state)
+{
+    (void)state;
+    assert_int_equal(vb_eval_partition_sort_key(0, 0), 0);
+    assert_int_equal(vb_eval_partition_sort_key(3, 7), (3L << 20) | 7);
+    assert_true(vb_eval_partition_sort_key(2, 0) > vb_eval_partition_sort_key(1, (1 << 20) - 1));
+    assert_int_equal(vb_eval_partition_sort_key(0, 1 << 20), -1);   /* rank would spill into the partition */
+    assert_int_equal(vb_eval_partition_sort_key((size_t)1 << 40, 0), -1);
+}
+
+static void partition_shards_merge_to_the_unsharded_csv(void **state)
+{
+    (void)state;
+    make_clips();
+    vb_eval_params whole = make_params("pwhole", 16);
+    test_model m = {0};
+    vb_eval_summary s;
+    run_ok(&whole, &m, &s);
+    vb_eval_summary_free(&s);
+
+    enum { N = 3 };
+    static vb_eval_clip mine[N][NCLIPS];
+    static long keys[N][NCLIPS];
+    char stores[N][4200];
+    const char *paths[N];
+    /* partitions 0..4 -> shards 0,1,2,0,1: shard 0 holds 8 clips, 1 holds 7, 2 holds 4 */
+    const size_t expected_counts[N] = {8, 7, 4};
+    for (int i = 0; i < N; i++) {
+        char stem[32];
+        snprintf(stem, sizeof stem, "pshard%d", i);
+        vb_eval_params p = make_params(stem, 16);
+        p.clip_count = partition_shard_selection(i, N, mine[i], keys[i]);
+        assert_int_equal(p.clip_count, expected_counts[i]);
+        p.clips = mine[i];
+        p.sort_keys = keys[i];
+        p.shard_index = i;
+        p.shard_count = N;
+        test_model ms = {0};
+        run_ok(&p, &ms, &s);
+        assert_int_equal(s.clips_selected, (long)expected_counts[i]);
+        vb_eval_summary_free(&s);
+        snprintf(stores[i], sizeof stores[i], "%s", p.store_path);
+        paths[i] = stores[i];
+    }
+    char merged[4200], merged_csv[4200];
+    snprintf(merged, sizeof merged, "%s", temp_path("pmerged.sqlite"));
+    snprintf(merged_csv, sizeof merged_csv, "%s", temp_path("pmerged.csv"));
+    vb_error err = {0};
+    /* given in any order: shard 2 first */
+    const char *shuffled[N] = {paths[2], paths[0], paths[1]};
+    if (vb_eval_merge(shuffled, N, merged, &err))
+        fail_msg("merge: %s", err.message);
+    vb_eval_summary ms = {0};
+    assert_int_equal(vb_eval_write_outputs(merged, merged_csv, NULL, 3, &ms, &err), 0);
+    assert_int_equal(ms.clips_selected, NCLIPS);
+    vb_eval_summary_free(&ms);
+    char *a = read_text(whole.csv_path), *b = read_text(merged_csv);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    /* a gap: shard 1 missing */
+    const char *gap[2] = {paths[0], paths[2]};
+    assert_int_equal(vb_eval_merge(gap, 2, merged, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "shard 1/3 is missing"));
+    /* an overlap: shard 2 given twice */
+    const char *twice[N + 1] = {paths[0], paths[1], paths[2], paths[2]};
+    assert_int_equal(vb_eval_merge(twice, N + 1, merged, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "overlap"));
+    /* partition and clip shards of one configuration do not mix */
+    vb_eval_params clip_shard = make_params("pclipshard", 16);
+    clip_shard.shard_index = 2;
+    clip_shard.shard_count = N;
+    test_model mc = {0};
+    run_ok(&clip_shard, &mc, &s);
+    vb_eval_summary_free(&s);
+    const char *mixed[N] = {paths[0], paths[1], clip_shard.store_path};
+    assert_int_equal(vb_eval_merge(mixed, N, merged, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "sharded by clip"));
+    /* an unfinished partition shard */
+    vb_eval_params p = make_params("punfinished", 16);
+    p.clip_count = partition_shard_selection(2, N, mine[2], keys[2]);
+    p.clips = mine[2];
+    p.sort_keys = keys[2];
+    p.shard_index = 2;
+    p.shard_count = N;
+    test_model crash = {.fail_after_calls = 1};
+    vb_eval_model model = make_model(&crash);
+    assert_int_not_equal(vb_eval_run(&p, &model, &test_loader, &s, &err), 0);
+    vb_eval_summary_free(&s);
+    const char *unfinished[N] = {paths[0], paths[1], p.store_path};
+    assert_int_equal(vb_eval_merge(unfinished, N, merged, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "unfinished"));
+    /* a shard holding a partition of another shard (partition 1 belongs to shard 1) */
+    p = make_params("pforeign", 16);
+    p.clip_count = partition_shard_selection(2, N, mine[2], keys[2]);
+    p.clips = mine[2];
+    keys[2][0] = vb_eval_partition_sort_key(1, 9);
+    p.sort_keys = keys[2];
+    p.shard_index = 2;
+    p.shard_count = N;
+    test_model mf = {0};
+    run_ok(&p, &mf, &s);
+    vb_eval_summary_free(&s);
+    const char *foreign[N] = {paths[0], paths[1], p.store_path};
+    assert_int_equal(vb_eval_merge(foreign, N, merged, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "does not belong to partition shard 2/3"));
+    /* one clip in two shards under different keys (shard 2 also evaluated clip00 of shard 0) */
+    p = make_params("ptwiceclip", 16);
+    p.clip_count = partition_shard_selection(2, N, mine[2], keys[2]);
+    mine[2][0] = clips[0];
+    p.clips = mine[2];
+    p.sort_keys = keys[2];
+    p.shard_index = 2;
+    p.shard_count = N;
+    test_model mt = {0};
+    run_ok(&p, &mt, &s);
+    vb_eval_summary_free(&s);
+    const char *clip_twice[N] = {paths[0], paths[1], p.store_path};
+    assert_int_equal(vb_eval_merge(clip_twice, N, merged, &err), VB_ESTATE);
+    assert_non_null(strstr(err.message, "clip 'clip00' is in shard 0 and shard 2: shards overlap"));
+    /* a store claiming more clips than its selection lists is refused before anything is sized */
+    p = make_params("ptampered", 16);
+    p.clip_count = partition_shard_selection(1, N, mine[1], keys[1]);
+    p.clips = mine[1];
+    p.sort_keys = keys[1];
+    p.shard_index = 1;
+    p.shard_count = N;
+    test_model mtt = {0};
+    run_ok(&p, &mtt, &s);
+    vb_eval_summary_free(&s);
+    tamper(p.store_path, "UPDATE meta SET value='99999999' WHERE key='selection_total'");
+    const char *tampered[N] = {paths[0], p.store_path, paths[2]};
+    assert_int_equal(vb_eval_merge(tampered, N, merged, &err), VB_EFORMAT);
+    assert_non_null(strstr(err.message, "but its selection lists 7"));
+    tamper(p.store_path, "UPDATE meta SET value='rows' WHERE key='shard_by'");
+    assert_int_equal(vb_eval_merge(tampered, N, merged, &err), VB_EFORMAT);
+    assert_non_null(strstr(err.message, "field 'shard_by' is 'rows'"));
+}
+
+static void run_refuses_unordered_sort_keys(void **state)
+{
+    (void)state;
+    make_clips();
+    vb_eval_params p = make_params("pbadkeys", 16);
+    static long keys[NCLIPS];
+    for (int k = 0; k < NCLIPS; k++)
+        keys[k] = k;
+    keys[4] = 3;   /* a repeat: two clips at one position */
+    p.sort_keys = keys;
+    p.shard_index = 0;
+    p.shard_count = 2;
+    test_model m = {0};
+    vb_eval_model model = make_model(&m);
+    vb_eval_summary s;
+    vb_error err = {0};
+    assert_int_equal(vb_eval_run(&p, &model, &test_loader, &s, &err), VB_EINVAL);
+    assert_non_null(strstr(err.message, "sort key 3 of clip 'clip04'"));
+    assert_int_equal(m.calls, 0);
+}
+
+
 /* A store is a file like any other: every integer read back is checked in the type it is used
  * in. shard_count 4294967296 once passed a check as long, became 0 as int, and merge wrote
  * past a 0-byte array and divided by zero; absurd sizes said only "merge: out of memory". */
@@ -685,6 +864,9 @@ int main(void)
         cmocka_unit_test(progress_can_stop_and_run_resumes),
         cmocka_unit_test(shards_merge_to_the_unsharded_csv),
         cmocka_unit_test(merge_refuses_absurd_store_metadata),
+        cmocka_unit_test(partition_sort_keys_order_partition_then_rank),
+        cmocka_unit_test(partition_shards_merge_to_the_unsharded_csv),
+        cmocka_unit_test(run_refuses_unordered_sort_keys),
         cmocka_unit_test(window_offsets_follow_mmaction2),
         cmocka_unit_test(three_crops_along_the_long_side),
         cmocka_unit_test(multi_view_scores_average_probabilities),
