@@ -244,6 +244,9 @@ int vb_slurm_plan_make(const vb_eval_config *config, const char *const *eval_arg
     append(&e, "set -euo pipefail\n"
                "# The model runs on the CPUs Slurm gave the task, not on every core of the node.\n"
                "if [ -n \"${SLURM_CPUS_PER_TASK:-}\" ]; then export VIDBENCH_THREADS=$SLURM_CPUS_PER_TASK; fi\n"
+               "# A data dir named with %%a (Slurm's array-task pattern) is one per task, e.g. node-local\n"
+               "# /tmp/vidbench-data-%%a where several tasks share a node; partition shards fetch only their own.\n"
+               "if [ -n \"${VIDBENCH_DATA_DIR:-}\" ]; then export VIDBENCH_DATA_DIR=\"${VIDBENCH_DATA_DIR//\\%%a/$SLURM_ARRAY_TASK_ID}\"; fi\n"
                "echo \"vidbench submit: task ${SLURM_ARRAY_TASK_ID}/%d on $(hostname) at $(date -u +%%FT%%TZ)"
                " (restart ${SLURM_RESTART_COUNT:-0})\"\n", o->tasks);
     append(&e, "exec ");

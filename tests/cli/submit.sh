@@ -4,7 +4,9 @@
 # array plus a merge job; the merged CSV must equal an unsharded run byte for byte; one task is
 # killed mid-run with `scancel --signal=KILL`, `submit --status` must name it and its log, and
 # `submit --resubmit` must finish the run with the same CSV, computing nothing twice. Also
-# --dry-run scripts (bash -n, sbatch --test-only) and usage errors.
+# --dry-run scripts (bash -n, sbatch --test-only) and usage errors. Partition shards: a Kinetics
+# mirror of 4 partitions on 127.0.0.1 evaluated as 3 tasks with the registry's MoViNet, each task
+# fetching only its own partitions into its own data dir; merged CSV = the unsharded run's.
 set -u
 CLI=${VB_CLI:-build/vidbench}
 SHARED=${VB_SHARED:-../shared}
@@ -91,6 +93,81 @@ check "submit prints the array and merge job ids" $(grep -q "submitted array job
 check "3 tasks completed" $([ "$(grep -cE '^[0-2] +COMPLETED +[0-9]+/[0-9]+$' "$TMP/submit.out")" -eq 3 ] && echo 0 || echo 1)
 check "merged CSV equals the unsharded run byte for byte" $(cmp -s "$TMP/sharded/$NAME.csv" "$TMP/single/$NAME.csv" && echo 0 || echo 1)
 echo "timing: unsharded ${single_s} ms, 3 tasks + merge on this node ${sharded_s} ms (one 2-core node: overhead, not speed-up)"
+
+# ---- partition shards: a Kinetics mirror of 4 partitions, one data dir per task ----
+# The registry's MoViNet (installed from ../shared into a temporary VIDBENCH_HOME, which sbatch
+# passes on to the tasks), the dataset path: download -> prepare -> evaluate. Task i must fetch
+# only partitions p with p mod 3 == i: each task has its own data dir (VIDBENCH_DATA_DIR with
+# Slurm's %a), and the mirror's request log must show every partition fetched exactly once.
+PM=$TMP/pmirror
+rm -rf "$PM" "$TMP"/pdata-* "$TMP/psingle" "$TMP/psharded" "$TMP/preq.log" "$TMP/pport"
+VB_SHARED=$SHARED /usr/bin/python3 "$ROOT/tests/tools/partition_mirror.py" "$PM" >"$TMP/partitions.txt"
+check "a mirror of 4 partitions built from ../shared clips" $([ "$(wc -l <"$TMP/partitions.txt")" -eq 4 ] && echo 0 || echo 1)
+/usr/bin/python3 "$ROOT/tests/tools/mirror_server.py" --root "$PM" --port-file "$TMP/pport" --log "$TMP/preq.log" \
+    --max-seconds 1200 &
+mirror_pid=$!
+trap 'kill $mirror_pid 2>/dev/null; bash "$ROOT/tests/tools/slurm_cluster.sh" stop "$CLUSTER"' EXIT
+for _ in $(seq 200); do [ -s "$TMP/pport" ] && break; sleep 0.05; done
+export VIDBENCH_HOME=$TMP/home
+"$CLI" model fetch movinet-a0-stream-k600 --from "$SHARED/models/movinet-a0-stream-int8-k600" >"$TMP/fetch.out" 2>&1
+check "MoViNet-A0-Stream installed from ../shared" $?
+PFRAMES=50
+[ "${VB_SANITIZED:-0}" = 1 ] && PFRAMES=8
+printf '%s\n' "--model_type movinet" "--num_videos all" "--num_frames $PFRAMES" "--min_frames 0" "--batch_size 1" \
+    "--threads 1" "--mirror http://127.0.0.1:$(cat "$TMP/pport")/" >"$TMP/pconfig.txt"
+"$CLI" submit @"$TMP/pconfig.txt" --num_videos 4 --tasks 3 --dry-run >"$TMP/o" 2>"$TMP/e"
+check "submit refuses --num_videos N with partition shards, saying why" \
+    $([ $? -ne 0 ] && grep -q "num_videos 4 with --shard 0/3 by partition" "$TMP/e" && echo 0 || echo 1)
+start=$(date +%s%N)
+VIDBENCH_DATA_DIR=$TMP/pdata-single "$CLI" evaluate @"$TMP/pconfig.txt" --results_dir "$TMP/psingle" >"$TMP/psingle.out" 2>&1
+check "unsharded evaluate on the mirror" $?
+psingle_s=$(( ($(date +%s%N) - start) / 1000000 ))
+single_requests=$(wc -l <"$TMP/preq.log")
+start=$(date +%s%N)
+(cd "$TMP" && VIDBENCH_DATA_DIR="$TMP/pdata-%a" "$CLI" submit @pconfig.txt --results_dir "$TMP/psharded" --tasks 3 --wait \
+    >"$TMP/psubmit.out" 2>&1)
+rc=$?
+psharded_s=$(( ($(date +%s%N) - start) / 1000000 ))
+check "partition shards: submit --tasks 3 --wait exits 0" $rc
+check "partition shards: 3 tasks completed" $([ "$(grep -cE '^[0-2] +COMPLETED +[0-9]+/[0-9]+$' "$TMP/psubmit.out")" -eq 3 ] && echo 0 || echo 1)
+# all 6 clips (the corrupted file decodes in part; --min_frames 0 keeps it) in listing order:
+# partition by partition, as partitions.txt lists them
+check "partition shards: the merged CSV lists all 6 clips in partition order" \
+    $([ "$(tail -n +2 "$TMP/psharded/$NAME.csv" 2>/dev/null | cut -d, -f1 | tr '\n' ' ')" = \
+        "$(cut -d' ' -f2- "$TMP/partitions.txt" | tr '\n' ' ')" ] && echo 0 || echo 1)
+check "partition shards: merged CSV equals the unsharded run byte for byte" \
+    $(cmp -s "$TMP/psharded/$NAME.csv" "$TMP/psingle/$NAME.csv" && echo 0 || echo 1)
+/usr/bin/python3 - "$TMP" "$single_requests" <<'PYEOF'
+import json, os, sqlite3, sys
+tmp, skip = sys.argv[1], int(sys.argv[2])
+parts = {}
+for line in open(os.path.join(tmp, "partitions.txt")):
+    name, *clips = line.split()
+    parts[int(name[len("part_"):-len(".tar.gz")])] = clips
+for task in range(3):
+    own = sorted(p for p in parts if p % 3 == task)
+    d = os.path.join(tmp, "pdata-%d" % task)
+    try:
+        db = sqlite3.connect("file:%s/vidbench-data.db?mode=ro" % d, uri=True)
+        done = sorted(r[0] for r in db.execute("SELECT idx FROM partitions WHERE state='done'"))
+        rows = sorted(r[0] for r in db.execute("SELECT idx FROM partitions"))
+        raw = sorted(f[:-4] for f in os.listdir(os.path.join(d, "raw/kinetics/400/val")))
+    except Exception as e:   # no data dir: the task never ran
+        done, rows, raw = str(e), None, None
+    want = sorted(c for p in own for c in parts[p])
+    good = done == own and rows == own and raw == want
+    print(("PASS" if good else "FAIL") + ": task %d's data dir holds only its partitions %s (done %s, clips %s)"
+          % (task, own, done, raw))
+# the requests of the sharded run only: every partition once, so no task fetched another's
+got = [json.loads(l)["path"] for l in open(os.path.join(tmp, "preq.log")).readlines()[skip:]]
+counts = {p: sum(g.endswith("/part_%d.tar.gz" % p) for g in got) for p in parts}
+good = all(c == 1 for c in counts.values())
+print(("PASS" if good else "FAIL") + ": the mirror log shows each partition fetched once by the 3 tasks %s" % counts)
+PYEOF
+echo "timing (partition shards): unsharded ${psingle_s} ms, 3 tasks + merge on this node ${psharded_s} ms" \
+     "(download, prepare, evaluate; one 2-core node: overhead, not speed-up)"
+kill $mirror_pid 2>/dev/null
+unset VIDBENCH_HOME
 
 # ---- a task killed mid-run, then resubmitted ----
 (cd "$TMP" && "$CLI" submit @config.txt --results_dir "$TMP/killed" --tasks 3 >"$TMP/submit2.out" 2>&1)

@@ -137,6 +137,7 @@ static void malformed_files_are_clear_errors(void **state)
     expect_error("--shard 2/2\n", VB_EINVAL, "i/N");
     expect_error("--shard 1\n", VB_EINVAL, "i/N");
     expect_error("--shard /3\n", VB_EINVAL, "i/N");
+    expect_error("--shard_by video\n", VB_EINVAL, "partition or clip");
     expect_error("--resize zoom\n", VB_EINVAL, "crop, pad, shortside, stretch or aspect");
     expect_error("model_type i3d\n", VB_EINVAL, "unexpected argument 'model_type'");
     expect_error("--results_dir \"unterminated\n", VB_EFORMAT, "unterminated");
@@ -183,6 +184,20 @@ static void cross_flag_validation(void **state)
     assert_int_equal(vb_eval_config_validate(&c, &err), 0);
     assert_int_equal(parse_text(&c, "--labels l.txt\n", &err), 0);
     assert_int_equal(vb_eval_config_validate(&c, &err), VB_EINVAL);
+    /* partition shards take whole partitions: a clip count over the whole listing is refused */
+    assert_int_equal(parse_text(&c, "--shard 1/3\n", &err), 0);
+    assert_int_equal(c.shard_by, VB_SHARD_BY_PARTITION);   /* the default */
+    assert_int_equal(vb_eval_config_validate(&c, &err), VB_EINVAL);
+    assert_non_null(strstr(err.message, "--num_videos 16 with --shard 1/3 by partition"));
+    assert_int_equal(parse_text(&c, "--shard 1/3 --num_videos all\n", &err), 0);
+    assert_int_equal(vb_eval_config_validate(&c, &err), 0);
+    assert_int_equal(parse_text(&c, "--shard 1/3 --shard_by clip\n", &err), 0);
+    assert_int_equal(c.shard_by, VB_SHARD_BY_CLIP);
+    assert_int_equal(vb_eval_config_validate(&c, &err), 0);
+    assert_int_equal(parse_text(&c, "--shard 1/3 --clips list.csv\n", &err), 0);   /* a list has no partitions */
+    assert_int_equal(vb_eval_config_validate(&c, &err), 0);
+    assert_int_equal(parse_text(&c, "--num_videos 4\n", &err), 0);   /* unsharded: any count */
+    assert_int_equal(vb_eval_config_validate(&c, &err), 0);
 }
 
 static void output_paths_follow_the_seed(void **state)
