@@ -55,16 +55,21 @@ def shared(rel):
     return os.path.join(SHARED, rel)
 
 
-def build_mirror(root):
+def write_annotations(root, clips):
+    """ROOT/400/annotations/val.csv: the real K400 val.csv plus the rows the clips append."""
     ann = os.path.join(root, "400/annotations")
     os.makedirs(ann)
     with open(shared("data/annotations/kinetics400/val.csv")) as f:
         text = f.read()
     if not text.endswith("\n"):
         text += "\n"
-    text += "".join(row + "\n" for _, _, _, row in CLIPS if row)
+    text += "".join(row + "\n" for _, _, _, row in clips if row)
     with open(os.path.join(ann, "val.csv"), "w") as f:
         f.write(text)
+
+
+def build_mirror(root):
+    write_annotations(root, CLIPS)
     parts = []
     os.makedirs(os.path.join(root, "400/val"))
     members = [(k, shared(s)) for s, k, _, _ in CLIPS] + [(BROKEN[1], shared(BROKEN[0]))]

@@ -13,7 +13,7 @@ import sys
 import tarfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ref"))
-from evaluate_mirror import BROKEN, CLIPS, shared  # noqa: E402  (one list of clips for both tests)
+from evaluate_mirror import BROKEN, CLIPS, shared, write_annotations  # noqa: E402  (one list of clips for both tests)
 
 EXTRA = ("data/videos/kinetics400_unverified/mmaction2_demo_2020-06.mp4", "vbarmwres2x_000000_000010.mp4",
          "arm wrestling", '"arm wrestling",vbarmwres2x,0,10,val,0')
@@ -26,15 +26,8 @@ def main():
     members[BROKEN[1]] = shared(BROKEN[0])
     names = [k for _, k, _, _ in clips]
     partitions = [[names[0], names[2]], [names[1], BROKEN[1]], [names[3]], [names[4]]]
-    os.makedirs(os.path.join(root, "400/annotations"))
+    write_annotations(root, clips)
     os.makedirs(os.path.join(root, "400/val"))
-    with open(shared("data/annotations/kinetics400/val.csv")) as f:
-        text = f.read()
-    if not text.endswith("\n"):
-        text += "\n"
-    text += "".join(row + "\n" for _, _, _, row in clips if row)
-    with open(os.path.join(root, "400/annotations/val.csv"), "w") as f:
-        f.write(text)
     with open(os.path.join(root, "400/val/k400_val_path.txt"), "w") as lst:
         for i, part in enumerate(partitions):
             name = "part_%d.tar.gz" % i

@@ -77,24 +77,42 @@ static int count_clip_events(void *user, const vb_dataset_progress *p)
     return 0;
 }
 
+/* A mirror built by `build` under temp stem `name`_mirror, a dataset opened on `name`_data, and a
+ * download request of K400 val from that mirror (file://). */
+typedef struct mirrored {
+    char mirror[1024], mirror_url[1100], data_dir[1024];
+    vb_dataset *ds;
+    vb_download_request dr;
+} mirrored;
+
+static void open_mirrored(mirrored *m, const char *name, void (*build)(const char *))
+{
+    char stem[128];
+    snprintf(stem, sizeof stem, "%s_mirror", name);
+    snprintf(m->mirror, sizeof m->mirror, "%s", temp_path(stem));
+    snprintf(m->mirror_url, sizeof m->mirror_url, "file://%s/", m->mirror);
+    snprintf(stem, sizeof stem, "%s_data", name);
+    snprintf(m->data_dir, sizeof m->data_dir, "%s", temp_path(stem));
+    build(m->mirror);
+    vb_error err = {0};
+    if (vb_dataset_open(m->data_dir, &m->ds, &err))
+        fail_msg("%s: %s", m->data_dir, err.message);
+    vb_download_request_init(&m->dr);
+    m->dr.version = 400;
+    m->dr.split = VB_SPLIT_VAL;
+    m->dr.mirror = m->mirror_url;
+    m->dr.min_free_bytes = 1;
+}
+
 static void prepared_clips_match_direct_decode(void **state)
 {
     (void)state;
-    char mirror[1024], mirror_url[1100], data_dir[1024];
-    snprintf(mirror, sizeof mirror, "%s", temp_path("prep_mirror"));
-    snprintf(mirror_url, sizeof mirror_url, "file://%s/", mirror);
-    snprintf(data_dir, sizeof data_dir, "%s", temp_path("prep_data"));
-    build_mirror(mirror);
-
-    vb_dataset *ds = NULL;
+    static mirrored m;
+    open_mirrored(&m, "prep", build_mirror);
+    vb_dataset *ds = m.ds;
     vb_error err = {0};
-    assert_int_equal(vb_dataset_open(data_dir, &ds, &err), VB_OK);
-    vb_download_request dr;
-    vb_download_request_init(&dr);
-    dr.version = 400;
-    dr.split = VB_SPLIT_VAL;
-    dr.mirror = mirror_url;
-    dr.min_free_bytes = 1;
+    vb_download_request dr = m.dr;
+    const char *mirror_url = m.mirror_url, *data_dir = m.data_dir;
     vb_download_result dres;
     if (vb_dataset_download(ds, &dr, &dres, &err))
         fail_msg("download from %s: %s", mirror_url, err.message);
@@ -288,18 +306,12 @@ static void build_partitioned_mirror(const char *mirror)
 static void partition_shard_downloads_and_prepares_only_its_partitions(void **state)
 {
     (void)state;
-    char mirror[1024], mirror_url[1100], data_dir[1024];
-    snprintf(mirror, sizeof mirror, "%s", temp_path("part_mirror"));
-    snprintf(mirror_url, sizeof mirror_url, "file://%s/", mirror);
-    snprintf(data_dir, sizeof data_dir, "%s", temp_path("part_data"));
-    build_partitioned_mirror(mirror);
-    vb_dataset *ds = NULL;
+    static mirrored m;
+    open_mirrored(&m, "part", build_partitioned_mirror);
+    vb_dataset *ds = m.ds;
     vb_error err = {0};
-    assert_int_equal(vb_dataset_open(data_dir, &ds, &err), VB_OK);
-    vb_download_request dr;
-    vb_download_request_init(&dr);
-    dr.mirror = mirror_url;
-    dr.min_free_bytes = 1;
+    vb_download_request dr = m.dr;
+    const char *data_dir = m.data_dir;
     dr.shard_index = 3;
     dr.shard_count = 3;
     vb_download_result dres;

@@ -492,6 +492,18 @@ static size_t partition_shard_selection(int shard, int shards, vb_eval_clip *min
     return n;
 }
 
+/* Partition shard `shard` of `shards` over the test clips; its selection goes to mine/keys. */
+static vb_eval_params partition_shard_params(const char *stem, int shard, int shards, vb_eval_clip *mine, long *keys)
+{
+    vb_eval_params p = make_params(stem, 16);
+    p.clip_count = partition_shard_selection(shard, shards, mine, keys);
+    p.clips = mine;
+    p.sort_keys = keys;
+    p.shard_index = shard;
+    p.shard_count = shards;
+    return p;
+}
+
 static void partition_sort_keys_order_partition_then_rank(void **state)
 {
     (void)state;
@@ -522,13 +534,8 @@ static void partition_shards_merge_to_the_unsharded_csv(void **state)
     for (int i = 0; i < N; i++) {
         char stem[32];
         snprintf(stem, sizeof stem, "pshard%d", i);
-        vb_eval_params p = make_params(stem, 16);
-        p.clip_count = partition_shard_selection(i, N, mine[i], keys[i]);
+        vb_eval_params p = partition_shard_params(stem, i, N, mine[i], keys[i]);
         assert_int_equal(p.clip_count, expected_counts[i]);
-        p.clips = mine[i];
-        p.sort_keys = keys[i];
-        p.shard_index = i;
-        p.shard_count = N;
         test_model ms = {0};
         run_ok(&p, &ms, &s);
         assert_int_equal(s.clips_selected, (long)expected_counts[i]);
@@ -572,12 +579,7 @@ static void partition_shards_merge_to_the_unsharded_csv(void **state)
     assert_int_equal(vb_eval_merge(mixed, N, merged, &err), VB_ESTATE);
     assert_non_null(strstr(err.message, "sharded by clip"));
     /* an unfinished partition shard */
-    vb_eval_params p = make_params("punfinished", 16);
-    p.clip_count = partition_shard_selection(2, N, mine[2], keys[2]);
-    p.clips = mine[2];
-    p.sort_keys = keys[2];
-    p.shard_index = 2;
-    p.shard_count = N;
+    vb_eval_params p = partition_shard_params("punfinished", 2, N, mine[2], keys[2]);
     test_model crash = {.fail_after_calls = 1};
     vb_eval_model model = make_model(&crash);
     assert_int_not_equal(vb_eval_run(&p, &model, &test_loader, &s, &err), 0);
@@ -586,13 +588,8 @@ static void partition_shards_merge_to_the_unsharded_csv(void **state)
     assert_int_equal(vb_eval_merge(unfinished, N, merged, &err), VB_ESTATE);
     assert_non_null(strstr(err.message, "unfinished"));
     /* a shard holding a partition of another shard (partition 1 belongs to shard 1) */
-    p = make_params("pforeign", 16);
-    p.clip_count = partition_shard_selection(2, N, mine[2], keys[2]);
-    p.clips = mine[2];
+    p = partition_shard_params("pforeign", 2, N, mine[2], keys[2]);
     keys[2][0] = vb_eval_partition_sort_key(1, 9);
-    p.sort_keys = keys[2];
-    p.shard_index = 2;
-    p.shard_count = N;
     test_model mf = {0};
     run_ok(&p, &mf, &s);
     vb_eval_summary_free(&s);
@@ -600,13 +597,8 @@ static void partition_shards_merge_to_the_unsharded_csv(void **state)
     assert_int_equal(vb_eval_merge(foreign, N, merged, &err), VB_ESTATE);
     assert_non_null(strstr(err.message, "does not belong to partition shard 2/3"));
     /* one clip in two shards under different keys (shard 2 also evaluated clip00 of shard 0) */
-    p = make_params("ptwiceclip", 16);
-    p.clip_count = partition_shard_selection(2, N, mine[2], keys[2]);
+    p = partition_shard_params("ptwiceclip", 2, N, mine[2], keys[2]);
     mine[2][0] = clips[0];
-    p.clips = mine[2];
-    p.sort_keys = keys[2];
-    p.shard_index = 2;
-    p.shard_count = N;
     test_model mt = {0};
     run_ok(&p, &mt, &s);
     vb_eval_summary_free(&s);
@@ -614,12 +606,7 @@ static void partition_shards_merge_to_the_unsharded_csv(void **state)
     assert_int_equal(vb_eval_merge(clip_twice, N, merged, &err), VB_ESTATE);
     assert_non_null(strstr(err.message, "clip 'clip00' is in shard 0 and shard 2: shards overlap"));
     /* a store claiming more clips than its selection lists is refused before anything is sized */
-    p = make_params("ptampered", 16);
-    p.clip_count = partition_shard_selection(1, N, mine[1], keys[1]);
-    p.clips = mine[1];
-    p.sort_keys = keys[1];
-    p.shard_index = 1;
-    p.shard_count = N;
+    p = partition_shard_params("ptampered", 1, N, mine[1], keys[1]);
     test_model mtt = {0};
     run_ok(&p, &mtt, &s);
     vb_eval_summary_free(&s);
