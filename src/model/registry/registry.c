@@ -424,3 +424,19 @@ int vb_model_resolve(const char *name, vb_model_paths *paths, vb_error *err)
     vb_model_registry_free(&registry);
     return rc;
 }
+
+int vb_model_resolve_default(vb_model_paths *paths, const char **name, vb_error *err)
+{
+    static const char *const defaults[] = {"i3d-kinetics-400", "movinet-a0-stream-k600"};
+    int rc = VB_ENOTFOUND;
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+        vb_error_clear(err);
+        if (!(rc = vb_model_resolve(defaults[i], paths, err))) {
+            *name = defaults[i];
+            return 0;
+        }
+    }
+    vb_error_prefix(err, "no model given and no default model installed (tried i3d-kinetics-400, "
+                         "movinet-a0-stream-k600; use --weights FILE or 'vidbench model fetch NAME'): ");
+    return rc;
+}
