@@ -19,7 +19,7 @@
 #include "common/fsutil.h"
 #include "video/video_internal.h"
 
-void vb_u8_to_float32_reference(const uint8_t *in, size_t n, float *out)
+void u8_to_float32_reference(const uint8_t *in, size_t n, float *out)
 {
     float table[256];
     for (int v = 0; v < 256; v++)
@@ -84,7 +84,7 @@ void vb_u8_to_float32(const uint8_t *in, size_t n, float *out)
     }
 #endif
     if (i < n)
-        vb_u8_to_float32_reference(in + i, n - i, out + i);
+        u8_to_float32_reference(in + i, n - i, out + i);
 }
 
 void vb_clip_to_float32(const vb_frames *clip, float *out)
@@ -107,8 +107,8 @@ int vb_clip_write_npy(const vb_frames *clip, const char *path, int as_float32, v
     header[padded - 10 - 1] = '\n';
     int header_len = padded - 10;
 
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
+    fs_atomic_file file;
+    int rc = fs_atomic_open(&file, path, err);
     if (rc)
         return rc;
     unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
@@ -134,8 +134,8 @@ int vb_clip_write_npy(const vb_frames *clip, const char *path, int as_float32, v
     }
     if (!ok) {
         int saved = errno;
-        vb_atomic_abort(&file);
-        return vb_error_set(err, vb_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
+        fs_atomic_abort(&file);
+        return vb_error_set(err, fs_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
     }
-    return vb_atomic_commit(&file, err);
+    return fs_atomic_commit(&file, err);
 }

@@ -19,13 +19,13 @@ int vb_reference_output_parse(const char *path, vb_reference_output *reference, 
     memset(reference, 0, sizeof *reference);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_REFERENCE_BYTES, &text, &size, err);
+    int rc = fs_read_file(path, MAX_REFERENCE_BYTES, &text, &size, err);
     if (rc)
         return rc;
     int have_norm = 0;
     int line_number = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text + vb_utf8_bom_bytes(text, size), "\n", &save); line;
+    for (char *line = strtok_r(text + fs_utf8_bom_bytes(text, size), "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         line_number++;
         size_t len = strlen(line);
@@ -239,7 +239,7 @@ int vb_model_read_sample_npy(const char *path, float **data, int *ndim, int64_t 
     *ndim = 0;
     FILE *fp;
     int64_t file_bytes = 0;
-    int rc = vb_fopen_regular(path, &fp, &file_bytes, err);
+    int rc = fs_fopen_regular(path, &fp, &file_bytes, err);
     if (rc)
         return rc;
     char *header = NULL;

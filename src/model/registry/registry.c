@@ -308,7 +308,7 @@ int vb_model_registry_load_manifest(const char *manifest_path, vb_model_registry
     cJSON *models = NULL;
     if (manifest_path && *manifest_path) {
         size_t size;
-        if ((rc = vb_read_file(manifest_path, MAX_MANIFEST_BYTES, &text, &size, err)))
+        if ((rc = fs_read_file(manifest_path, MAX_MANIFEST_BYTES, &text, &size, err)))
             goto fail;
         root = cJSON_ParseWithLength(text, size);
         models = cJSON_GetObjectItemCaseSensitive(root, "models");
@@ -390,7 +390,7 @@ int vb_model_installed_paths(const vb_model_info *model, vb_model_paths *paths)
     int n2 = snprintf(paths->labels, sizeof paths->labels, "%s/labels.txt", dir);
     if (n1 < 0 || (size_t)n1 >= sizeof paths->weights || n2 < 0 || (size_t)n2 >= sizeof paths->labels)
         return 0;
-    return vb_path_exists(paths->weights) && vb_path_exists(paths->labels);
+    return fs_path_exists(paths->weights) && fs_path_exists(paths->labels);
 }
 
 int vb_model_file_url(const vb_model_file *file, const char *base_url, char *url, size_t url_size)
