@@ -158,8 +158,6 @@ int vb_reference_output_compare(const vb_reference_output *reference, const floa
                                 int classes, const vb_labels *labels, double tolerance,
                                 vb_reference_check *check, vb_error *err);
 
-/* Reads a float32 little-endian .npy (C order) of up to 8 dimensions. *data is malloc'ed. */
-int vb_model_read_sample_npy(const char *path, float **data, int *ndim, int64_t shape[8], vb_error *err);
 
 /* ---- DeepMind's evaluate_sample.py check (`vidbench model verify`) -------------------------------- */
 

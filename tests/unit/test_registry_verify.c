@@ -11,6 +11,7 @@
 #include "common/fsutil.h"
 #include "vidbench/labels.h"
 #include "vidbench/models.h"
+#include "vidbench/npy.h"
 #include "vidbench/safetensors.h"
 
 /* Values as printed in ../shared/data/i3d/out/imagenet_rgb.txt (kinetics-i3d README). */
@@ -187,7 +188,7 @@ static void npy_sample_reads_shape_and_values(void **state)
     float *data = NULL;
     int ndim = 0;
     int64_t shape[8];
-    if (vb_model_read_sample_npy(path, &data, &ndim, shape, &err))
+    if (vb_npy_read_float32(path, &data, &ndim, shape, &err))
         fail_msg("%s", err.message);
     assert_int_equal(ndim, 3);
     assert_int_equal(shape[2], 3);
@@ -195,7 +196,7 @@ static void npy_sample_reads_shape_and_values(void **state)
     free(data);
     /* Cut short: an error, not a short read passed off as data. */
     assert_int_equal(fs_write_file_atomic(path, file, 128 + 10, &err), VB_OK);
-    assert_int_equal(vb_model_read_sample_npy(path, &data, &ndim, shape, &err), VB_EFORMAT);
+    assert_int_equal(vb_npy_read_float32(path, &data, &ndim, shape, &err), VB_EFORMAT);
     assert_null(data);
 }
 
@@ -266,7 +267,7 @@ static void npy_dtype_and_byte_order_are_honoured(void **state)
         int ndim = 0;
         int64_t shape[8];
         vb_error err = {0};
-        int rc = vb_model_read_sample_npy(path, &data, &ndim, shape, &err);
+        int rc = vb_npy_read_float32(path, &data, &ndim, shape, &err);
         if (rc != cases[i].expected || (cases[i].needle && !strstr(err.message, cases[i].needle)))
             fail_msg("case %zu (%s): got %d '%s', expected %d containing '%s'", i, cases[i].header, rc,
                      err.message, cases[i].expected, cases[i].needle ? cases[i].needle : "");
