@@ -32,23 +32,6 @@ static void usage(FILE *out)
             "Exit status: 0 all files classified, 1 some file failed, 2 usage error.\n");
 }
 
-static int resolve_default(vb_model_paths *paths, const char **name, vb_error *err)
-{
-    static const char *const defaults[] = {"i3d-kinetics-400", "movinet-a0-stream-k600"};
-    int rc = VB_ENOTFOUND;
-    for (size_t i = 0; i < 2; i++) {
-        vb_error_clear(err);
-        rc = vb_model_resolve(defaults[i], paths, err);
-        if (!rc) {
-            *name = defaults[i];
-            return 0;
-        }
-    }
-    vb_error_prefix(err, "no model given and no default model installed (tried i3d-kinetics-400, "
-                         "movinet-a0-stream-k600; use --weights FILE or 'vidbench model fetch NAME'): ");
-    return rc;
-}
-
 int cmd_classify(int argc, char **argv)
 {
     const char *model_name = NULL, *weights = NULL, *labels = NULL, *format = "text";
@@ -108,7 +91,7 @@ int cmd_classify(int argc, char **argv)
     vb_model_paths paths;
     const char *shown_model = weights;
     if (!weights) {
-        int rc = model_name ? vb_model_resolve(model_name, &paths, &err) : resolve_default(&paths, &model_name, &err);
+        int rc = model_name ? vb_model_resolve(model_name, &paths, &err) : vb_model_resolve_default(&paths, &model_name, &err);
         if (rc)
             return cli_fail(&err);
         weights = paths.weights;

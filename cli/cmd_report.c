@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vidbench/compare.h"
 #include "vidbench/report.h"
 
 #define MAX_VIDEO_ARGS 4096
@@ -51,17 +50,13 @@ static void usage(FILE *out)
 
 int cmd_report(int argc, char **argv)
 {
-    vb_compare_input compare_inputs[VB_COMPARE_MAX_RUNS];
-    int num_results = 0;
-    const char *output = NULL, *results = NULL, *summary = NULL, *label_map = NULL, *title = NULL;
-    const char *data_dir = NULL, *split = NULL;
+    vb_report_request req;
+    vb_report_request_init(&req);
+    vb_report_media_options *media = &req.media;
     long version = 0;
     const char **videos = calloc(MAX_VIDEO_ARGS, sizeof *videos);
     int num_videos = 0;
     long sample = 8, num_frames = 0, preview_size = 112;
-    vb_report_media_options media;
-    vb_report_media_options_init(&media);
-    int resize_given = 0;
     if (!videos) {
         fprintf(stderr, "vidbench report: out of memory\n");
         return CLI_EXIT_FAILURE;
@@ -79,10 +74,10 @@ int cmd_report(int argc, char **argv)
             usage(stdout);
             goto out;
         } else if (!strcmp(arg, "--no-previews")) {
-            media.previews = media.resampling = 0;
+            media->previews = media->resampling = 0;
             continue;
         } else if (!strcmp(arg, "--no-probe")) {
-            media.probe = 0;
+            media->probe = 0;
             continue;
         } else if (!strcmp(arg, "--videos")) {
             int start = num_videos;
@@ -101,24 +96,22 @@ int cmd_report(int argc, char **argv)
             USAGE("%s needs a value", arg);
         i++;
         if (!strcmp(arg, "-o") || !strcmp(arg, "--output"))
-            output = value;
+            req.output = value;
         else if (!strcmp(arg, "--results")) {
-            if (num_results == VB_COMPARE_MAX_RUNS)
-                USAGE("at most %d --results", VB_COMPARE_MAX_RUNS);
-            compare_inputs[num_results++] = (vb_compare_input){.csv_path = value};
-            if (!results)
-                results = value;
+            if (req.num_results == VB_REPORT_MAX_RESULTS)
+                USAGE("at most %d --results", VB_REPORT_MAX_RESULTS);
+            req.results[req.num_results++] = value;
         }
         else if (!strcmp(arg, "--summary"))
-            summary = value;
+            req.summary = value;
         else if (!strcmp(arg, "--label-map"))
-            label_map = value;
+            req.label_map = value;
         else if (!strcmp(arg, "--title"))
-            title = value;
+            req.title = value;
         else if (!strcmp(arg, "--data-dir"))
-            data_dir = value;
+            req.data_dir = value;
         else if (!strcmp(arg, "--split"))
-            split = value;
+            req.split = value;
         else if (!strcmp(arg, "--version")) {
             if (cli_parse_int(value, 400, 700, &version) || (version != 400 && version != 600 && version != 700))
                 USAGE("--version must be 400, 600 or 700, got '%s'", value);
@@ -133,73 +126,33 @@ int cmd_report(int argc, char **argv)
             if (cli_parse_int(value, 16, 1024, &preview_size))
                 USAGE("--preview-size must be an integer in [16, 1024], got '%s'", value);
         } else if (!strcmp(arg, "--resize")) {
-            resize_given = 1;
-            if (vb_resize_mode_parse(value, &media.video.resize))
+            req.resize_given = 1;
+            if (vb_resize_mode_parse(value, &media->video.resize))
                 USAGE("--resize must be crop, pad, shortside, stretch or aspect, got '%s'", value);
         } else
             USAGE("unknown option '%s'", arg);
     }
-    if (!output)
+    if (!req.output)
         USAGE("-o report.html is required");
-    if ((version || split) && !data_dir)
+    if ((version || req.split) && !req.data_dir)
         USAGE("--version and --split select clips of --data-dir");
-    if (split && strcmp(split, "train") && strcmp(split, "val") && strcmp(split, "validate") && strcmp(split, "test"))
-        USAGE("--split must be train, val or test, got '%s'", split);
-    media.video.num_frames = (int)num_frames;
-    media.preview_size = (int)preview_size;
+    if (req.split && strcmp(req.split, "train") && strcmp(req.split, "val") && strcmp(req.split, "validate") &&
+        strcmp(req.split, "test"))
+        USAGE("--split must be train, val or test, got '%s'", req.split);
+    media->video.num_frames = (int)num_frames;
+    media->preview_size = (int)preview_size;
+    req.version = (int)version;
+    req.sample = (int)sample;
+    req.videos = videos;
+    req.num_videos = num_videos;
 
-    vb_report report;
-    vb_report_init(&report);
     vb_error err = {0};
-    char *report_dir = NULL, *files_dir = NULL, *default_summary = NULL;
-    int rc = vb_report_output_dirs(output, &report_dir, &files_dir, &err);
-    if (!rc && title)
-        report.title = vb_report_strdup(&report, title);
-    if (!rc && results)
-        rc = vb_report_load_results_csv(&report, results, &err);
-    if (!rc && !summary && results) {
-        /* vidbench evaluate writes <name>.summary.json beside <name>.csv */
-        rc = vb_report_summary_beside(results, &default_summary, &err);
-        summary = default_summary;
-    }
-    if (!rc && summary)
-        rc = vb_report_load_summary(&report, summary, &err);
-    vb_compare compare = {0};
-    if (!rc && num_results > 1) {
-        compare_inputs[0].summary_path = summary;
-        rc = vb_compare_load(&compare, compare_inputs, num_results, &err);
-        if (!rc)
-            report.compare = &compare;
-    }
-    if (!rc && label_map)
-        rc = vb_report_set_label_map(&report, label_map, &err);
-    if (!rc && data_dir)
-        rc = vb_report_load_dataset(&report, data_dir, (int)version, split, report_dir, &err);
-    /* Previews show what the model saw: its crop and frame count, unless overridden. */
-    if (!rc && !resize_given && report.evaluation.resize >= 0)
-        media.video.resize = (vb_resize_mode)report.evaluation.resize;
-    if (!rc && num_videos)
-        rc = vb_report_add_videos(&report, videos, num_videos, report_dir, &err);
-    if (!rc)
-        rc = vb_report_finish(&report, (int)sample, &err);
-    if (!rc)
-        rc = vb_report_build_media(&report, report_dir, files_dir, &media, &err);
-    if (!rc)
-        rc = vb_report_write_html(&report, output, &err);
-    if (rc) {
+    vb_report_outcome outcome;
+    if (vb_report_build(&req, &outcome, &err))
         exit_code = cli_fail(&err);
-    } else if (cli_verbosity > 0) {
-        int previews = 0;
-        for (int s = 0; s < report.num_sample; s++)
-            previews += report.clips[report.sample[s]].preview_href != NULL;
-        printf("wrote %s (%d clips, %d in the sample, %d previews)\n", output, report.num_clips, report.num_sample,
-               previews);
-    }
-    vb_report_free(&report);
-    vb_compare_free(&compare);
-    free(report_dir);
-    free(files_dir);
-    free(default_summary);
+    else if (cli_verbosity > 0)
+        printf("wrote %s (%d clips, %d in the sample, %d previews)\n", cli_safe(req.output), outcome.num_clips,
+               outcome.num_sample, outcome.num_previews);
 out:
     free(videos);
     return exit_code;

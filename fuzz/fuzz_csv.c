@@ -16,20 +16,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const char *text = (const char *)data + 1;
     const size_t n = size - 1;
-    vb_csv_reader reader;
-    vb_csv_reader_init(&reader, text, n, "fuzz");
+    csv_reader reader;
+    csv_reader_init(&reader, text, n, "fuzz");
     reader.skip_comments = data[0] & 1;
-    vb_csv_record record = {0};
+    csv_record record = {0};
     long last_line = 0;
-    while (vb_csv_next(&reader, &record, NULL) == 1) {
-        if (record.count < 1 || record.count > VB_CSV_MAX_COLUMNS || record.line < last_line)
+    while (csv_next(&reader, &record, NULL) == 1) {
+        if (record.count < 1 || record.count > CSV_MAX_COLUMNS || record.line < last_line)
             abort();
         for (int i = 0; i < record.count; i++)
-            if (strlen(record.fields[i]) != record.lengths[i] || record.lengths[i] > VB_CSV_MAX_FIELD_BYTES)
+            if (strlen(record.fields[i]) != record.lengths[i] || record.lengths[i] > CSV_MAX_FIELD_BYTES)
                 abort();   /* a field holds no NUL, so strlen equals its length */
         last_line = record.line;
     }
-    vb_csv_record_free(&record);
+    csv_record_free(&record);
 
     vb_annotations annotations;
     if (vb_annotations_parse(text, n, "fuzz", &annotations, NULL) == 0)

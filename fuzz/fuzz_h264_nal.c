@@ -11,10 +11,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    vb_h264_avcc_length_size(data, size);
+    h264_avcc_length_size(data, size);
     if (size == 0)
         return 0;
     int length_size = data[0] % 5;
-    vb_h264_packet_disposable(data + 1, size - 1, length_size);
+    h264_packet_disposable(data + 1, size - 1, length_size);
     return 0;
 }

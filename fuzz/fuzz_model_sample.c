@@ -6,6 +6,7 @@
 
 #include "fuzz_common.h"
 #include "vidbench/models.h"
+#include "vidbench/npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     float *values = NULL;
     int ndim = 0;
     int64_t shape[8];
-    if (vb_model_read_sample_npy(path, &values, &ndim, shape, &err) == VB_OK) {
+    if (vb_npy_read_float32(path, &values, &ndim, shape, &err) == VB_OK) {
         volatile float sink = 0;
         int64_t count = 1;
         for (int d = 0; d < ndim; d++)

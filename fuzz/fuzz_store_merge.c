@@ -56,15 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     remove_temp_files();
     const char *names[3] = {"a", "b", "c"};
-    vb_store_identity id = {.fingerprint = "fuzz", .num_classes = 3, .class_names = names,
+    eval_store_identity id = {.fingerprint = "fuzz", .num_classes = 3, .class_names = names,
                             .shard_index = 0, .shard_count = 2, .selection_total = 4};
-    vb_store *store = NULL;
+    eval_store *store = NULL;
     vb_error err;
-    if (vb_store_open(store_path, 1, &store, &err) || vb_store_bind(store, &id, &err)) {
-        vb_store_free(&store);
+    if (eval_store_open(store_path, 1, &store, &err) || eval_store_bind(store, &id, &err)) {
+        eval_store_free(&store);
         return 0;
     }
-    vb_store_free(&store);
+    eval_store_free(&store);
 
     sqlite3 *db = NULL;
     if (sqlite3_open(store_path, &db) != SQLITE_OK) {

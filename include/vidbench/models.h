@@ -23,6 +23,10 @@ typedef struct vb_model_paths {
 /* Resolves an installed model by name. VB_ENOTFOUND with a message saying how to install
  * it (vidbench model fetch NAME) when it is known but not installed, or unknown. */
 int vb_model_resolve(const char *name, vb_model_paths *paths, vb_error *err);
+/* The model opened when none is named (`classify`, the bindings): the first installed of
+ * i3d-kinetics-400 and movinet-a0-stream-k600; *name receives its registry name. VB_ENOTFOUND
+ * naming both and how to install one when neither is. */
+int vb_model_resolve_default(vb_model_paths *paths, const char **name, vb_error *err);
 
 
 /* ---- the registry ------------------------------------------------------------------- */
@@ -154,8 +158,6 @@ int vb_reference_output_compare(const vb_reference_output *reference, const floa
                                 int classes, const vb_labels *labels, double tolerance,
                                 vb_reference_check *check, vb_error *err);
 
-/* Reads a float32 little-endian .npy (C order) of up to 8 dimensions. *data is malloc'ed. */
-int vb_model_read_sample_npy(const char *path, float **data, int *ndim, int64_t shape[8], vb_error *err);
 
 /* ---- DeepMind's evaluate_sample.py check (`vidbench model verify`) -------------------------------- */
 

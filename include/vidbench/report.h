@@ -224,6 +224,38 @@ int vb_report_output_dirs(const char *html_path, char **report_dir, char **files
 /* Writes the page atomically. */
 int vb_report_write_html(const vb_report *report, const char *path, vb_error *err);
 
+/* ---- the whole `vidbench report` sequence as one call ---- */
+
+#define VB_REPORT_MAX_RESULTS 16
+
+typedef struct vb_report_request {
+    const char *output;           /* the page: report.html (previews in report_files/) */
+    const char *title;            /* NULL: default */
+    const char *results[VB_REPORT_MAX_RESULTS];   /* seed-format CSVs; the first is the report's,
+                                                     two or more add a Compare section */
+    int num_results;
+    const char *summary;          /* NULL: the summary.json beside the first CSV, if any */
+    const char *label_map;
+    const char *data_dir;         /* a dataset manager's DATA_DIR, with version/split; may be NULL */
+    int version;                  /* 0: every version in data_dir */
+    const char *split;
+    const char *const *videos;    /* local files or directories */
+    int num_videos;
+    int sample;                   /* clips in the sample table */
+    vb_report_media_options media;
+    int resize_given;             /* 0: previews use the resize the evaluation used, if known */
+} vb_report_request;
+
+void vb_report_request_init(vb_report_request *request);
+
+typedef struct vb_report_outcome {
+    int num_clips, num_sample, num_previews;
+} vb_report_outcome;
+
+/* Results CSV, summary, comparison runs, label map, dataset, videos, then the sample, the
+ * media and the page, as `vidbench report` and the bindings do it. */
+int vb_report_build(const vb_report_request *request, vb_report_outcome *outcome, vb_error *err);
+
 /* Escapes text for HTML element content and attribute values (& < > " '), appending to
  * out (capacity out_size, always NUL-terminated). Returns the length the full escape needs,
  * like snprintf. Control bytes other than tab/newline become U+FFFD. */

@@ -21,6 +21,19 @@ PyObject *py_resolve_model(PyObject *self, PyObject *args)
     return Py_BuildValue("(ss)", paths.weights, paths.labels);
 }
 
+PyObject *py_resolve_default_model(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    vb_model_paths paths;
+    const char *name = NULL;
+    vb_error err = {0};
+    int rc = vb_model_resolve_default(&paths, &name, &err);
+    if (rc)
+        return raise_vb(rc, &err);
+    return Py_BuildValue("(s(ss))", name, paths.weights, paths.labels);
+}
+
 /* ---- Classifier ----------------------------------------------------------------------- */
 
 typedef struct {

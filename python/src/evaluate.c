@@ -134,8 +134,8 @@ out:
 
 /* ---- report --------------------------------------------------------------------------- */
 
-/* The `vidbench report` sequence: results CSV, summary, label map, dataset, videos, then the
- * sample, the media and the page. Arguments are resolved by the Python wrapper. */
+/* `vidbench report` as one library call (vb_report_build); arguments are resolved by the Python
+ * wrapper. */
 PyObject *py_report(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"output", "results", "summary", "label_map", "data_dir", "version", "split", "videos",
@@ -183,43 +183,32 @@ PyObject *py_report(PyObject *self, PyObject *args, PyObject *kwargs)
             goto out;
         }
     }
-    vb_report report;
-    vb_report_init(&report);
+    vb_report_request req;
+    vb_report_request_init(&req);
+    req.output = PyBytes_AS_STRING(output);
+    req.title = title;
+    if (results)
+        req.results[req.num_results++] = PyBytes_AS_STRING(results);
+    req.summary = summary ? PyBytes_AS_STRING(summary) : NULL;
+    req.label_map = label_map ? PyBytes_AS_STRING(label_map) : NULL;
+    req.data_dir = data_dir ? PyBytes_AS_STRING(data_dir) : NULL;
+    req.version = version;
+    req.split = split;
+    req.videos = videos;
+    req.num_videos = (int)num_videos;
+    req.sample = sample;
+    req.media = media;
+    req.resize_given = resize != NULL;
+    vb_report_outcome outcome;
     vb_error err = {0};
-    char *report_dir = NULL, *files_dir = NULL;
-    const char *out_path = PyBytes_AS_STRING(output);
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = vb_report_output_dirs(out_path, &report_dir, &files_dir, &err);
-    if (!rc && title && !(report.title = vb_report_strdup(&report, title)))
-        rc = vb_error_set(&err, VB_ENOMEM, "report: out of memory");
-    if (!rc && results)
-        rc = vb_report_load_results_csv(&report, PyBytes_AS_STRING(results), &err);
-    if (!rc && summary)
-        rc = vb_report_load_summary(&report, PyBytes_AS_STRING(summary), &err);
-    if (!rc && label_map)
-        rc = vb_report_set_label_map(&report, PyBytes_AS_STRING(label_map), &err);
-    if (!rc && data_dir)
-        rc = vb_report_load_dataset(&report, PyBytes_AS_STRING(data_dir), version, split, report_dir, &err);
-    /* previews show what the model saw unless resize was given */
-    if (!rc && !resize && report.evaluation.resize >= 0)
-        media.video.resize = (vb_resize_mode)report.evaluation.resize;
-    if (!rc && num_videos)
-        rc = vb_report_add_videos(&report, videos, (int)num_videos, report_dir, &err);
-    if (!rc)
-        rc = vb_report_finish(&report, sample, &err);
-    if (!rc)
-        rc = vb_report_build_media(&report, report_dir, files_dir, &media, &err);
-    if (!rc)
-        rc = vb_report_write_html(&report, out_path, &err);
+    rc = vb_report_build(&req, &outcome, &err);
     Py_END_ALLOW_THREADS
     if (rc)
         raise_vb(rc, &err);
     else
-        result = Py_BuildValue("{s:i,s:i}", "clips", report.num_clips, "sample", report.num_sample);
-    vb_report_free(&report);
-    free(report_dir);
-    free(files_dir);
+        result = Py_BuildValue("{s:i,s:i}", "clips", outcome.num_clips, "sample", outcome.num_sample);
 out:
     PyMem_Free(videos);
     Py_XDECREF(video_bytes);

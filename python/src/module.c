@@ -318,6 +318,8 @@ static PyMethodDef module_methods[] = {
      "probe(path, count_frames=False) -> dict of the stream's properties"},
     {"write_gif", (PyCFunction)(void (*)(void))py_write_gif, METH_VARARGS | METH_KEYWORDS,
      "write_gif(frames uint8 [T,H,W,3], path, fps=10): an animated GIF (FFmpeg palettegen/paletteuse)"},
+    {"resolve_default_model", py_resolve_default_model, METH_NOARGS,
+     "resolve_default_model() -> (name, (weights, labels)) of the model opened when none is named"},
     {"resolve_model", py_resolve_model, METH_VARARGS,
      "resolve_model(name) -> (weights, labels) of an installed registry model"},
     {"load_annotations", py_load_annotations, METH_VARARGS,

@@ -56,6 +56,7 @@ PyObject *py_read_frames(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *py_probe(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *py_write_gif(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *py_resolve_model(PyObject *self, PyObject *args);
+PyObject *py_resolve_default_model(PyObject *self, PyObject *args);
 PyObject *py_load_annotations(PyObject *self, PyObject *args);
 PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *py_report(PyObject *self, PyObject *args, PyObject *kwargs);

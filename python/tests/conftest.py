@@ -39,7 +39,7 @@ def pytest_runtest_logreport(report):
         line = f"FAIL: {report.nodeid} ({report.when})"
     elif report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        line = f"SKIP: {report.nodeid}: {reason}"
+        line = f"SKIP: {report.nodeid} -- {reason}"
     elif report.when == "call":
         line = f"PASS: {report.nodeid}"
     if line:

@@ -5,25 +5,15 @@ import numpy as np
 from . import _vidbench
 from .data import read_frames
 
-# What `vidbench classify` opens when no model is named: I3D when installed, else MoViNet.
-DEFAULT_MODELS = ("i3d-kinetics-400", "movinet-a0-stream-k600")
-
-
 def resolve(name):
     """(weights, labels) of an installed registry model (vidbench model fetch NAME installs)."""
     return _vidbench.resolve_model(name)
 
 
 def _resolve_default():
-    errors = []
-    for name in DEFAULT_MODELS:
-        try:
-            return name, resolve(name)
-        except _vidbench.NotFoundError as e:
-            errors.append(str(e))
-    raise _vidbench.NotFoundError("no model given and no default model installed (tried "
-                                  + ", ".join(DEFAULT_MODELS) + "; pass weights=FILE or run "
-                                  "'vidbench model fetch NAME'): " + "; ".join(errors))
+    """(name, (weights, labels)) of the model `vidbench classify` opens when none is named (the
+    library decides: vb_model_resolve_default)."""
+    return _vidbench.resolve_default_model()
 
 
 class Classifier:

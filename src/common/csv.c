@@ -7,17 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vb_csv_reader_init(vb_csv_reader *reader, const char *data, size_t size, const char *name)
+void csv_reader_init(csv_reader *reader, const char *data, size_t size, const char *name)
 {
     memset(reader, 0, sizeof *reader);
     reader->data = data;
     reader->size = data ? size : 0;
     reader->line = 1;
     reader->name = name ? name : "CSV";
-    reader->pos = vb_utf8_bom_bytes(data, reader->size);   /* a byte order mark, as Excel writes */
+    reader->pos = fs_utf8_bom_bytes(data, reader->size);   /* a byte order mark, as Excel writes */
 }
 
-static int record_append(vb_csv_record *record, char c, const vb_csv_reader *reader, vb_error *err)
+static int record_append(csv_record *record, char c, const csv_reader *reader, vb_error *err)
 {
     if (record->used == record->capacity) {
         size_t capacity = record->capacity ? record->capacity * 2 : 4096;
@@ -31,18 +31,18 @@ static int record_append(vb_csv_record *record, char c, const vb_csv_reader *rea
     return 0;
 }
 
-static int record_end_field(vb_csv_record *record, size_t field_begin, const vb_csv_reader *reader, vb_error *err)
+static int record_end_field(csv_record *record, size_t field_begin, const csv_reader *reader, vb_error *err)
 {
-    if (record->count >= VB_CSV_MAX_COLUMNS)
+    if (record->count >= CSV_MAX_COLUMNS)
         return vb_error_set(err, VB_ELIMIT, "%s:%ld: more than %d columns", reader->name, record->line,
-                            VB_CSV_MAX_COLUMNS);
+                            CSV_MAX_COLUMNS);
     record->offsets[record->count] = field_begin;
     record->lengths[record->count] = record->used - field_begin;
     record->count++;
     return record_append(record, '\0', reader, err);
 }
 
-static void skip_line(vb_csv_reader *reader)
+static void skip_line(csv_reader *reader)
 {
     while (reader->pos < reader->size && reader->data[reader->pos] != '\n')
         reader->pos++;
@@ -53,7 +53,7 @@ static void skip_line(vb_csv_reader *reader)
 }
 
 /* At a record start: is this line blank or a '#' comment? */
-static int comment_or_blank_line(const vb_csv_reader *reader)
+static int comment_or_blank_line(const csv_reader *reader)
 {
     size_t p = reader->pos;
     while (p < reader->size && (reader->data[p] == ' ' || reader->data[p] == '\t'))
@@ -61,7 +61,7 @@ static int comment_or_blank_line(const vb_csv_reader *reader)
     return p >= reader->size || reader->data[p] == '\n' || reader->data[p] == '\r' || reader->data[p] == '#';
 }
 
-int vb_csv_next(vb_csv_reader *reader, vb_csv_record *record, vb_error *err)
+int csv_next(csv_reader *reader, csv_record *record, vb_error *err)
 {
     while (reader->skip_comments && reader->pos < reader->size && comment_or_blank_line(reader))
         skip_line(reader);
@@ -115,9 +115,9 @@ int vb_csv_next(vb_csv_reader *reader, vb_csv_record *record, vb_error *err)
                                 record->count + 1);
         }
         field_start = 0;
-        if (record->used - field_begin >= VB_CSV_MAX_FIELD_BYTES)
+        if (record->used - field_begin >= CSV_MAX_FIELD_BYTES)
             return vb_error_set(err, VB_ELIMIT, "%s:%ld: field %d longer than %d bytes", reader->name, record->line,
-                                record->count + 1, VB_CSV_MAX_FIELD_BYTES);
+                                record->count + 1, CSV_MAX_FIELD_BYTES);
         if ((rc = record_append(record, c, reader, err)))
             return rc;
     }
@@ -126,12 +126,12 @@ int vb_csv_next(vb_csv_reader *reader, vb_csv_record *record, vb_error *err)
     return 1;
 }
 
-int vb_csv_record_is_blank(const vb_csv_record *record)
+int csv_record_is_blank(const csv_record *record)
 {
     return record->count == 1 && record->lengths[0] == 0;
 }
 
-void vb_csv_record_free(vb_csv_record *record)
+void csv_record_free(csv_record *record)
 {
     free(record->buffer);
     record->buffer = NULL;

@@ -9,34 +9,34 @@
 #include <stddef.h>
 #include "vidbench/error.h"
 
-#define VB_CSV_MAX_COLUMNS 256
-#define VB_CSV_MAX_FIELD_BYTES 8192
+#define CSV_MAX_COLUMNS 256
+#define CSV_MAX_FIELD_BYTES 8192
 
-typedef struct vb_csv_reader {
+typedef struct csv_reader {
     const char *data;
     size_t size, pos;
     long line;                    /* 1-based physical line of pos */
     const char *name;             /* for messages */
     int skip_comments;            /* 1: lines that are blank (spaces, tabs) or whose first other
                                      character is '#' are skipped */
-} vb_csv_reader;
+} csv_reader;
 
 /* One record's fields, NUL-terminated copies in a buffer reused from record to record. */
-typedef struct vb_csv_record {
-    char *fields[VB_CSV_MAX_COLUMNS];
-    size_t lengths[VB_CSV_MAX_COLUMNS];
+typedef struct csv_record {
+    char *fields[CSV_MAX_COLUMNS];
+    size_t lengths[CSV_MAX_COLUMNS];
     int count;
     long line;                    /* physical line where the record starts */
     char *buffer;
     size_t used, capacity;
-    size_t offsets[VB_CSV_MAX_COLUMNS];
-} vb_csv_record;
+    size_t offsets[CSV_MAX_COLUMNS];
+} csv_record;
 
-void vb_csv_reader_init(vb_csv_reader *reader, const char *data, size_t size, const char *name);
+void csv_reader_init(csv_reader *reader, const char *data, size_t size, const char *name);
 /* Reads the next record: 1 when one was read, 0 at the end, a negative VB_E* on error. */
-int vb_csv_next(vb_csv_reader *reader, vb_csv_record *record, vb_error *err);
+int csv_next(csv_reader *reader, csv_record *record, vb_error *err);
 /* An empty line: one empty, unquoted field. */
-int vb_csv_record_is_blank(const vb_csv_record *record);
-void vb_csv_record_free(vb_csv_record *record);
+int csv_record_is_blank(const csv_record *record);
+void csv_record_free(csv_record *record);
 
 #endif

@@ -25,7 +25,7 @@ static pthread_mutex_t swept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { dev_t dev; ino_t ino; } swept[SWEPT_SLOTS];
 static unsigned swept_count;
 
-/* Parses the ".tmp.<pid>.<n>" suffix vb_atomic_open gives its temporaries; 0 if absent. */
+/* Parses the ".tmp.<pid>.<n>" suffix fs_atomic_open gives its temporaries; 0 if absent. */
 static long temp_owner_pid(const char *name)
 {
     const char *tmp = NULL;
@@ -88,12 +88,12 @@ static void sweep_stale_temporaries(const char *dir)
 }
 
 /* A full disk is its own code: callers stop a run on it instead of retrying. */
-int vb_write_error_code(int saved_errno)
+int fs_write_error_code(int saved_errno)
 {
     return saved_errno == ENOSPC || saved_errno == EDQUOT ? VB_ENOSPACE : VB_EIO;
 }
 
-int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err)
+int fs_atomic_open(fs_atomic_file *file, const char *path, vb_error *err)
 {
     memset(file, 0, sizeof *file);
     file->final_path = strdup(path);
@@ -126,24 +126,24 @@ int vb_atomic_open(vb_atomic_file *file, const char *path, vb_error *err)
         }
         free(file->temp_path); /* not ours to unlink when open failed (EEXIST) */
         file->temp_path = NULL;
-        vb_atomic_abort(file);
-        return vb_error_set(err, vb_write_error_code(saved), "%s: cannot create: %s", path, strerror(saved));
+        fs_atomic_abort(file);
+        return vb_error_set(err, fs_write_error_code(saved), "%s: cannot create: %s", path, strerror(saved));
     }
     return VB_OK;
 }
 
-int vb_atomic_commit(vb_atomic_file *file, vb_error *err)
+int fs_atomic_commit(fs_atomic_file *file, vb_error *err)
 {
     int rc = VB_OK;
     if (fflush(file->fp) != 0 || ferror(file->fp) || fsync(fileno(file->fp)) != 0) {
-        rc = vb_error_set(err, vb_write_error_code(errno), "%s: write failed: %s", file->final_path,
+        rc = vb_error_set(err, fs_write_error_code(errno), "%s: write failed: %s", file->final_path,
                           strerror(errno));
         goto fail;
     }
     FILE *fp = file->fp;
     file->fp = NULL;
     if (fclose(fp) != 0) {
-        rc = vb_error_set(err, vb_write_error_code(errno), "%s: close failed: %s", file->final_path,
+        rc = vb_error_set(err, fs_write_error_code(errno), "%s: close failed: %s", file->final_path,
                           strerror(errno));
         goto fail;
     }
@@ -154,14 +154,14 @@ int vb_atomic_commit(vb_atomic_file *file, vb_error *err)
     }
     free(file->temp_path);
     file->temp_path = NULL;
-    vb_atomic_abort(file);
+    fs_atomic_abort(file);
     return VB_OK;
 fail:
-    vb_atomic_abort(file);
+    fs_atomic_abort(file);
     return rc;
 }
 
-void vb_atomic_abort(vb_atomic_file *file)
+void fs_atomic_abort(fs_atomic_file *file)
 {
     if (file->fp)
         fclose(file->fp);
@@ -172,18 +172,18 @@ void vb_atomic_abort(vb_atomic_file *file)
     memset(file, 0, sizeof *file);
 }
 
-int vb_write_file_atomic(const char *path, const void *data, size_t size_bytes, vb_error *err)
+int fs_write_file_atomic(const char *path, const void *data, size_t size_bytes, vb_error *err)
 {
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
+    fs_atomic_file file;
+    int rc = fs_atomic_open(&file, path, err);
     if (rc)
         return rc;
     if (size_bytes && fwrite(data, 1, size_bytes, file.fp) != size_bytes) {
-        rc = vb_error_set(err, vb_write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
-        vb_atomic_abort(&file);
+        rc = vb_error_set(err, fs_write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
+        fs_atomic_abort(&file);
         return rc;
     }
-    return vb_atomic_commit(&file, err);
+    return fs_atomic_commit(&file, err);
 }
 
 static const char *file_kind(mode_t mode)
@@ -199,7 +199,7 @@ static const char *file_kind(mode_t mode)
     return "not a regular file";
 }
 
-int vb_open_regular(const char *path, int *fd_out, int64_t *size_bytes, vb_error *err)
+int fs_open_regular(const char *path, int *fd_out, int64_t *size_bytes, vb_error *err)
 {
     *fd_out = -1;
     /* O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears,
@@ -231,11 +231,11 @@ int vb_open_regular(const char *path, int *fd_out, int64_t *size_bytes, vb_error
     return VB_OK;
 }
 
-int vb_fopen_regular(const char *path, FILE **fp, int64_t *size_bytes, vb_error *err)
+int fs_fopen_regular(const char *path, FILE **fp, int64_t *size_bytes, vb_error *err)
 {
     int fd;
     *fp = NULL;
-    int rc = vb_open_regular(path, &fd, size_bytes, err);
+    int rc = fs_open_regular(path, &fd, size_bytes, err);
     if (rc)
         return rc;
     if (!(*fp = fdopen(fd, "rb"))) {
@@ -245,14 +245,14 @@ int vb_fopen_regular(const char *path, FILE **fp, int64_t *size_bytes, vb_error 
     return rc;
 }
 
-int vb_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err)
+int fs_read_file(const char *path, size_t max_bytes, char **data, size_t *size_bytes, vb_error *err)
 {
     *data = NULL;
     if (size_bytes)
         *size_bytes = 0;
     int64_t claimed = 0;
     FILE *fp;
-    int rc = vb_fopen_regular(path, &fp, &claimed, err);
+    int rc = fs_fopen_regular(path, &fp, &claimed, err);
     if (rc)
         return rc;
     /* Refused before any allocation; the loop below still stops at the limit should the
@@ -305,12 +305,12 @@ done:
     return VB_OK;
 }
 
-size_t vb_utf8_bom_bytes(const char *text, size_t size_bytes)
+size_t fs_utf8_bom_bytes(const char *text, size_t size_bytes)
 {
     return text && size_bytes >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }
 
-int vb_mkdir_p(const char *path, vb_error *err)
+int fs_mkdir_p(const char *path, vb_error *err)
 {
     char *copy = strdup(path);
     if (!copy)
@@ -337,25 +337,25 @@ int vb_mkdir_p(const char *path, vb_error *err)
     return VB_OK;
 }
 
-int vb_path_exists(const char *path)
+int fs_path_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-int vb_ends_with(const char *text, const char *suffix)
+int fs_ends_with(const char *text, const char *suffix)
 {
     size_t n = strlen(text), m = strlen(suffix);
     return n >= m && !memcmp(text + n - m, suffix, m);
 }
 
-int vb_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *err)
+int fs_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *err)
 {
     *fd_out = -1;
     for (int tries = 0; tries < 10; tries++) {
         int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
-            return vb_error_set(err, vb_write_error_code(errno), "%s is not writable: cannot create %s: %s", what,
+            return vb_error_set(err, fs_write_error_code(errno), "%s is not writable: cannot create %s: %s", what,
                                 path, strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int saved = errno;
@@ -383,7 +383,7 @@ int vb_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *e
         if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
             int saved = errno;
             close(fd);
-            return vb_error_set(err, vb_write_error_code(saved), "%s is not writable: %s: %s", what, path,
+            return vb_error_set(err, fs_write_error_code(saved), "%s is not writable: %s: %s", what, path,
                                 strerror(saved));
         }
         *fd_out = fd;
@@ -392,7 +392,7 @@ int vb_lock_acquire(const char *path, const char *what, int *fd_out, vb_error *e
     return vb_error_set(err, VB_ESTATE, "%s: lock %s keeps changing hands", what, path);
 }
 
-void vb_lock_release(const char *path, int *fd)
+void fs_lock_release(const char *path, int *fd)
 {
     if (*fd < 0)
         return;

@@ -14,14 +14,14 @@ int vb_labels_load(const char *path, vb_labels *labels, vb_error *err)
     memset(labels, 0, sizeof *labels);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_LABEL_FILE_BYTES, &text, &size, err);
+    int rc = fs_read_file(path, MAX_LABEL_FILE_BYTES, &text, &size, err);
     if (rc)
         return rc;
     if (memchr(text, '\0', size)) {
         free(text);
         return vb_error_set(err, VB_EFORMAT, "%s: label map contains NUL bytes", path);
     }
-    const size_t bom = vb_utf8_bom_bytes(text, size);
+    const size_t bom = fs_utf8_bom_bytes(text, size);
     memmove(text, text + bom, size - bom + 1);
     size -= bom;
     /* Drop trailing newlines so "a\nb\n" is two labels, then count lines. */

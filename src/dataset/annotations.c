@@ -183,14 +183,14 @@ static int next_line(line_reader *r, const char **line, size_t *len)
 static int parse_csv(const char *text, size_t size, const char *name, row_builder *rows, label_table *labels,
                      int *has_labels, vb_error *err)
 {
-    vb_csv_reader reader;
-    vb_csv_reader_init(&reader, text, size, name);
-    vb_csv_record *record = calloc(1, sizeof *record);
+    csv_reader reader;
+    csv_reader_init(&reader, text, size, name);
+    csv_record *record = calloc(1, sizeof *record);
     if (!record)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
-    int rc = vb_csv_next(&reader, record, err);
+    int rc = csv_next(&reader, record, err);
     if (rc <= 0) {
-        vb_csv_record_free(record);
+        csv_record_free(record);
         free(record);
         return rc < 0 ? rc : vb_error_set(err, VB_EFORMAT, "%s: empty annotation file", name);
     }
@@ -211,10 +211,10 @@ static int parse_csv(const char *text, size_t size, const char *name, row_builde
         rc = vb_error_set(err, VB_EFORMAT, "%s:1: header lacks youtube_id, time_start or time_end column", name);
         goto done;
     }
-    while ((rc = vb_csv_next(&reader, record, err)) == 1) {
+    while ((rc = csv_next(&reader, record, err)) == 1) {
         rc = 0;
         const long line = record->line;
-        if (vb_csv_record_is_blank(record))
+        if (csv_record_is_blank(record))
             continue;   /* blank lines (e.g. a trailing one) carry no row */
         if (record->count != header_fields) {
             rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: %d fields, header has %d", name, line, record->count,
@@ -253,7 +253,7 @@ static int parse_csv(const char *text, size_t size, const char *name, row_builde
         }
     }
 done:
-    vb_csv_record_free(record);
+    csv_record_free(record);
     free(record);
     return rc;
 }
@@ -435,7 +435,7 @@ int vb_annotations_load(const char *path, vb_annotations *annotations, vb_error 
     memset(annotations, 0, sizeof *annotations);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_ANNOTATION_FILE_BYTES, &text, &size, err);
+    int rc = fs_read_file(path, MAX_ANNOTATION_FILE_BYTES, &text, &size, err);
     if (rc)
         return rc;
     rc = vb_annotations_parse(text, size, path, annotations, err);

@@ -53,18 +53,18 @@ int dataset_cache_write(const char *path, const vb_frames *clip, vb_error *err)
     memcpy(&fps_bits, &fps, 8);
     for (int i = 0; i < 8; i++)
         header[32 + i] = (unsigned char)(fps_bits >> (8 * i));
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
+    fs_atomic_file file;
+    int rc = fs_atomic_open(&file, path, err);
     if (rc)
         return rc;
     size_t bytes = (size_t)clip->num_frames * clip->height * clip->width * 3;
     if (fwrite(header, 1, sizeof header, file.fp) != sizeof header ||
         (bytes && fwrite(clip->frames, 1, bytes, file.fp) != bytes)) {
-        vb_atomic_abort(&file);
+        fs_atomic_abort(&file);
         return vb_error_set(err, errno == ENOSPC ? VB_ENOSPACE : VB_EIO, "%s: write failed: %s", path,
                             strerror(errno));
     }
-    return vb_atomic_commit(&file, err);
+    return fs_atomic_commit(&file, err);
 }
 
 /* Reads a cache file back, checking the header against the file size. */
@@ -73,9 +73,9 @@ static int read_cache_file(const char *path, vb_frames *clip, vb_error *err)
     memset(clip, 0, sizeof *clip);
     char *data = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_CACHE_BYTES, &data, &size, err);
+    int rc = fs_read_file(path, MAX_CACHE_BYTES, &data, &size, err);
     if (rc)
-        return rc == VB_EIO && !vb_path_exists(path)
+        return rc == VB_EIO && !fs_path_exists(path)
                    ? vb_error_set(err, VB_ENOTFOUND, "%s: not in the cache", path)
                    : rc;
     const unsigned char *h = (const unsigned char *)data;
@@ -122,7 +122,7 @@ int dataset_cache_path(vb_dataset *ds, int version, vb_split split, const char *
                       const char *clip_id, char *out, size_t out_size, vb_error *err)
 {
     char dir[PATH_MAX];
-    int rc = vb_dataset_dir(ds, "cache", version, split, dir, sizeof dir, err);
+    int rc = ds_dir(ds, "cache", version, split, dir, sizeof dir, err);
     if (rc)
         return rc;
     int n = snprintf(out, out_size, "%s/%s/%s.vbclip", dir, key, clip_id ? clip_id : "");
@@ -142,7 +142,7 @@ int vb_dataset_load_prepared(vb_dataset *ds, int version, vb_split split, const 
     int rc = dataset_cache_path(ds, version, split, key, clip_id, path, sizeof path, err);
     if (rc)
         return rc;
-    if (!vb_path_exists(path))
+    if (!fs_path_exists(path))
         return vb_error_set(err, VB_ENOTFOUND, "%s: clip %s is not prepared for %s", path, clip_id, key);
     return read_cache_file(path, clip, err);
 }

@@ -36,7 +36,7 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
     vb_error ann_err = {0};
     int have_annotations = vb_dataset_load_annotations(ds, version, split, &ann, &ann_err) == 0;
     char raw_dir[PATH_MAX];
-    int rc = vb_dataset_dir(ds, "raw", version, split, raw_dir, sizeof raw_dir, err);
+    int rc = ds_dir(ds, "raw", version, split, raw_dir, sizeof raw_dir, err);
     if (rc) {
         if (have_annotations)
             vb_annotations_free(&ann);
@@ -55,7 +55,7 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
         " FROM clips c WHERE c.version=?1 AND c.split=?2 ORDER BY c.partition, c.clip_id";
     sqlite3_stmt *stmt = NULL;
     pthread_mutex_lock(&ds->lock);
-    rc = vb_db_prepare(ds, sql, &stmt, err);
+    rc = ds_db_prepare(ds, sql, &stmt, err);
     size_t capacity = 0;
     if (!rc) {
         sqlite3_bind_int(stmt, 1, version);
@@ -76,8 +76,8 @@ int vb_dataset_clips(vb_dataset *ds, int version, vb_split split, const vb_video
         memset(c, 0, sizeof *c);
         snprintf(c->clip_id, sizeof c->clip_id, "%s", (const char *)sqlite3_column_text(stmt, 0));
         snprintf(c->youtube_id, sizeof c->youtube_id, "%s", (const char *)sqlite3_column_text(stmt, 1));
-        c->time_start = vb_db_column_int(stmt, 2, 0, INT_MAX, -1);
-        c->time_end = vb_db_column_int(stmt, 3, 0, INT_MAX, -1);
+        c->time_start = ds_db_column_int(stmt, 2, 0, INT_MAX, -1);
+        c->time_end = ds_db_column_int(stmt, 3, 0, INT_MAX, -1);
         const char *rel = (const char *)sqlite3_column_text(stmt, 4);
         size_t path_len = strlen(raw_dir) + 1 + (rel ? strlen(rel) : 0) + 1;
         c->path = malloc(path_len);

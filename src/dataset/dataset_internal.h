@@ -14,23 +14,23 @@ struct vb_dataset {
 };
 
 /* Directory names of a version on the mirror and on disk ("400", "600", "700_2020"). */
-const char *vb_version_dir(int version);
+const char *ds_version_dir(int version);
 
 /* DATA_DIR/<area>/kinetics/<ver>/<split> into out; area is "meta", "downloads", "raw",
  * "cache". Returns VB_ELIMIT when it does not fit. */
-int vb_dataset_dir(const vb_dataset *ds, const char *area, int version, vb_split split, char *out,
+int ds_dir(const vb_dataset *ds, const char *area, int version, vb_split split, char *out,
                    size_t out_size, vb_error *err);
 
 /* Runs sql (no results) under the caller's lock. */
-int vb_db_exec(vb_dataset *ds, const char *sql, vb_error *err);
+int ds_db_exec(vb_dataset *ds, const char *sql, vb_error *err);
 /* Prepares a statement; on failure fills err with SQLite's message. */
-int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error *err);
+int ds_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error *err);
 /* A single integer result of sql with (version, split) bound as ?1, ?2; -1 on error. */
-long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split);
+long ds_db_count(vb_dataset *ds, const char *sql, int version, vb_split split);
 /* An INTEGER column read as int64 and range-checked before it becomes an int (the state file
  * is a file: sqlite3_column_int would wrap 4294967296 to 0); fallback when outside [min, max]
  * or not an integer. */
-int vb_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallback);
+int ds_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallback);
 
 /* ---- cache.c: the clip cache ---- */
 

@@ -148,12 +148,12 @@ static int record_partition(fetch_run *run, size_t index, const char *state, con
     const char *split = vb_split_name(run->request->split);
     int version = run->request->version;
     sqlite3_stmt *stmt = NULL;
-    int rc = vb_db_exec(ds, "BEGIN IMMEDIATE", err);
+    int rc = ds_db_exec(ds, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
     *added = 0;
     if (files && files->count) {
-        rc = vb_db_prepare(ds,
+        rc = ds_db_prepare(ds,
                            "INSERT OR IGNORE INTO clips(version, split, clip_id, youtube_id, time_start,"
                            " time_end, rel_path, partition) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
                            &stmt, err);
@@ -184,7 +184,7 @@ static int record_partition(fetch_run *run, size_t index, const char *state, con
         stmt = NULL;
     }
     if (!rc)
-        rc = vb_db_prepare(ds,
+        rc = ds_db_prepare(ds,
                            "INSERT OR REPLACE INTO partitions(version, split, idx, url, state, error,"
                            " clips, bytes, refused, updated)"
                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,CURRENT_TIMESTAMP)",
@@ -208,10 +208,10 @@ static int record_partition(fetch_run *run, size_t index, const char *state, con
         sqlite3_finalize(stmt);
     }
     if (rc) {
-        vb_db_exec(ds, "ROLLBACK", NULL);
+        ds_db_exec(ds, "ROLLBACK", NULL);
         return rc;
     }
-    return vb_db_exec(ds, "COMMIT", err);
+    return ds_db_exec(ds, "COMMIT", err);
 }
 
 static int partition_is_done(vb_dataset *ds, int version, vb_split split, size_t index)
@@ -284,7 +284,7 @@ static int process_partition(worker_ctx *ctx, vb_error *err)
     }
     int rc = 0;
     /* A complete archive from a run killed while unpacking is unpacked again, not fetched. */
-    if (!vb_path_exists(archive_path))
+    if (!fs_path_exists(archive_path))
         rc = vb_download_file(fetch_url, archive_path, &options, err);
     free(fetch_url);
     if (rc)
@@ -445,7 +445,7 @@ static int fetch_meta_file(const vb_download_request *req, const char *canonical
 {
     char path[PATH_MAX + 256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (vb_path_exists(path))
+    if (fs_path_exists(path))
         return 0;
     char *url = vb_mirror_url(canonical_url, req->mirror);
     if (!url)
@@ -466,7 +466,7 @@ static int fetch_meta_file(const vb_download_request *req, const char *canonical
 static int fetch_metadata(vb_dataset *ds, const vb_download_request *req, const char *meta_dir,
                           vb_pathlist *list, vb_error *err)
 {
-    const char *vdir = vb_version_dir(req->version);
+    const char *vdir = ds_version_dir(req->version);
     const char *split = vb_split_name(req->split);
     char list_name[128], url[512], path[PATH_MAX + 256];
     if (req->version == 700)
@@ -520,7 +520,7 @@ static int fetch_metadata(vb_dataset *ds, const vb_download_request *req, const 
     }
     sqlite3_stmt *stmt = NULL;
     pthread_mutex_lock(&ds->lock);
-    rc = vb_db_prepare(ds,
+    rc = ds_db_prepare(ds,
                        "INSERT OR REPLACE INTO splits(version, split, annotation_file, annotated,"
                        " partitions) VALUES(?1,?2,?3,?4,?5)",
                        &stmt, err);
@@ -560,18 +560,18 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
     memset(&run, 0, sizeof run);
     run.ds = ds;
     run.request = req;
-    int rc = vb_dataset_dir(ds, "meta", req->version, req->split, meta_dir, sizeof meta_dir, err);
+    int rc = ds_dir(ds, "meta", req->version, req->split, meta_dir, sizeof meta_dir, err);
     if (!rc)
-        rc = vb_dataset_dir(ds, "downloads", req->version, req->split, run.download_dir,
+        rc = ds_dir(ds, "downloads", req->version, req->split, run.download_dir,
                             sizeof run.download_dir, err);
     if (!rc)
-        rc = vb_dataset_dir(ds, "raw", req->version, req->split, run.raw_dir, sizeof run.raw_dir, err);
+        rc = ds_dir(ds, "raw", req->version, req->split, run.raw_dir, sizeof run.raw_dir, err);
     if (!rc)
-        rc = vb_mkdir_p(meta_dir, err);
+        rc = fs_mkdir_p(meta_dir, err);
     if (!rc)
-        rc = vb_mkdir_p(run.download_dir, err);
+        rc = fs_mkdir_p(run.download_dir, err);
     if (!rc)
-        rc = vb_mkdir_p(run.raw_dir, err);
+        rc = fs_mkdir_p(run.raw_dir, err);
     if (rc)
         return rc;
     remove_stale_unpack_files(run.raw_dir, 0);
@@ -596,8 +596,8 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
                  "SELECT count(*) FROM clips WHERE version=?1 AND split=?2 AND partition %% %d = %d",
                  req->shard_count, req->shard_index);
     pthread_mutex_lock(&ds->lock);
-    run.clips_on_disk = vb_db_count(ds, own_clips_sql, req->version, req->split);
-    run.largest_partition_bytes = vb_db_count(
+    run.clips_on_disk = ds_db_count(ds, own_clips_sql, req->version, req->split);
+    run.largest_partition_bytes = ds_db_count(
         ds, "SELECT coalesce(max(bytes),0) FROM partitions WHERE version=?1 AND split=?2",
         req->version, req->split);
     /* progress counts partitions finished in earlier runs too ("partition 5/20") */
@@ -636,14 +636,14 @@ int vb_dataset_download(vb_dataset *ds, const vb_download_request *req, vb_downl
     for (size_t i = 0; i < list.count; i++)
         if (request_owns(req, i))
             result->partitions_done += partition_is_done(ds, req->version, req->split, i);
-    result->clips_on_disk = vb_db_count(ds, own_clips_sql, req->version, req->split);
+    result->clips_on_disk = ds_db_count(ds, own_clips_sql, req->version, req->split);
     pthread_mutex_unlock(&ds->lock);
     /* Leftover archives of done partitions (killed between commit and unlink). */
     for (size_t i = 0; i < list.count; i++) {
         char name[256], path[PATH_MAX + 256];
         partition_file_name(list.urls[i], i, name, sizeof name);
         snprintf(path, sizeof path, "%s/%s", run.download_dir, name);
-        if (vb_path_exists(path) && partition_is_done(ds, req->version, req->split, i))
+        if (fs_path_exists(path) && partition_is_done(ds, req->version, req->split, i))
             unlink(path);
     }
     result->partitions_total = run.partitions_owned;

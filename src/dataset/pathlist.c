@@ -63,7 +63,7 @@ int vb_pathlist_parse(const char *text, size_t size_bytes, const char *name, vb_
         name = "path list";
     if (!text && size_bytes)
         return vb_error_set(err, VB_EINVAL, "%s: no text", name);
-    size_t pos = vb_utf8_bom_bytes(text, size_bytes), capacity = 0;
+    size_t pos = fs_utf8_bom_bytes(text, size_bytes), capacity = 0;
     long line_number = 0;
     int rc = 0;
     while (pos < size_bytes) {
@@ -141,7 +141,7 @@ int vb_pathlist_load(const char *path, vb_pathlist *list, vb_error *err)
     memset(list, 0, sizeof *list);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_PATHLIST_BYTES, &text, &size, err);
+    int rc = fs_read_file(path, MAX_PATHLIST_BYTES, &text, &size, err);
     if (rc)
         return rc;
     if (memchr(text, '\0', size))

@@ -62,7 +62,7 @@ static int clip_row_statement(prepare_run *run, const char *sql, const char *cli
 {
     vb_dataset *ds = run->ds;
     sqlite3_stmt *stmt = NULL;
-    int rc = vb_db_prepare(ds, sql, &stmt, err);
+    int rc = ds_db_prepare(ds, sql, &stmt, err);
     if (rc)
         return rc;
     sqlite3_bind_int(stmt, 1, run->request->version);
@@ -184,7 +184,7 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
     if (rc)
         return rc;
     snprintf(run.cache_dir, sizeof run.cache_dir, "%.*s", (int)(strlen(dummy) - strlen("/.vbclip")), dummy);
-    rc = vb_mkdir_p(run.cache_dir, err);
+    rc = fs_mkdir_p(run.cache_dir, err);
     if (rc)
         return rc;
 
@@ -241,7 +241,7 @@ int vb_dataset_prepare(vb_dataset *ds, const vb_prepare_request *req, vb_prepare
         if (c->status == VB_CLIP_PREPARED && !req->overwrite) {
             char path[PATH_MAX + 128];
             if (!dataset_cache_path(ds, req->version, req->split, run.key, c->clip_id, path, sizeof path, NULL) &&
-                vb_path_exists(path)) {
+                fs_path_exists(path)) {
                 already_cached++;
                 continue;
             }

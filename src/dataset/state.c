@@ -31,7 +31,7 @@ static const char *const schema_sql =
     "  version INTEGER NOT NULL, split TEXT NOT NULL, clip_id TEXT NOT NULL, params TEXT NOT NULL,"
     "  reason TEXT NOT NULL, PRIMARY KEY(version, split, clip_id, params));";
 
-const char *vb_version_dir(int version)
+const char *ds_version_dir(int version)
 {
     switch (version) {
     case 400: return "400";
@@ -41,7 +41,7 @@ const char *vb_version_dir(int version)
     return NULL;
 }
 
-int vb_dataset_dir(const vb_dataset *ds, const char *area, int version, vb_split split, char *out,
+int ds_dir(const vb_dataset *ds, const char *area, int version, vb_split split, char *out,
                    size_t out_size, vb_error *err)
 {
     int n = snprintf(out, out_size, "%s/%s/kinetics/%d/%s", ds->data_dir, area, version,
@@ -51,7 +51,7 @@ int vb_dataset_dir(const vb_dataset *ds, const char *area, int version, vb_split
     return 0;
 }
 
-int vb_db_exec(vb_dataset *ds, const char *sql, vb_error *err)
+int ds_db_exec(vb_dataset *ds, const char *sql, vb_error *err)
 {
     char *message = NULL;
     if (sqlite3_exec(ds->db, sql, NULL, NULL, &message) != SQLITE_OK) {
@@ -63,7 +63,7 @@ int vb_db_exec(vb_dataset *ds, const char *sql, vb_error *err)
     return 0;
 }
 
-int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error *err)
+int ds_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error *err)
 {
     if (sqlite3_prepare_v2(ds->db, sql, -1, stmt, NULL) != SQLITE_OK)
         return vb_error_set(err, VB_EDATABASE, "%s/vidbench-data.db: %s", ds->data_dir,
@@ -71,7 +71,7 @@ int vb_db_prepare(vb_dataset *ds, const char *sql, sqlite3_stmt **stmt, vb_error
     return 0;
 }
 
-long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split)
+long ds_db_count(vb_dataset *ds, const char *sql, int version, vb_split split)
 {
     sqlite3_stmt *stmt = NULL;
     long value = -1;
@@ -85,7 +85,7 @@ long vb_db_count(vb_dataset *ds, const char *sql, int version, vb_split split)
     return value;
 }
 
-int vb_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallback)
+int ds_db_column_int(sqlite3_stmt *stmt, int column, int min, int max, int fallback)
 {
     if (sqlite3_column_type(stmt, column) != SQLITE_INTEGER)
         return fallback;
@@ -98,7 +98,7 @@ int vb_dataset_open(const char *data_dir, vb_dataset **dataset, vb_error *err)
     *dataset = NULL;
     if (!data_dir || !*data_dir)
         return vb_error_set(err, VB_EINVAL, "no data directory given");
-    int rc = vb_mkdir_p(data_dir, err);
+    int rc = fs_mkdir_p(data_dir, err);
     if (rc)
         return rc;
     char absolute[PATH_MAX];
@@ -123,7 +123,7 @@ int vb_dataset_open(const char *data_dir, vb_dataset **dataset, vb_error *err)
     /* Another process (a second `vidbench data` on the same DATA_DIR) may hold the write
      * lock for a moment; wait for it rather than fail. */
     sqlite3_busy_timeout(ds->db, 30000);
-    rc = vb_db_exec(ds, schema_sql, err);
+    rc = ds_db_exec(ds, schema_sql, err);
     if (rc) {
         vb_dataset_free(&ds);
         return rc;
@@ -150,7 +150,7 @@ int vb_dataset_load_annotations(vb_dataset *ds, int version, vb_split split, vb_
 {
     memset(ann, 0, sizeof *ann);
     sqlite3_stmt *stmt = NULL;
-    int rc = vb_db_prepare(ds, "SELECT annotation_file FROM splits WHERE version=?1 AND split=?2",
+    int rc = ds_db_prepare(ds, "SELECT annotation_file FROM splits WHERE version=?1 AND split=?2",
                            &stmt, err);
     if (rc)
         return rc;
@@ -164,7 +164,7 @@ int vb_dataset_load_annotations(vb_dataset *ds, int version, vb_split split, vb_
         return vb_error_set(err, VB_ENOTFOUND, "kinetics %d %s: no annotations downloaded yet",
                             version, vb_split_name(split));
     char dir[PATH_MAX], path[PATH_MAX + 256];
-    rc = vb_dataset_dir(ds, "meta", version, split, dir, sizeof dir, err);
+    rc = ds_dir(ds, "meta", version, split, dir, sizeof dir, err);
     if (rc)
         return rc;
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -180,7 +180,7 @@ int vb_dataset_status(vb_dataset *ds, vb_split_status **status, size_t *count, v
         "UNION SELECT version, split FROM clips ORDER BY 1, 2";
     sqlite3_stmt *stmt = NULL;
     pthread_mutex_lock(&ds->lock);
-    int rc = vb_db_prepare(ds, list_sql, &stmt, err);
+    int rc = ds_db_prepare(ds, list_sql, &stmt, err);
     size_t capacity = 0;
     while (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
         vb_split split;
@@ -197,25 +197,25 @@ int vb_dataset_status(vb_dataset *ds, vb_split_status **status, size_t *count, v
         }
         vb_split_status *s = &(*status)[(*count)++];
         memset(s, 0, sizeof *s);
-        s->version = vb_db_column_int(stmt, 0, 0, 100000, 0);
+        s->version = ds_db_column_int(stmt, 0, 0, 100000, 0);
         s->split = split;
         long v;
-        v = vb_db_count(ds, "SELECT annotated FROM splits WHERE version=?1 AND split=?2", s->version, split);
+        v = ds_db_count(ds, "SELECT annotated FROM splits WHERE version=?1 AND split=?2", s->version, split);
         s->annotated = v > 0 ? v : 0;
-        v = vb_db_count(ds, "SELECT partitions FROM splits WHERE version=?1 AND split=?2", s->version, split);
+        v = ds_db_count(ds, "SELECT partitions FROM splits WHERE version=?1 AND split=?2", s->version, split);
         s->partitions_total = v > 0 && v <= INT_MAX ? (int)v : 0;
-        s->partitions_done = (int)vb_db_count(
+        s->partitions_done = (int)ds_db_count(
             ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='done'",
             s->version, split);
-        s->partitions_failed = (int)vb_db_count(
+        s->partitions_failed = (int)ds_db_count(
             ds, "SELECT count(*) FROM partitions WHERE version=?1 AND split=?2 AND state='failed'",
             s->version, split);
-        s->clips_unpacked = vb_db_count(ds, "SELECT count(*) FROM clips WHERE version=?1 AND split=?2",
+        s->clips_unpacked = ds_db_count(ds, "SELECT count(*) FROM clips WHERE version=?1 AND split=?2",
                                         s->version, split);
-        s->clips_prepared = vb_db_count(
+        s->clips_prepared = ds_db_count(
             ds, "SELECT count(DISTINCT clip_id) FROM prepared WHERE version=?1 AND split=?2",
             s->version, split);
-        s->clips_bad = vb_db_count(
+        s->clips_bad = ds_db_count(
             ds, "SELECT count(DISTINCT clip_id) FROM bad_clips WHERE version=?1 AND split=?2",
             s->version, split);
     }
@@ -235,7 +235,7 @@ int vb_dataset_bad_clips(vb_dataset *ds, vb_bad_clip **bad, size_t *count, vb_er
     *count = 0;
     sqlite3_stmt *stmt = NULL;
     pthread_mutex_lock(&ds->lock);
-    int rc = vb_db_prepare(ds,
+    int rc = ds_db_prepare(ds,
                            "SELECT version, split, clip_id, params, reason FROM bad_clips "
                            "ORDER BY version, split, clip_id, params",
                            &stmt, err);
@@ -252,7 +252,7 @@ int vb_dataset_bad_clips(vb_dataset *ds, vb_bad_clip **bad, size_t *count, vb_er
         }
         vb_bad_clip *b = &(*bad)[(*count)++];
         memset(b, 0, sizeof *b);
-        b->version = vb_db_column_int(stmt, 0, 0, 100000, 0);
+        b->version = ds_db_column_int(stmt, 0, 0, 100000, 0);
         vb_split_parse((const char *)sqlite3_column_text(stmt, 1), &b->split);
         snprintf(b->clip_id, sizeof b->clip_id, "%s", (const char *)sqlite3_column_text(stmt, 2));
         snprintf(b->params_key, sizeof b->params_key, "%s", (const char *)sqlite3_column_text(stmt, 3));

@@ -246,7 +246,7 @@ int vb_unpack_archive_limited(const char *archive_path, const char *target_dir,
     if (limits->max_total_bytes > 0 && budget > limits->max_total_bytes)
         budget = limits->max_total_bytes;
     const int64_t budget_total = budget;
-    int rc = vb_mkdir_p(target_dir, err);
+    int rc = fs_mkdir_p(target_dir, err);
     if (rc)
         return rc;
     struct archive *ar = archive_read_new();

@@ -59,13 +59,13 @@ int vb_eval_clip_list_parse(const char *text, size_t size, const char *name,
     if (size > MAX_LIST_BYTES)
         return vb_error_set(err, VB_ELIMIT, "%s: clip list larger than %u bytes", name, MAX_LIST_BYTES);
     size_t capacity = 0;
-    vb_csv_reader reader;
-    vb_csv_reader_init(&reader, text, size, name);
+    csv_reader reader;
+    csv_reader_init(&reader, text, size, name);
     reader.skip_comments = 1;
-    vb_csv_record record = {0};
+    csv_record record = {0};
     const char *const *fields = (const char *const *)record.fields;
     int rc = 0;
-    while (!rc && (rc = vb_csv_next(&reader, &record, err)) == 1) {
+    while (!rc && (rc = csv_next(&reader, &record, err)) == 1) {
         rc = 0;
         const long line = record.line;
         const int nf = record.count;
@@ -126,7 +126,7 @@ int vb_eval_clip_list_parse(const char *text, size_t size, const char *name,
         at += strlen(label) + 1;
         clip->youtube_id = strcpy(at, youtube);
     }
-    vb_csv_record_free(&record);
+    csv_record_free(&record);
     if (!rc && list->count == 0)
         rc = vb_error_set(err, VB_EFORMAT, "%s: no clips listed", name);
     if (!rc)
@@ -141,7 +141,7 @@ int vb_eval_clip_list_load(const char *path, vb_eval_clip_list *list, vb_error *
     memset(list, 0, sizeof *list);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_LIST_BYTES, &text, &size, err);
+    int rc = fs_read_file(path, MAX_LIST_BYTES, &text, &size, err);
     if (rc)
         return rc;
     char dir[VB_EVAL_PATH_BYTES];

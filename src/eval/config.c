@@ -344,14 +344,14 @@ static int parse_file(vb_eval_config *c, const char *path, const char *where, in
                             where, path, MAX_NESTING);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_ARG_FILE_BYTES, &text, &size, err);
+    int rc = fs_read_file(path, MAX_ARG_FILE_BYTES, &text, &size, err);
     if (rc) {
         if (where[0])
             vb_error_prefix(err, "%s", where);
         return rc;
     }
     text_source s = {.base = {.next = text_next, .depth = depth}, .name = path, .text = text,
-                     .size = size, .line = 1, .pos = vb_utf8_bom_bytes(text, size)};
+                     .size = size, .line = 1, .pos = fs_utf8_bom_bytes(text, size)};
     rc = parse_source(c, &s.base, err);
     free(text);
     return rc;

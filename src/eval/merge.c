@@ -35,17 +35,17 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static int collect_row(void *user, const vb_store_row *row, vb_error *err)
+static int collect_row(void *user, const eval_store_row *row, vb_error *err)
 {
     merge_state *m = user;
-    if (row->status == VB_STORE_MISSING)
+    if (row->status == EVAL_STORE_MISSING)
         return vb_error_set(err, VB_ESTATE, "%s: shard %d/%d is unfinished: clip '%s' (position %ld) "
                             "has no result (re-run that shard)", m->path, m->shard_index,
                             m->shard_count, row->clip_id, row->ordinal);
     merged_row *r;
     if (m->by_partition) {
         /* the key's partition must be one this shard owns (vb_partition_shard) */
-        const long partition = row->ordinal >= 0 ? row->ordinal >> VB_STORE_RANK_BITS : -1;
+        const long partition = row->ordinal >= 0 ? row->ordinal >> EVAL_STORE_RANK_BITS : -1;
         if (partition < 0 || vb_partition_shard((size_t)partition, m->shard_count) != m->shard_index)
             return vb_error_set(err, VB_ESTATE, "%s: clip '%s' (key %ld, partition %ld) does not belong to "
                                 "partition shard %d/%d", m->path, row->clip_id, row->ordinal, partition,
@@ -87,9 +87,9 @@ static int collect_row(void *user, const vb_store_row *row, vb_error *err)
 
 long vb_eval_partition_sort_key(size_t partition, size_t rank)
 {
-    if (rank >= ((size_t)1 << VB_STORE_RANK_BITS) || partition >= ((size_t)1 << 40))
+    if (rank >= ((size_t)1 << EVAL_STORE_RANK_BITS) || partition >= ((size_t)1 << 40))
         return -1;
-    return (long)(partition << VB_STORE_RANK_BITS | rank);
+    return (long)(partition << EVAL_STORE_RANK_BITS | rank);
 }
 
 static int by_ordinal(const void *a, const void *b)
@@ -131,10 +131,10 @@ static int order_partition_rows(merge_state *m, vb_error *err)
 /* The arrays below are sized by selection_total, a number the store only claims: before
  * trusting it, it must agree with the selection rows the store really holds (shard i of N
  * covers exactly the positions k < total with k mod N == i). */
-static int check_selection_size(vb_store *store, const char *path, const vb_store_info *info, vb_error *err)
+static int check_selection_size(eval_store *store, const char *path, const eval_store_info *info, vb_error *err)
 {
     long rows = 0;
-    int rc = vb_store_selection_count(store, &rows, err);
+    int rc = eval_store_selection_count(store, &rows, err);
     if (rc)
         return rc;
     const long total = info->selection_total, n = info->shard_count, i = info->shard_index;
@@ -154,16 +154,16 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
     for (int i = 0; i < count; i++)
         if (!strcmp(paths[i], out_path))
             return vb_error_set(err, VB_EINVAL, "merge: output %s is also an input", out_path);
-    vb_store_info first = {0};
+    eval_store_info first = {0};
     merge_state m = {0};
     int *seen = NULL;
     int rc = 0;
     for (int i = 0; i < count && !rc; i++) {
-        vb_store *store = NULL;
-        vb_store_info info = {0};
-        rc = vb_store_open(paths[i], 0, &store, err);
+        eval_store *store = NULL;
+        eval_store_info info = {0};
+        rc = eval_store_open(paths[i], 0, &store, err);
         if (!rc)
-            rc = vb_store_info_read(store, &info, err);
+            rc = eval_store_info_read(store, &info, err);
         if (!rc)
             rc = check_selection_size(store, paths[i], &info, err);
         if (!rc && i == 0) {
@@ -183,7 +183,7 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             for (long k = 0; !rc && k < m.total; k++)
                 m.owner[k] = -1;
         }
-        const vb_store_info *cur = i == 0 ? &first : &info;
+        const eval_store_info *cur = i == 0 ? &first : &info;
         if (!rc && i > 0) {
             if (strcmp(info.fingerprint, first.fingerprint))
                 rc = vb_error_set(err, VB_ESTATE, "%s: another configuration (%s) than %s (%s)",
@@ -222,10 +222,10 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             m.path = paths[i];
             m.shard_index = cur->shard_index;
             m.shard_count = cur->shard_count;
-            rc = vb_store_visit_selection(store, collect_row, &m, err);
+            rc = eval_store_visit_selection(store, collect_row, &m, err);
         }
-        vb_store_info_free(&info);
-        vb_store_free(&store);
+        eval_store_info_free(&info);
+        eval_store_free(&store);
     }
     for (int s = 0; !rc && s < first.shard_count; s++)
         if (!seen[s])
@@ -235,14 +235,14 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             rc = vb_error_set(err, VB_ESTATE, "merge: position %ld of the selection is in no shard: a gap", k);
     if (!rc && m.by_partition)
         rc = order_partition_rows(&m, err);
-    vb_store *out = NULL;
+    eval_store *out = NULL;
     long *ordinals = NULL;
     const char **ids = NULL;
-    vb_store_row *rows = NULL;
+    eval_store_row *rows = NULL;
     if (!rc)
-        rc = vb_store_open(out_path, 1, &out, err);
+        rc = eval_store_open(out_path, 1, &out, err);
     if (!rc) {
-        vb_store_identity id = {
+        eval_store_identity id = {
             .fingerprint = first.fingerprint,
             .num_classes = first.num_classes,
             .class_names = (const char *const *)first.class_names,
@@ -250,7 +250,7 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
             .shard_count = 1,
             .selection_total = m.total,
         };
-        rc = vb_store_bind(out, &id, err);
+        rc = eval_store_bind(out, &id, err);
     }
     if (!rc) {
         ordinals = malloc(((size_t)m.total + 1) * sizeof *ordinals);
@@ -263,17 +263,17 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
         const merged_row *r = &m.rows[k];
         ordinals[k] = k;
         ids[k] = r->clip_id;
-        rows[k] = (vb_store_row){
+        rows[k] = (eval_store_row){
             .ordinal = k, .clip_id = r->clip_id, .youtube_id = r->youtube_id, .label = r->label,
             .status = r->status, .reason = r->reason, .probs = r->probs,
             .decode_ms = r->decode_ms, .preprocess_ms = r->preprocess_ms, .model_ms = r->model_ms,
         };
     }
     if (!rc)
-        rc = vb_store_set_selection(out, ordinals, ids, (size_t)m.total, err);
+        rc = eval_store_set_selection(out, ordinals, ids, (size_t)m.total, err);
     if (!rc)
-        rc = vb_store_commit_rows(out, rows, (size_t)m.total, err);
-    vb_store_free(&out);
+        rc = eval_store_commit_rows(out, rows, (size_t)m.total, err);
+    eval_store_free(&out);
     free(ordinals);
     free(ids);
     free(rows);
@@ -288,6 +288,6 @@ int vb_eval_merge(const char *const *paths, int count, const char *out_path, vb_
     free(m.rows);
     free(m.owner);
     free(seen);
-    vb_store_info_free(&first);
+    eval_store_info_free(&first);
     return rc;
 }

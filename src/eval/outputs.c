@@ -57,7 +57,7 @@ static void csv_field(FILE *fp, const char *text)
 }
 
 typedef struct {
-    const vb_store_info *info;
+    const eval_store_info *info;
     int top_n;
     FILE *csv;
     int *top;                 /* [top_n] */
@@ -106,19 +106,19 @@ static int gt_class(outputs_state *st, const char *label, vb_error *err)
     return i;
 }
 
-static int visit_row(void *user, const vb_store_row *row, vb_error *err)
+static int visit_row(void *user, const eval_store_row *row, vb_error *err)
 {
     outputs_state *st = user;
     vb_eval_summary *sum = st->summary;
     sum->clips_selected++;
-    if (row->status == VB_STORE_MISSING) {
+    if (row->status == EVAL_STORE_MISSING) {
         sum->clips_missing++;
         return 0;
     }
     sum->decode_ms += row->decode_ms;
     sum->preprocess_ms += row->preprocess_ms;
     sum->model_ms += row->model_ms;
-    if (row->status == VB_STORE_SKIPPED) {
+    if (row->status == EVAL_STORE_SKIPPED) {
         sum->clips_skipped++;
         cJSON *item = cJSON_CreateObject();
         if (!item || !cJSON_AddStringToObject(item, "clip_id", row->clip_id) ||
@@ -242,7 +242,7 @@ static cJSON *parameters_json(const char *configuration)
     return parameters;
 }
 
-static cJSON *summary_json(const vb_eval_summary *s, const vb_store_info *info,
+static cJSON *summary_json(const vb_eval_summary *s, const eval_store_info *info,
                            const char *csv_path, cJSON *skipped)
 {
     cJSON *root = cJSON_CreateObject();
@@ -336,14 +336,14 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
     summary->gflop_per_clip = run.gflop_per_clip;
     memcpy(summary->label_map, run.label_map, sizeof summary->label_map);
 
-    vb_store *store = NULL;
-    vb_store_info info = {0};
-    vb_atomic_file csv = {0};
+    eval_store *store = NULL;
+    eval_store_info info = {0};
+    fs_atomic_file csv = {0};
     outputs_state st = {0};
     cJSON *json = NULL;
-    int rc = vb_store_open(store_path, 0, &store, err);
+    int rc = eval_store_open(store_path, 0, &store, err);
     if (!rc)
-        rc = vb_store_info_read(store, &info, err);
+        rc = eval_store_info_read(store, &info, err);
     if (rc)
         goto done;
     if (top_n < 1)
@@ -361,7 +361,7 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
         goto done;
     }
     if (csv_path) {
-        rc = vb_atomic_open(&csv, csv_path, err);
+        rc = fs_atomic_open(&csv, csv_path, err);
         if (rc)
             goto done;
         st.csv = csv.fp;
@@ -372,7 +372,7 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
             fprintf(st.csv, ",score_%d", k);
         fputc('\n', st.csv);
     }
-    rc = vb_store_visit_selection(store, visit_row, &st, err);
+    rc = eval_store_visit_selection(store, visit_row, &st, err);
     if (rc)
         goto done;
     if (summary->labelled > 0) {
@@ -393,7 +393,7 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
         st.classes = NULL;
     }
     if (csv_path) {
-        rc = vb_atomic_commit(&csv, err);
+        rc = fs_atomic_commit(&csv, err);
         if (rc)
             goto done;
     }
@@ -408,19 +408,19 @@ int vb_eval_write_outputs(const char *store_path, const char *csv_path,
         }
         size_t len = strlen(text);
         text[len] = '\n';   /* cJSON_Print's buffer ends in NUL: replace, no terminator needed */
-        rc = vb_write_file_atomic(summary_path, text, len + 1, err);
+        rc = fs_write_file_atomic(summary_path, text, len + 1, err);
         free(text);
     }
 done:
     if (rc)
-        vb_atomic_abort(&csv);
+        fs_atomic_abort(&csv);
     cJSON_Delete(json);
     cJSON_Delete(st.skipped);
     free(st.top);
     free(st.classes);
     free(st.gt_model_index);
     free(st.confusion);
-    vb_store_info_free(&info);
-    vb_store_free(&store);
+    eval_store_info_free(&info);
+    eval_store_free(&store);
     return rc;
 }

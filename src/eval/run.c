@@ -41,7 +41,7 @@ typedef struct batch_item {
     double decode_ms, preprocess_ms;
     int first_view, view_count;
     vb_frames frames;           /* decoded clip (views may point into it) */
-    vb_eval_views views;      /* per-view frames */
+    eval_views views;      /* per-view frames */
 } batch_item;
 
 typedef struct batch_slot {
@@ -73,7 +73,7 @@ typedef struct pipeline {
 
 static void item_release(const vb_eval_loader *loader, batch_item *item)
 {
-    vb_eval_views_free(&item->views);
+    eval_views_free(&item->views);
     if (loader->release)
         loader->release(loader->impl, &item->frames);
     else
@@ -164,7 +164,7 @@ static int fill_slot(pipeline *pl, batch_slot *slot, vb_error *err)
             return rc;
         }
         if (!rc)
-            rc = vb_eval_make_views(&item->frames, m->input_size, p->num_frames, p->num_clips,
+            rc = eval_make_views(&item->frames, m->input_size, p->num_frames, p->num_clips,
                                     p->num_crops, &item->views, &clip_err);
         if (rc) {
             item_release(pl->loader, item);
@@ -233,8 +233,8 @@ static void *worker_main(void *arg)
 }
 
 /* Runs the model on a filled slot and commits its rows (calling thread). */
-static int evaluate_slot(pipeline *pl, batch_slot *slot, vb_store *store, float *logits,
-                         float *probs, float *view_probs, vb_store_row *rows, vb_error *err)
+static int evaluate_slot(pipeline *pl, batch_slot *slot, eval_store *store, float *logits,
+                         float *probs, float *view_probs, eval_store_row *rows, vb_error *err)
 {
     const vb_eval_params *p = pl->params;
     const vb_eval_model *m = pl->model;
@@ -267,7 +267,7 @@ static int evaluate_slot(pipeline *pl, batch_slot *slot, vb_store *store, float 
     for (int i = 0; i < slot->item_count; i++) {
         const batch_item *item = &slot->items[i];
         const vb_eval_clip *clip = &p->clips[item->clip];
-        vb_store_row *row = &rows[i];
+        eval_store_row *row = &rows[i];
         memset(row, 0, sizeof *row);
         row->ordinal = p->sort_keys ? p->sort_keys[item->clip] : (long)item->clip;
         row->clip_id = clip->clip_id;
@@ -276,11 +276,11 @@ static int evaluate_slot(pipeline *pl, batch_slot *slot, vb_store *store, float 
         row->decode_ms = item->decode_ms;
         row->preprocess_ms = item->preprocess_ms;
         if (!item->ok) {
-            row->status = VB_STORE_SKIPPED;
+            row->status = EVAL_STORE_SKIPPED;
             row->reason = item->reason;
             continue;
         }
-        row->status = VB_STORE_OK;
+        row->status = EVAL_STORE_OK;
         row->model_ms = model_ms / ok_clips;
         float *out = probs + (size_t)i * (size_t)classes;
         /* Probabilities averaged over views (MMAction2 average_clips='prob'); one view is
@@ -298,16 +298,16 @@ static int evaluate_slot(pipeline *pl, batch_slot *slot, vb_store *store, float 
         }
         row->probs = out;
     }
-    return vb_store_commit_rows(store, rows, (size_t)slot->item_count, err);
+    return eval_store_commit_rows(store, rows, (size_t)slot->item_count, err);
 }
 
 /* A batch meets any number of bad clips before batch_size good ones: rows grow to fit. */
-static int grow_rows(vb_store_row **rows, float **probs, int *capacity, int need, int classes,
+static int grow_rows(eval_store_row **rows, float **probs, int *capacity, int need, int classes,
                      vb_error *err)
 {
     if (need <= *capacity)
         return 0;
-    vb_store_row *r = realloc(*rows, (size_t)need * sizeof **rows);
+    eval_store_row *r = realloc(*rows, (size_t)need * sizeof **rows);
     if (r)
         *rows = r;
     float *pr = realloc(*probs, (size_t)need * (size_t)classes * sizeof(float));
@@ -337,7 +337,7 @@ static int report_progress(const vb_eval_params *p, long done_before, long done_
     return 0;
 }
 
-static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long shard_total,
+static int run_pipeline(pipeline *pl, eval_store *store, long done_before, long shard_total,
                         double start_ms, long *done_this_run, vb_error *err)
 {
     const vb_eval_params *p = pl->params;
@@ -348,7 +348,7 @@ static int run_pipeline(pipeline *pl, vb_store *store, long done_before, long sh
     float *logits = malloc((size_t)views_capacity * (size_t)classes * sizeof(float));
     float *view_probs = malloc((size_t)classes * sizeof(float));
     float *probs = malloc((size_t)rows_capacity * (size_t)classes * sizeof(float));
-    vb_store_row *rows = malloc((size_t)rows_capacity * sizeof *rows);
+    eval_store_row *rows = malloc((size_t)rows_capacity * sizeof *rows);
     int rc = 0;
     if (!logits || !view_probs || !probs || !rows) {
         rc = vb_error_set(err, VB_ENOMEM, "evaluation: out of memory");
@@ -448,7 +448,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
             return vb_error_set(err, VB_EINVAL, "evaluation: sort key %ld of clip '%s' (position %zu) is negative "
                                 "or not above the one before", p->sort_keys[k], p->clips[k].clip_id, k);
     double start_ms = now_ms();
-    vb_store *store = NULL;
+    eval_store *store = NULL;
     size_t *pending = NULL, *mine = NULL;
     long *ordinals = NULL;
     const char **ids = NULL;
@@ -461,15 +461,15 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
     snprintf(what, sizeof what, "results dir %.*s", slash ? (int)(slash - p->store_path) : 1,
              slash ? p->store_path : ".");
     int lock_fd = -1;
-    int rc = vb_lock_acquire(lock_path, what, &lock_fd, err);
+    int rc = fs_lock_acquire(lock_path, what, &lock_fd, err);
     if (rc)
         return rc;
-    rc = vb_store_open(p->store_path, p->overwrite, &store, err);
+    rc = eval_store_open(p->store_path, p->overwrite, &store, err);
     if (rc) {
-        vb_lock_release(lock_path, &lock_fd);
+        fs_lock_release(lock_path, &lock_fd);
         return rc;
     }
-    vb_store_identity id = {
+    eval_store_identity id = {
         .fingerprint = p->fingerprint ? p->fingerprint : "",
         .num_classes = model->num_classes,
         .class_names = model->class_names,
@@ -478,7 +478,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         .by_partition = p->sort_keys != NULL,
         .selection_total = (long)p->clip_count,
     };
-    rc = vb_store_bind(store, &id, err);
+    rc = eval_store_bind(store, &id, err);
     if (rc)
         goto done;
     size_t n_mine = 0;
@@ -500,12 +500,12 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
             ids[n_mine] = p->clips[k].clip_id;
             n_mine++;
         }
-    rc = vb_store_set_selection(store, ordinals, ids, n_mine, err);
+    rc = eval_store_set_selection(store, ordinals, ids, n_mine, err);
     if (rc)
         goto done;
     size_t n_pending = 0;
     for (size_t i = 0; i < n_mine; i++) {
-        int has = vb_store_has(store, p->clips[mine[i]].clip_id, err);
+        int has = eval_store_has(store, p->clips[mine[i]].clip_id, err);
         if (has < 0) {
             rc = has;
             goto done;
@@ -527,7 +527,7 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
         pthread_mutex_destroy(&pl.lock);
         pthread_cond_destroy(&pl.changed);
     }
-    vb_store_free(&store);
+    eval_store_free(&store);
     summary->clips_this_run = done_this_run;
     summary->wall_s = (now_ms() - start_ms) / 1e3;
     summary->clips_per_s = summary->wall_s > 0 ? done_this_run / summary->wall_s : 0;
@@ -545,8 +545,8 @@ int vb_eval_run(const vb_eval_params *p, const vb_eval_model *model,
     if (!rc)
         rc = out_rc;
 done:
-    vb_store_free(&store);
-    vb_lock_release(lock_path, &lock_fd);
+    eval_store_free(&store);
+    fs_lock_release(lock_path, &lock_fd);
     free(mine);
     free(ordinals);
     free(ids);

@@ -297,15 +297,15 @@ void vb_slurm_plan_free(vb_slurm_plan *plan)
 
 static int write_text(const char *path, const char *text, vb_error *err)
 {
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
+    fs_atomic_file file;
+    int rc = fs_atomic_open(&file, path, err);
     if (rc)
         return rc;
     if (fputs(text, file.fp) == EOF) {
-        vb_atomic_abort(&file);
+        fs_atomic_abort(&file);
         return vb_error_set(err, VB_EIO, "%s: write failed: %s", path, strerror(errno));
     }
-    return vb_atomic_commit(&file, err);
+    return fs_atomic_commit(&file, err);
 }
 
 /* The jobs file: "key=value" lines; later "resubmit=" lines name newer jobs of some tasks. */
@@ -321,7 +321,7 @@ int vb_slurm_submit(vb_slurm_plan *plan, char array_id[32], char merge_id[32], v
 {
     char logs[VB_EVAL_PATH_BYTES + 16];
     snprintf(logs, sizeof logs, "%s/logs", plan->dir);
-    int rc = vb_mkdir_p(logs, err);
+    int rc = fs_mkdir_p(logs, err);
     if (!rc)
         rc = write_text(plan->evaluate_script, plan->evaluate_text, err);
     if (!rc)
@@ -373,9 +373,9 @@ static int read_jobs(const char *results_dir, jobs_record *r, vb_error *err)
     snprintf(path, sizeof path, "%.4000s/slurm/jobs", results_dir);
     char *text = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, 1 << 20, &text, &size, err);
+    int rc = fs_read_file(path, 1 << 20, &text, &size, err);
     if (rc)
-        return vb_path_exists(path) ? rc
+        return fs_path_exists(path) ? rc
                                     : vb_error_set(err, VB_ENOTFOUND, "%s: nothing was submitted from this results dir "
                                                    "(no %s)", results_dir, path);
     char *line = text;
@@ -497,7 +497,7 @@ int vb_slurm_status_read(const char *results_dir, vb_slurm_status *st, vb_error 
         job_state(r.merge_id, st->merge_state);
     snprintf(st->merged_csv, sizeof st->merged_csv, "%s.csv", r.base);
     snprintf(st->merge_log, sizeof st->merge_log, "%.4000s/slurm/logs/merge.log", results_dir);
-    st->merged = vb_path_exists(st->merged_csv);
+    st->merged = fs_path_exists(st->merged_csv);
     free(r.task_job);
     return 0;
 }
@@ -576,7 +576,7 @@ int vb_slurm_resubmit(const char *results_dir, int *count, char array_id[32], ch
     /* Append the new ids to the jobs file (rewritten whole, atomically). */
     char *old = NULL;
     size_t size = 0;
-    if ((rc = vb_read_file(jobs_file, 1 << 20, &old, &size, err)))
+    if ((rc = fs_read_file(jobs_file, 1 << 20, &old, &size, err)))
         goto done;
     text_buffer jobs = {0};
     append(&jobs, "%.*sresubmit=%s:%s:%s\n", (int)size, old, array_id, merge_id, list.data);

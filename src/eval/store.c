@@ -13,7 +13,7 @@
 
 #define MAX_CLASSES 100000
 
-struct vb_store {
+struct eval_store {
     sqlite3 *db;
     char *path;
     int num_classes;          /* after bind / info */
@@ -21,12 +21,12 @@ struct vb_store {
     float *probs_copy;        /* [num_classes]: blobs copied here, SQLite's are unaligned */
 };
 
-static int db_error(vb_store *s, vb_error *err, const char *what)
+static int db_error(eval_store *s, vb_error *err, const char *what)
 {
     return vb_error_set(err, VB_EDATABASE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static int exec_sql(vb_store *s, const char *sql, vb_error *err)
+static int exec_sql(eval_store *s, const char *sql, vb_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -55,7 +55,7 @@ static void remove_store_files(const char *path)
     unlink(side);
 }
 
-int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err)
+int eval_store_open(const char *path, int overwrite, eval_store **out, vb_error *err)
 {
     *out = NULL;
     if (overwrite)
@@ -65,7 +65,7 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return vb_error_set(err, VB_EINVAL, "%s: is %s; a results store is a regular file", path,
                             S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
-    vb_store *s = calloc(1, sizeof *s);
+    eval_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
@@ -73,7 +73,7 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         int rc = vb_error_set(err, VB_EDATABASE, "%s: cannot open results store: %s", path,
                               s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        vb_store_free(&s);
+        eval_store_free(&s);
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
@@ -85,18 +85,18 @@ int vb_store_open(const char *path, int overwrite, vb_store **out, vb_error *err
         rc = db_error(s, err, "prepare");
     if (rc) {
         vb_error_prefix(err, "results store: ");
-        vb_store_free(&s);
+        eval_store_free(&s);
         return rc;
     }
     *out = s;
     return 0;
 }
 
-void vb_store_free(vb_store **store)
+void eval_store_free(eval_store **store)
 {
     if (!store || !*store)
         return;
-    vb_store *s = *store;
+    eval_store *s = *store;
     sqlite3_finalize(s->has_stmt);
     sqlite3_close(s->db);
     free(s->probs_copy);
@@ -105,7 +105,7 @@ void vb_store_free(vb_store **store)
     *store = NULL;
 }
 
-static int meta_get(vb_store *s, const char *key, char **value, vb_error *err)
+static int meta_get(eval_store *s, const char *key, char **value, vb_error *err)
 {
     *value = NULL;
     sqlite3_stmt *st;
@@ -126,7 +126,7 @@ static int meta_get(vb_store *s, const char *key, char **value, vb_error *err)
     return rc;
 }
 
-static int meta_set(vb_store *s, const char *key, const char *value, vb_error *err)
+static int meta_set(eval_store *s, const char *key, const char *value, vb_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)", -1, &st,
@@ -142,7 +142,7 @@ static int meta_set(vb_store *s, const char *key, const char *value, vb_error *e
 /* Reads an integer field and checks it in the range its user needs, so that a value like
  * 4294967296 cannot pass a check as long and then become 0 as int. The message names the
  * store, the field and the value. */
-static int meta_get_ranged(vb_store *s, const char *key, long min, long max, long *value, vb_error *err)
+static int meta_get_ranged(eval_store *s, const char *key, long min, long max, long *value, vb_error *err)
 {
     char *text = NULL;
     int rc = meta_get(s, key, &text, err);
@@ -162,7 +162,7 @@ static int meta_get_ranged(vb_store *s, const char *key, long min, long max, lon
     return rc;
 }
 
-int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
+int eval_store_info_read(eval_store *s, eval_store_info *info, vb_error *err)
 {
     memset(info, 0, sizeof *info);
     long num_classes = 0, shard_index = 0, shard_count = 0, total = 0;
@@ -172,11 +172,11 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
     if (!rc)
         rc = meta_get_ranged(s, "num_classes", 1, MAX_CLASSES, &num_classes, err);
     if (!rc)
-        rc = meta_get_ranged(s, "shard_count", 1, VB_STORE_MAX_SHARDS, &shard_count, err);
+        rc = meta_get_ranged(s, "shard_count", 1, EVAL_STORE_MAX_SHARDS, &shard_count, err);
     if (!rc)
         rc = meta_get_ranged(s, "shard_index", 0, shard_count - 1, &shard_index, err);
     if (!rc)
-        rc = meta_get_ranged(s, "selection_total", 0, VB_STORE_MAX_SELECTION, &total, err);
+        rc = meta_get_ranged(s, "selection_total", 0, EVAL_STORE_MAX_SELECTION, &total, err);
     char *shard_by = NULL;
     if (!rc)
         rc = meta_get(s, "shard_by", &shard_by, err);
@@ -186,7 +186,7 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
     info->by_partition = shard_by && !strcmp(shard_by, "partition");
     free(shard_by);
     if (rc) {
-        vb_store_info_free(info);
+        eval_store_info_free(info);
         return rc;
     }
     info->num_classes = (int)num_classes;
@@ -195,13 +195,13 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
     info->selection_total = total;
     info->class_names = calloc((size_t)num_classes, sizeof(char *));
     if (!info->class_names) {
-        vb_store_info_free(info);
+        eval_store_info_free(info);
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", s->path);
     }
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT id, name FROM classes ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "reading classes");
-        vb_store_info_free(info);
+        eval_store_info_free(info);
         return rc;
     }
     int expected = 0, step;
@@ -227,14 +227,14 @@ int vb_store_info_read(vb_store *s, vb_store_info *info, vb_error *err)
                           expected, info->num_classes);
     sqlite3_finalize(st);
     if (rc) {
-        vb_store_info_free(info);
+        eval_store_info_free(info);
         return rc;
     }
     s->num_classes = info->num_classes;
     return 0;
 }
 
-void vb_store_info_free(vb_store_info *info)
+void eval_store_info_free(eval_store_info *info)
 {
     if (!info)
         return;
@@ -246,7 +246,7 @@ void vb_store_info_free(vb_store_info *info)
     memset(info, 0, sizeof *info);
 }
 
-int vb_store_bind(vb_store *s, const vb_store_identity *id, vb_error *err)
+int eval_store_bind(eval_store *s, const eval_store_identity *id, vb_error *err)
 {
     char *existing = NULL;
     int rc = meta_get(s, "fingerprint", &existing, err);
@@ -255,8 +255,8 @@ int vb_store_bind(vb_store *s, const vb_store_identity *id, vb_error *err)
     char number[32];
     if (existing) {
         free(existing);
-        vb_store_info info;
-        rc = vb_store_info_read(s, &info, err);
+        eval_store_info info;
+        rc = eval_store_info_read(s, &info, err);
         if (rc)
             return rc;
         if (strcmp(info.fingerprint, id->fingerprint))
@@ -279,7 +279,7 @@ int vb_store_bind(vb_store *s, const vb_store_identity *id, vb_error *err)
             if (strcmp(info.class_names[i], id->class_names[i]))
                 rc = vb_error_set(err, VB_ESTATE, "%s: class %d is '%s' in the store, '%s' in the model",
                                   s->path, i, info.class_names[i], id->class_names[i]);
-        vb_store_info_free(&info);
+        eval_store_info_free(&info);
         if (rc)
             return rc;
         snprintf(number, sizeof number, "%ld", id->selection_total);
@@ -325,7 +325,7 @@ int vb_store_bind(vb_store *s, const vb_store_identity *id, vb_error *err)
     return 0;
 }
 
-int vb_store_set_selection(vb_store *s, const long *ordinals, const char *const *clip_ids,
+int eval_store_set_selection(eval_store *s, const long *ordinals, const char *const *clip_ids,
                            size_t count, vb_error *err)
 {
     int rc = exec_sql(s, "BEGIN IMMEDIATE; DELETE FROM selection;", err);
@@ -351,7 +351,7 @@ int vb_store_set_selection(vb_store *s, const long *ordinals, const char *const 
     return rc;
 }
 
-int vb_store_selection_count(vb_store *s, long *count, vb_error *err)
+int eval_store_selection_count(eval_store *s, long *count, vb_error *err)
 {
     *count = 0;
     sqlite3_stmt *st;
@@ -366,7 +366,7 @@ int vb_store_selection_count(vb_store *s, long *count, vb_error *err)
     return rc;
 }
 
-int vb_store_has(vb_store *s, const char *clip_id, vb_error *err)
+int eval_store_has(eval_store *s, const char *clip_id, vb_error *err)
 {
     sqlite3_reset(s->has_stmt);
     sqlite3_bind_text(s->has_stmt, 1, clip_id, -1, SQLITE_TRANSIENT);
@@ -378,7 +378,7 @@ int vb_store_has(vb_store *s, const char *clip_id, vb_error *err)
     return found;
 }
 
-int vb_store_commit_rows(vb_store *s, const vb_store_row *rows, size_t count, vb_error *err)
+int eval_store_commit_rows(eval_store *s, const eval_store_row *rows, size_t count, vb_error *err)
 {
     int rc = exec_sql(s, "BEGIN IMMEDIATE", err);
     if (rc)
@@ -390,7 +390,7 @@ int vb_store_commit_rows(vb_store *s, const vb_store_row *rows, size_t count, vb
                            -1, &st, NULL) != SQLITE_OK)
         rc = db_error(s, err, "writing results");
     for (size_t i = 0; !rc && i < count; i++) {
-        const vb_store_row *r = &rows[i];
+        const eval_store_row *r = &rows[i];
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, r->clip_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, r->ordinal);
@@ -429,14 +429,14 @@ static const char *column_text_or(sqlite3_stmt *st, int col, const char *fallbac
     return t ? (const char *)t : fallback;
 }
 
-int vb_store_visit_selection(vb_store *s, vb_store_visit_fn visit, void *user, vb_error *err)
+int eval_store_visit_selection(eval_store *s, eval_store_visit_fn visit, void *user, vb_error *err)
 {
     if (s->num_classes <= 0) {
-        vb_store_info info;
-        int rc = vb_store_info_read(s, &info, err);
+        eval_store_info info;
+        int rc = eval_store_info_read(s, &info, err);
         if (rc)
             return rc;
-        vb_store_info_free(&info);
+        eval_store_info_free(&info);
     }
     free(s->probs_copy);
     if (!(s->probs_copy = malloc((size_t)s->num_classes * sizeof(float))))
@@ -451,18 +451,18 @@ int vb_store_visit_selection(vb_store *s, vb_store_visit_fn visit, void *user, v
         return db_error(s, err, "reading results");
     int rc = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        vb_store_row row = {0};
+        eval_store_row row = {0};
         row.ordinal = (long)sqlite3_column_int64(st, 0);
         row.clip_id = column_text_or(st, 1, "");
         if (!sqlite3_column_int(st, 2)) {
-            row.status = VB_STORE_MISSING;
+            row.status = EVAL_STORE_MISSING;
         } else {
             row.youtube_id = column_text_or(st, 3, "");
             row.label = (const char *)sqlite3_column_text(st, 4);
-            /* int64 first: column_int would turn 4294967296 into VB_STORE_OK */
+            /* int64 first: column_int would turn 4294967296 into EVAL_STORE_OK */
             const sqlite3_int64 status = sqlite3_column_int64(st, 5);
             if (sqlite3_column_type(st, 5) != SQLITE_INTEGER ||
-                (status != VB_STORE_OK && status != VB_STORE_SKIPPED)) {
+                (status != EVAL_STORE_OK && status != EVAL_STORE_SKIPPED)) {
                 rc = vb_error_set(err, VB_EFORMAT, "%s: clip '%s' has unknown status %lld", s->path,
                                   row.clip_id, (long long)status);
                 break;
@@ -472,7 +472,7 @@ int vb_store_visit_selection(vb_store *s, vb_store_visit_fn visit, void *user, v
             row.decode_ms = sqlite3_column_double(st, 8);
             row.preprocess_ms = sqlite3_column_double(st, 9);
             row.model_ms = sqlite3_column_double(st, 10);
-            if (row.status == VB_STORE_OK) {
+            if (row.status == EVAL_STORE_OK) {
                 const void *blob = sqlite3_column_blob(st, 7);
                 int bytes = sqlite3_column_bytes(st, 7);
                 if (!blob || bytes != (int)(s->num_classes * sizeof(float))) {

@@ -9,32 +9,32 @@
 #include <stdint.h>
 #include "vidbench/error.h"
 
-typedef struct vb_store vb_store;
+typedef struct eval_store eval_store;
 
-enum { VB_STORE_MISSING = -1, VB_STORE_OK = 0, VB_STORE_SKIPPED = 1 };
+enum { EVAL_STORE_MISSING = -1, EVAL_STORE_OK = 0, EVAL_STORE_SKIPPED = 1 };
 
 /* What a store read back may claim: the same bounds as --shard and --num_videos. */
-#define VB_STORE_MAX_SHARDS 1000000L
-#define VB_STORE_MAX_SELECTION 100000000L
+#define EVAL_STORE_MAX_SHARDS 1000000L
+#define EVAL_STORE_MAX_SELECTION 100000000L
 
 /* One finished clip. probs is NULL for skipped clips. */
-typedef struct vb_store_row {
+typedef struct eval_store_row {
     long ordinal;             /* position in the whole (unsharded) selection; a partition
                                  shard's: the clip's sort key (vb_eval_partition_sort_key) */
     const char *clip_id;
     const char *youtube_id;
     const char *label;        /* NULL when unlabelled */
-    int status;               /* VB_STORE_OK, VB_STORE_SKIPPED (VB_STORE_MISSING on visit) */
+    int status;               /* EVAL_STORE_OK, EVAL_STORE_SKIPPED (EVAL_STORE_MISSING on visit) */
     const char *reason;       /* skipped: why */
     const float *probs;       /* [num_classes] */
     double decode_ms, preprocess_ms, model_ms;
-} vb_store_row;
+} eval_store_row;
 
 /* Bits of a partition sort key below the partition index. */
-#define VB_STORE_RANK_BITS 20
+#define EVAL_STORE_RANK_BITS 20
 
 /* Identity stored once: the run is resumed only when these agree. */
-typedef struct vb_store_identity {
+typedef struct eval_store_identity {
     const char *fingerprint;
     int num_classes;
     const char *const *class_names;
@@ -42,46 +42,46 @@ typedef struct vb_store_identity {
     int by_partition;         /* 1: a partition shard (meta shard_by=partition) */
     long selection_total;     /* clips in the whole selection (all shards); a partition
                                  shard's: its own clips */
-} vb_store_identity;
+} eval_store_identity;
 
 /* Opens (creating) path. overwrite deletes an existing store first. */
-int vb_store_open(const char *path, int overwrite, vb_store **store, vb_error *err);
-void vb_store_free(vb_store **store);
+int eval_store_open(const char *path, int overwrite, eval_store **store, vb_error *err);
+void eval_store_free(eval_store **store);
 
 /* First run: records identity. Later runs: VB_ESTATE unless fingerprint, classes and shard
  * agree (selection_total is updated: --num_videos may grow). */
-int vb_store_bind(vb_store *store, const vb_store_identity *id, vb_error *err);
+int eval_store_bind(eval_store *store, const eval_store_identity *id, vb_error *err);
 
 /* Replaces the selection list (ordinal, clip id) this store covers. */
-int vb_store_set_selection(vb_store *store, const long *ordinals, const char *const *clip_ids,
+int eval_store_set_selection(eval_store *store, const long *ordinals, const char *const *clip_ids,
                            size_t count, vb_error *err);
 
 /* 1 if clip_id already has a row, 0 if not. */
-int vb_store_has(vb_store *store, const char *clip_id, vb_error *err);
+int eval_store_has(eval_store *store, const char *clip_id, vb_error *err);
 
 /* Commits rows in one transaction. */
-int vb_store_commit_rows(vb_store *store, const vb_store_row *rows, size_t count,
+int eval_store_commit_rows(eval_store *store, const eval_store_row *rows, size_t count,
                          vb_error *err);
 
-/* Reads the identity back (owned by info; free with vb_store_info_free). */
-typedef struct vb_store_info {
+/* Reads the identity back (owned by info; free with eval_store_info_free). */
+typedef struct eval_store_info {
     char *fingerprint;
     int num_classes;
     char **class_names;
     int shard_index, shard_count;
     int by_partition;         /* meta shard_by: absent or 'clip' 0, 'partition' 1 */
     long selection_total;
-} vb_store_info;
-int vb_store_info_read(vb_store *store, vb_store_info *info, vb_error *err);
-void vb_store_info_free(vb_store_info *info);
+} eval_store_info;
+int eval_store_info_read(eval_store *store, eval_store_info *info, vb_error *err);
+void eval_store_info_free(eval_store_info *info);
 
 /* Number of (ordinal, clip id) rows in the selection table: what the store really holds. */
-int vb_store_selection_count(vb_store *store, long *count, vb_error *err);
+int eval_store_selection_count(eval_store *store, long *count, vb_error *err);
 
 /* Visits the rows of the selection in ordinal order; missing rows are reported with
  * status -1 (clip_id set, everything else empty). probs valid during the call only. */
-typedef int (*vb_store_visit_fn)(void *user, const vb_store_row *row, vb_error *err);
-int vb_store_visit_selection(vb_store *store, vb_store_visit_fn visit, void *user,
+typedef int (*eval_store_visit_fn)(void *user, const eval_store_row *row, vb_error *err);
+int eval_store_visit_selection(eval_store *store, eval_store_visit_fn visit, void *user,
                              vb_error *err);
 
 #endif

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vb_eval_window_offsets(int total, int clip_len, int num_clips, int *offsets)
+void eval_window_offsets(int total, int clip_len, int num_clips, int *offsets)
 {
     double avg = (double)(total - clip_len + 1) / num_clips;
     for (int k = 0; k < num_clips; k++)
         offsets[k] = total > clip_len - 1 ? (int)(k * avg + avg / 2.0) : 0;
 }
 
-void vb_eval_views_free(vb_eval_views *views)
+void eval_views_free(eval_views *views)
 {
     if (!views)
         return;
@@ -22,8 +22,8 @@ void vb_eval_views_free(vb_eval_views *views)
     memset(views, 0, sizeof *views);
 }
 
-int vb_eval_make_views(const vb_frames *clip, int size, int num_frames, int num_clips,
-                       int num_crops, vb_eval_views *views, vb_error *err)
+int eval_make_views(const vb_frames *clip, int size, int num_frames, int num_clips,
+                       int num_crops, eval_views *views, vb_error *err)
 {
     memset(views, 0, sizeof *views);
     const int h = clip->height, w = clip->width, total = clip->num_frames;
@@ -50,7 +50,7 @@ int vb_eval_make_views(const vb_frames *clip, int size, int num_frames, int num_
     views->frames = calloc((size_t)count, sizeof *views->frames);
     views->frame_counts = calloc((size_t)count, sizeof *views->frame_counts);
     if (!views->frames || !views->frame_counts) {
-        vb_eval_views_free(views);
+        eval_views_free(views);
         return vb_error_set(err, VB_ENOMEM, "views: out of memory");
     }
     if (count == 1 && h == size && w == size && (num_frames == 0 || total == t)) {
@@ -63,13 +63,13 @@ int vb_eval_make_views(const vb_frames *clip, int size, int num_frames, int num_
     int *offsets = malloc((size_t)num_clips * sizeof *offsets);
     if (!views->owned || !offsets) {
         free(offsets);
-        vb_eval_views_free(views);
+        eval_views_free(views);
         return vb_error_set(err, VB_ENOMEM, "views: out of memory");
     }
     if (num_clips == 1)
         offsets[0] = 0;
     else
-        vb_eval_window_offsets(total, t, num_clips, offsets);
+        eval_window_offsets(total, t, num_clips, offsets);
     const size_t row_bytes = (size_t)size * 3;
     for (int k = 0; k < num_clips; k++)
         for (int c = 0; c < num_crops; c++) {

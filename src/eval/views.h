@@ -8,23 +8,23 @@
 #include "vidbench/error.h"
 #include "vidbench/video.h"
 
-typedef struct vb_eval_views {
+typedef struct eval_views {
     int count;
     const uint8_t **frames;   /* [count] -> [frame_counts[i], S, S, 3] */
     int *frame_counts;
     uint8_t *owned;           /* copies, when a view is not the clip itself */
-} vb_eval_views;
+} eval_views;
 
 /* Start frame of each of num_clips windows of clip_len frames in a clip of total frames
  * (MMAction2 SampleFrames._get_test_clips with frame_interval 1): offsets[k] =
  * int(k * avg + avg / 2), avg = (total - clip_len + 1) / num_clips; 0 when the clip is
  * shorter than clip_len (frames then wrap around). */
-void vb_eval_window_offsets(int total, int clip_len, int num_clips, int *offsets);
+void eval_window_offsets(int total, int clip_len, int num_clips, int *offsets);
 
 /* Views of clip ([T', H, W, 3], min(H, W) == size): num_frames 0 keeps every frame (one
  * window). One view that is the clip itself is not copied. */
-int vb_eval_make_views(const vb_frames *clip, int size, int num_frames, int num_clips,
-                       int num_crops, vb_eval_views *views, vb_error *err);
-void vb_eval_views_free(vb_eval_views *views);
+int eval_make_views(const vb_frames *clip, int size, int num_frames, int num_clips,
+                       int num_crops, eval_views *views, vb_error *err);
+void eval_views_free(eval_views *views);
 
 #endif

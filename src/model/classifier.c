@@ -31,9 +31,9 @@ void vb_classifier_options_init(vb_classifier_options *options)
 
 int vb_classifier_kind_of_path(const char *weights_path)
 {
-    if (vb_ends_with(weights_path, ".safetensors"))
+    if (fs_ends_with(weights_path, ".safetensors"))
         return VB_CLASSIFIER_I3D;
-    if (vb_ends_with(weights_path, ".tflite"))
+    if (fs_ends_with(weights_path, ".tflite"))
         return VB_CLASSIFIER_MOVINET;
     return -1;
 }

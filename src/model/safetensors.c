@@ -183,7 +183,7 @@ int vb_safetensors_open(const char *path, vb_safetensors **out, vb_error *err)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
     int64_t file_bytes = 0;
     int fd = -1;
-    if ((rc = vb_open_regular(path, &fd, &file_bytes, err)))
+    if ((rc = fs_open_regular(path, &fd, &file_bytes, err)))
         goto fail;
     if (file_bytes < 8) {
         rc = vb_error_set(err, VB_EFORMAT, "%s: %lld bytes is too short for a safetensors file",
@@ -299,7 +299,7 @@ int vb_safetensors_write(const char *path, const vb_tensor_view *tensors, int n_
 {
     int rc = VB_OK;
     char *header = NULL;
-    vb_atomic_file file = {0};
+    fs_atomic_file file = {0};
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
@@ -339,7 +339,7 @@ int vb_safetensors_write(const char *path, const vb_tensor_view *tensors, int n_
      * implementation does; readers that mmap can then use aligned loads. */
     size_t header_len = strlen(header);
     size_t padded = (header_len + 7) & ~(size_t)7;
-    if ((rc = vb_atomic_open(&file, path, err)))
+    if ((rc = fs_atomic_open(&file, path, err)))
         goto done;
     uint8_t length_bytes[8];
     for (int i = 0; i < 8; i++)
@@ -352,11 +352,11 @@ int vb_safetensors_write(const char *path, const vb_tensor_view *tensors, int n_
         ok = tensors[i].size_bytes == 0 ||
              fwrite(tensors[i].data, 1, tensors[i].size_bytes, file.fp) == tensors[i].size_bytes;
     if (!ok) {
-        rc = vb_error_set(err, vb_write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
-        vb_atomic_abort(&file);
+        rc = vb_error_set(err, fs_write_error_code(errno), "%s: write failed: %s", path, strerror(errno));
+        fs_atomic_abort(&file);
         goto done;
     }
-    rc = vb_atomic_commit(&file, err);
+    rc = fs_atomic_commit(&file, err);
 done:
     free(header);
     cJSON_Delete(root);

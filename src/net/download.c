@@ -312,7 +312,7 @@ int vb_download_file(const char *url, const char *dest_path, const vb_download_o
         }
         if ((result == CURLE_WRITE_ERROR && !t.error_body_cut) || close_failed) {
             int saved = t.write_errno ? t.write_errno : errno;
-            rc = vb_error_set(err, vb_write_error_code(saved), "%s: cannot write %s: %s", url, part_path,
+            rc = vb_error_set(err, fs_write_error_code(saved), "%s: cannot write %s: %s", url, part_path,
                               strerror(saved));
             break;
         }

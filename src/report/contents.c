@@ -63,7 +63,7 @@ void vb_report_free(vb_report *report)
     vb_report_init(report);
 }
 
-void *vb_report_alloc(vb_report *report, size_t size_bytes)
+void *report_alloc(vb_report *report, size_t size_bytes)
 {
     size_bytes = (size_bytes + 7) & ~(size_t)7;
     vb_report_arena_block *block = report->arena;
@@ -82,9 +82,9 @@ void *vb_report_alloc(vb_report *report, size_t size_bytes)
     return memory;
 }
 
-const char *vb_report_strndup(vb_report *report, const char *text, size_t length)
+const char *report_strndup(vb_report *report, const char *text, size_t length)
 {
-    char *copy = vb_report_alloc(report, length + 1);
+    char *copy = report_alloc(report, length + 1);
     if (!copy)
         return NULL;
     memcpy(copy, text, length);
@@ -94,7 +94,7 @@ const char *vb_report_strndup(vb_report *report, const char *text, size_t length
 
 const char *vb_report_strdup(vb_report *report, const char *text)
 {
-    return text ? vb_report_strndup(report, text, strlen(text)) : NULL;
+    return text ? report_strndup(report, text, strlen(text)) : NULL;
 }
 
 /* FNV-1a: the index only needs a spread, not resistance to crafted keys (n is bounded). */
@@ -222,7 +222,7 @@ static int is_video_name(const char *name)
     return 0;
 }
 
-vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, const char *path,
+vb_report_clip *report_attach_file(vb_report *report, const char *clip_name, const char *path,
                                       const char *report_dir, vb_error *err)
 {
     size_t name_length = strlen(clip_name);
@@ -249,7 +249,7 @@ vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, 
     if (clip->video_path)
         return clip;
     char *href = NULL;
-    if (vb_report_relative_href(report_dir, path, &href, err))
+    if (report_relative_href(report_dir, path, &href, err))
         return NULL;
     clip->video_path = vb_report_strdup(report, path);
     clip->video_href = vb_report_strdup(report, href);
@@ -273,7 +273,7 @@ static int add_video_file(vb_report *report, const char *path, const char *repor
         return vb_error_set(err, VB_EINVAL, "%s: file name is empty or too long", path);
     memcpy(stem, base, stem_length);
     stem[stem_length] = '\0';
-    if (!vb_report_attach_file(report, stem, path, report_dir, err))
+    if (!report_attach_file(report, stem, path, report_dir, err))
         return err && err->code ? err->code : VB_ENOMEM;
     return 0;
 }
@@ -609,7 +609,7 @@ static int add_disagreements_to_sample(vb_report *report, vb_error *err)
         return 0;
     for (int p = 0; p < cmp->num_pairs; p++) {
         const vb_compare_pair *pair = &cmp->pairs[p];
-        for (long i = 0; i < pair->num_disagree && i < VB_REPORT_MAX_DISAGREEMENTS; i++) {
+        for (long i = 0; i < pair->num_disagree && i < REPORT_MAX_DISAGREEMENTS; i++) {
             const vb_report_clip *clip = vb_report_clip_find(report, cmp->clips[pair->disagree[i]].video_id);
             if (!clip)
                 continue; /* not a row of the first CSV: listed without a link */

@@ -74,7 +74,7 @@ int vb_report_load_dataset(vb_report *report, const char *data_dir, int version,
             break;
         for (size_t c = 0; c < clips.count && !rc; c++) {
             const vb_dataset_clip *entry = &clips.clips[c];
-            vb_report_clip *clip = vb_report_attach_file(report, entry->clip_id, entry->path, report_dir, err);
+            vb_report_clip *clip = report_attach_file(report, entry->clip_id, entry->path, report_dir, err);
             if (!clip) {
                 rc = err && err->code ? err->code : VB_ENOMEM;
                 break;

@@ -182,7 +182,7 @@ static int is_unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-int vb_report_relative_href(const char *report_dir, const char *target, char **href, vb_error *err)
+int report_relative_href(const char *report_dir, const char *target, char **href, vb_error *err)
 {
     *href = NULL;
     char *base = absolute_dir(report_dir, err);

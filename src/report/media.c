@@ -58,7 +58,7 @@ static int write_gif(vb_report *report, const vb_frames *clip, double fps, const
         return 0;
     }
     char *href = NULL;
-    int rc = vb_report_relative_href(report_dir, path, &href, err);
+    int rc = report_relative_href(report_dir, path, &href, err);
     free(path);
     if (rc)
         return rc;
@@ -140,7 +140,7 @@ int vb_report_build_media(vb_report *report, const char *report_dir, const char 
     if (lstat(files_dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return vb_error_set(err, VB_EUNSAFE, "%s: exists and is %s, not a directory; remove it or choose "
                             "another output name", files_dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
-    int rc = vb_mkdir_p(files_dir, err);
+    int rc = fs_mkdir_p(files_dir, err);
     if (rc)
         return rc;
 
@@ -207,7 +207,7 @@ int vb_report_output_dirs(const char *html_path, char **report_dir, char **files
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", html_path);
     }
     snprintf(files, files_length, "%s/%.*s_files", dir, (int)stem_length, base);
-    int rc = vb_mkdir_p(dir, err);
+    int rc = fs_mkdir_p(dir, err);
     if (rc) {
         free(dir);
         free(files);

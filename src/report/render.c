@@ -544,8 +544,8 @@ static void write_evaluation(FILE *out, const vb_report *report)
 
 int vb_report_write_html(const vb_report *report, const char *path, vb_error *err)
 {
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
+    fs_atomic_file file;
+    int rc = fs_atomic_open(&file, path, err);
     if (rc)
         return rc;
     FILE *out = file.fp;
@@ -560,8 +560,8 @@ int vb_report_write_html(const vb_report *report, const char *path, vb_error *er
                   "this page's folder</footer>\n</body>\n</html>\n", VB_VERSION_STRING);
     if (ferror(out)) {
         int saved = errno; /* of the last failed write, as near as stdio lets us know */
-        vb_atomic_abort(&file);
-        return vb_error_set(err, vb_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
+        fs_atomic_abort(&file);
+        return vb_error_set(err, fs_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
     }
-    return vb_atomic_commit(&file, err);
+    return fs_atomic_commit(&file, err);
 }

@@ -199,7 +199,7 @@ static void write_pairs(FILE *out, const vb_report *report, const vb_compare *cm
         }
         html_raw(out, "<table class=\"disagreements\" data-pair=\"%c%c\"><thead><tr><th>clip</th><th>ground truth</th>"
                       "<th>%c top-1</th><th>%c top-1</th></tr></thead><tbody>\n", a, b, a, b);
-        for (long i = 0; i < pair->num_disagree && i < VB_REPORT_MAX_DISAGREEMENTS; i++) {
+        for (long i = 0; i < pair->num_disagree && i < REPORT_MAX_DISAGREEMENTS; i++) {
             const vb_compare_clip *clip = &cmp->clips[pair->disagree[i]];
             const vb_report_clip *row = vb_report_clip_find(report, clip->video_id);
             html_raw(out, "<tr class=\"disagreement\"><td class=\"clip-name\">");
@@ -220,9 +220,9 @@ static void write_pairs(FILE *out, const vb_report *report, const vb_compare *cm
             html_raw(out, "</td></tr>\n");
         }
         html_raw(out, "</tbody></table>\n");
-        if (pair->num_disagree > VB_REPORT_MAX_DISAGREEMENTS)
+        if (pair->num_disagree > REPORT_MAX_DISAGREEMENTS)
             html_raw(out, "<p class=\"muted\">and %ld more (<code>vidbench compare --format json</code> lists "
-                          "all).</p>\n", pair->num_disagree - VB_REPORT_MAX_DISAGREEMENTS);
+                          "all).</p>\n", pair->num_disagree - REPORT_MAX_DISAGREEMENTS);
     }
 }
 

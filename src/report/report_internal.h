@@ -6,18 +6,18 @@
 #include <stdio.h>
 #include "vidbench/report.h"
 
-void *vb_report_alloc(vb_report *report, size_t size_bytes);
-const char *vb_report_strndup(vb_report *report, const char *text, size_t length);
+void *report_alloc(vb_report *report, size_t size_bytes);
+const char *report_strndup(vb_report *report, const char *text, size_t length);
 
 /* Attaches a local file to the clip named clip_name (or the CSV row with its YouTube id),
  * adding the clip if absent; its href is made relative to report_dir. */
-vb_report_clip *vb_report_attach_file(vb_report *report, const char *clip_name, const char *path,
+vb_report_clip *report_attach_file(vb_report *report, const char *clip_name, const char *path,
                                       const char *report_dir, vb_error *err);
 
 /* *href = target relative to the directory report_dir, each path component percent-encoded
  * (RFC 3986 unreserved characters kept), for use in href/src. Both paths may be relative to
  * the working directory; report_dir and target's parent must exist. Caller frees *href. */
-int vb_report_relative_href(const char *report_dir, const char *target, char **href, vb_error *err);
+int report_relative_href(const char *report_dir, const char *target, char **href, vb_error *err);
 
 /* Streaming escapes: element text and attribute values alike (& < > " ' escaped; invalid
  * UTF-8 and control bytes become U+FFFD). NULL writes nothing. */
@@ -26,7 +26,7 @@ void html_text(FILE *out, const char *text);
 void html_raw(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Disagreements per pair the Compare section lists (and the sample table holds). */
-#define VB_REPORT_MAX_DISAGREEMENTS 20
+#define REPORT_MAX_DISAGREEMENTS 20
 
 /* The Compare section (render_compare.c); nothing when report->compare is NULL. */
 void write_compare(FILE *out, const vb_report *report);

@@ -51,10 +51,10 @@ static int find_column(char *const *header, int count, const char *name)
 int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size, const char *name,
                                 vb_error *err)
 {
-    vb_csv_reader reader;
-    vb_csv_reader_init(&reader, data, size, name);
-    char *header_copy[VB_CSV_MAX_COLUMNS];
-    vb_csv_record *record = calloc(1, sizeof *record);
+    csv_reader reader;
+    csv_reader_init(&reader, data, size, name);
+    char *header_copy[CSV_MAX_COLUMNS];
+    csv_record *record = calloc(1, sizeof *record);
     if (!record)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
     char **fields = record->fields;
@@ -62,10 +62,10 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
     char *header_storage = NULL;
     int header_count = 0;
 
-    rc = vb_csv_next(&reader, record, err);
+    rc = csv_next(&reader, record, err);
     int count = record->count;
     if (rc <= 0) {
-        vb_csv_record_free(record);
+        csv_record_free(record);
         free(record);
         return rc < 0 ? rc : vb_error_set(err, VB_EFORMAT, "%s: empty file, expected a header row", name);
     }
@@ -75,7 +75,7 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
         header_bytes += strlen(fields[i]) + 1;
     header_storage = malloc(header_bytes ? header_bytes : 1);
     if (!header_storage) {
-        vb_csv_record_free(record);
+        csv_record_free(record);
         free(record);
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", name);
     }
@@ -108,10 +108,10 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
     }
 
     long rows = 0;
-    while ((rc = vb_csv_next(&reader, record, err)) == 1) {
+    while ((rc = csv_next(&reader, record, err)) == 1) {
         count = record->count;
         long line = record->line;
-        if (vb_csv_record_is_blank(record))
+        if (csv_record_is_blank(record))
             continue;
         if (count != header_count) {
             rc = vb_error_set(err, VB_EFORMAT, "%s:%ld: %d fields, the header has %d", name, line, count,
@@ -161,7 +161,7 @@ int vb_report_parse_results_csv(vb_report *report, const char *data, size_t size
     if (rc == 0 && rows == 0)
         rc = vb_error_set(err, VB_EFORMAT, "%s: no result rows after the header", name);
 done:
-    vb_csv_record_free(record);
+    csv_record_free(record);
     free(record);
     free(header_storage);
     if (rc == 0 && !report->results_name)
@@ -173,7 +173,7 @@ int vb_report_load_results_csv(vb_report *report, const char *path, vb_error *er
 {
     char *data = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_RESULTS_BYTES, &data, &size, err);
+    int rc = fs_read_file(path, MAX_RESULTS_BYTES, &data, &size, err);
     if (rc)
         return rc;
     rc = vb_report_parse_results_csv(report, data, size, path, err);

@@ -193,7 +193,7 @@ static int read_timing(vb_report *report, const cJSON *root, const char *name, v
             return vb_error_set(err, VB_EFORMAT, "%s: timing must be at most %d non-negative numbers", name,
                                 MAX_STAGES);
         }
-        stages[m].name = vb_report_strndup(report, entry->string, suffixed ? length - 3 : length);
+        stages[m].name = report_strndup(report, entry->string, suffixed ? length - 3 : length);
         stages[m++].ms = entry->valuedouble;
     }
     free(report->evaluation.stages);
@@ -407,7 +407,7 @@ int vb_report_load_summary(vb_report *report, const char *path, vb_error *err)
 {
     char *data = NULL;
     size_t size = 0;
-    int rc = vb_read_file(path, MAX_SUMMARY_BYTES, &data, &size, err);
+    int rc = fs_read_file(path, MAX_SUMMARY_BYTES, &data, &size, err);
     if (rc)
         return rc;
     rc = vb_report_parse_summary(report, data, size, path, err);

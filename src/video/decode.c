@@ -62,8 +62,8 @@ enum { KEEP_ALL = -1, COUNT_ONLY = 0, FROM_HEADER = -2 };
 static int decode_pass(const char *path, const vb_video_options *opt, int expected, int allow_skip,
                        double deadline_s, vb_frames *clip, pass_result *result, vb_error *err)
 {
-    vb_decoder dec;
-    vb_frame_transform transform;
+    video_decoder dec;
+    frame_transform transform;
     memset(&transform, 0, sizeof transform);
     int *kept = NULL, *selection = NULL;
     uint8_t *frames = NULL, *droppable = NULL;
@@ -71,7 +71,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
     int out_count = 0, capacity = 0;
     memset(result, 0, sizeof *result);
 
-    int rc = vb_decoder_open(&dec, path, opt->threads, deadline_s, err);
+    int rc = decoder_open(&dec, path, opt->threads, deadline_s, err);
     if (rc)
         return rc;
     /* Output frames are S x S, except with the aspect kept: then their size follows from the
@@ -80,19 +80,19 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
     if (opt->resize == VB_RESIZE_ASPECT) {
         const int turned = dec.rotation_degrees == 90 || dec.rotation_degrees == 270;
         const int w = turned ? dec.codec->height : dec.codec->width, h = turned ? dec.codec->width : dec.codec->height;
-        rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
+        rc = frame_transform_init(&transform, opt->resize, opt->size, w, h);
         if (rc) {
             rc = vb_error_set(err, rc, "%s: cannot resize %dx%d frames (the stream's size) with the short side to %d%s%s",
                               path, w, h, opt->size, rc == VB_ELIMIT ? ": " : "",
                               rc == VB_ELIMIT ? transform.limit_reason : "");
             goto done;
         }
-        vb_frame_transform_output_size(&transform, &result->out_width, &result->out_height);
+        frame_transform_output_size(&transform, &result->out_width, &result->out_height);
     }
     const size_t frame_bytes = (size_t)result->out_width * (size_t)result->out_height * 3;
-    result->fps = vb_stream_fps(dec.stream);
+    result->fps = stream_fps(dec.stream);
     if (expected == FROM_HEADER && allow_skip) {
-        rc = vb_decoder_prefetch(&dec, MAX_PREFETCH_BYTES, err);
+        rc = decoder_prefetch(&dec, MAX_PREFETCH_BYTES, err);
         if (rc < 0)
             goto done;
         skipping = rc == 1 && dec.queue_count <= opt->max_frames;
@@ -113,7 +113,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
             goto done;
         }
         int kept_count;
-        vb_select_fps(expected, result->fps, opt->target_fps, kept, &kept_count);
+        select_fps(expected, result->fps, opt->target_fps, kept, &kept_count);
         out_count = opt->num_frames > 0 ? opt->num_frames : kept_count;
         if (kept_count == 0 || (opt->min_frames > 0 && kept_count < opt->min_frames)) {
             /* decide after decoding: the header count may be wrong */
@@ -149,7 +149,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         memset(droppable, 1, (size_t)expected);
         for (int j = 0; j < out_count; j++)
             droppable[selection[j]] = 0;
-        vb_decoder_set_droppable(&dec, droppable);
+        decoder_set_droppable(&dec, droppable);
     } else {
         skipping = 0;
     }
@@ -157,7 +157,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
     int next_slot = 0; /* first output slot not yet filled (selection is non-decreasing) */
     int frame_index = 0;
     for (;;) {
-        int got = vb_decoder_next(&dec, err);
+        int got = decoder_next(&dec, err);
         if (got < 0) {
             rc = got;
             goto done;
@@ -192,12 +192,12 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         const uint8_t *bgr;
         int w, h;
         size_t stride;
-        rc = vb_decoder_bgr(&dec, &bgr, &w, &h, &stride, err);
+        rc = decoder_bgr(&dec, &bgr, &w, &h, &stride, err);
         if (rc)
             goto done;
         if (!transform.size || transform.in_width != w || transform.in_height != h) {
-            vb_frame_transform_free(&transform);
-            rc = vb_frame_transform_init(&transform, opt->resize, opt->size, w, h);
+            frame_transform_free(&transform);
+            rc = frame_transform_init(&transform, opt->resize, opt->size, w, h);
             if (rc) {
                 rc = vb_error_set(err, rc, "%s: cannot transform %dx%d frames to %d with the %s resize (%s)", path, w,
                                   h, opt->size, vb_resize_mode_name(opt->resize),
@@ -207,7 +207,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
                 goto done;
             }
             int width, height;
-            vb_frame_transform_output_size(&transform, &width, &height);
+            frame_transform_output_size(&transform, &width, &height);
             if (width != result->out_width || height != result->out_height) {
                 rc = vb_error_set(err, VB_EUNSUPPORTED, "%s: the frame size changes to %dx%d mid-stream; the %s resize "
                                   "needs one frame size", path, w, h, vb_resize_mode_name(opt->resize));
@@ -239,7 +239,7 @@ static int decode_pass(const char *path, const vb_video_options *opt, int expect
         } else {
             slot = frames + frame_bytes * (size_t)next_slot++;
         }
-        vb_frame_transform_run(&transform, bgr, stride, slot);
+        frame_transform_run(&transform, bgr, stride, slot);
         /* upsampling repeats a frame: copy it into the following slots that want it too */
         while (expected > 0 && next_slot < out_count && selection[next_slot] == i) {
             memcpy(frames + frame_bytes * (size_t)next_slot, slot, frame_bytes);
@@ -270,8 +270,8 @@ done:
     free(droppable);
     free(kept);
     free(selection);
-    vb_frame_transform_free(&transform);
-    vb_decoder_close(&dec);
+    frame_transform_free(&transform);
+    decoder_close(&dec);
     return rc;
 }
 
@@ -347,7 +347,7 @@ static int finish_clip(const char *path, const vb_video_options *options, const 
             vb_frames_free(clip);
             return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
         }
-        vb_select_fps(result.decoded, result.fps, opt.target_fps, kept, &kept_count);
+        select_fps(result.decoded, result.fps, opt.target_fps, kept, &kept_count);
         free(kept);
     }
     if (opt.min_frames > 0 && kept_count < opt.min_frames) {

@@ -34,7 +34,7 @@ static void quiet_ffmpeg(void)
 
 static int deadline_passed(void *opaque)
 {
-    const vb_decoder *decoder = opaque;
+    const video_decoder *decoder = opaque;
     return av_gettime_relative() > decoder->deadline_us;
 }
 
@@ -44,7 +44,7 @@ static const char *av_text(int code, char *buf, size_t size)
     return buf;
 }
 
-int vb_stream_rotation(const AVStream *stream)
+int stream_rotation(const AVStream *stream)
 {
     const uint8_t *matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, NULL);
     if (!matrix)
@@ -64,7 +64,7 @@ int vb_stream_rotation(const AVStream *stream)
     return degrees % 90 == 0 ? degrees : 0;
 }
 
-double vb_stream_fps(const AVStream *stream)
+double stream_fps(const AVStream *stream)
 {
     if (stream->avg_frame_rate.num > 0 && stream->avg_frame_rate.den > 0)
         return av_q2d(stream->avg_frame_rate);
@@ -73,7 +73,7 @@ double vb_stream_fps(const AVStream *stream)
     return 0;
 }
 
-int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_seconds, vb_error *err)
+int decoder_open(video_decoder *d, const char *path, int threads, double max_seconds, vb_error *err)
 {
     char text[AV_ERROR_MAX_STRING_SIZE];
     memset(d, 0, sizeof *d);
@@ -146,7 +146,7 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
                           par->width, par->height, MAX_PIXELS);
         goto fail;
     }
-    d->rotation_degrees = vb_stream_rotation(d->stream);
+    d->rotation_degrees = stream_rotation(d->stream);
 
     d->codec = avcodec_alloc_context3(decoder_codec);
     d->packet = av_packet_alloc();
@@ -177,14 +177,14 @@ int vb_decoder_open(vb_decoder *d, const char *path, int threads, double max_sec
     }
     return VB_OK;
 fail:
-    vb_decoder_close(d);
+    decoder_close(d);
     return rc;
 }
 
 /* The demuxer's next packet of the video stream into d->packet. 1: one is there; 0: input
  * done (d->read_error keeps a container error: truncated or corrupt files keep what decoded);
  * < 0: error (deadline). */
-static int read_stream_packet(vb_decoder *d, vb_error *err)
+static int read_stream_packet(video_decoder *d, vb_error *err)
 {
     while (!d->input_done) {
         int ret = av_read_frame(d->format, d->packet);
@@ -240,7 +240,7 @@ static int reorder_depth(const int *display_index, int count)
     return depth;
 }
 
-static int queue_push(vb_decoder *d, AVPacket *packet, int *capacity)
+static int queue_push(video_decoder *d, AVPacket *packet, int *capacity)
 {
     if (d->queue_count == *capacity) {
         int grown = *capacity ? *capacity * 2 : 512;
@@ -258,10 +258,10 @@ static int queue_push(vb_decoder *d, AVPacket *packet, int *capacity)
     return VB_OK;
 }
 
-int vb_decoder_prefetch(vb_decoder *d, size_t max_bytes, vb_error *err)
+int decoder_prefetch(video_decoder *d, size_t max_bytes, vb_error *err)
 {
     d->nal_length_size = d->stream->codecpar->codec_id == AV_CODEC_ID_H264
-                             ? vb_h264_avcc_length_size(d->stream->codecpar->extradata,
+                             ? h264_avcc_length_size(d->stream->codecpar->extradata,
                                                         (size_t)d->stream->codecpar->extradata_size)
                              : 0;
     if (!d->nal_length_size || d->queue)
@@ -316,13 +316,13 @@ int vb_decoder_prefetch(vb_decoder *d, size_t max_bytes, vb_error *err)
     return 1;
 }
 
-void vb_decoder_set_droppable(vb_decoder *d, const uint8_t *droppable)
+void decoder_set_droppable(video_decoder *d, const uint8_t *droppable)
 {
     d->droppable = d->display_pts ? droppable : NULL;
 }
 
 /* The display position of a decoded frame from its pts; -1 when it is not a queued one. */
-static int display_index_of(const vb_decoder *d, int64_t pts)
+static int display_index_of(const video_decoder *d, int64_t pts)
 {
     int lo = 0, hi = d->queue_count - 1;
     while (lo <= hi) {
@@ -339,13 +339,13 @@ static int display_index_of(const vb_decoder *d, int64_t pts)
 
 /* The next packet of the stream: the prefetched queue first, then the demuxer.
  * 1: d->packet holds one; 0: input done; < 0: error. */
-static int next_packet(vb_decoder *d, vb_error *err)
+static int next_packet(video_decoder *d, vb_error *err)
 {
     while (d->queue_next < d->queue_count) {
         int k = d->queue_next++;
         AVPacket *queued = d->queue[k];
         if (d->droppable && d->droppable[d->queue_display_index[k]] &&
-            vb_h264_packet_disposable(queued->data, (size_t)queued->size, d->nal_length_size)) {
+            h264_packet_disposable(queued->data, (size_t)queued->size, d->nal_length_size)) {
             d->skipped_frames++;
             av_packet_free(&d->queue[k]);
             continue;
@@ -357,7 +357,7 @@ static int next_packet(vb_decoder *d, vb_error *err)
     return read_stream_packet(d, err);
 }
 
-int vb_decoder_next(vb_decoder *d, vb_error *err)
+int decoder_next(video_decoder *d, vb_error *err)
 {
     for (;;) {
         if (av_gettime_relative() > d->deadline_us)
@@ -424,7 +424,7 @@ static int planes_cover(const AVFrame *frame, int height)
     return 1;
 }
 
-int vb_decoder_bgr(vb_decoder *d, const uint8_t **bgr, int *width, int *height, size_t *stride,
+int decoder_bgr(video_decoder *d, const uint8_t **bgr, int *width, int *height, size_t *stride,
                    vb_error *err)
 {
     AVFrame *f = d->frame;
@@ -471,7 +471,7 @@ int vb_decoder_bgr(vb_decoder *d, const uint8_t **bgr, int *width, int *height, 
         if (!d->rotated)
             return vb_error_set(err, VB_ENOMEM, "%s: out of memory", d->path);
     }
-    vb_rotate_bgr(d->bgr->data[0], w, h, (size_t)d->bgr->linesize[0], d->rotation_degrees, d->rotated);
+    rotate_bgr(d->bgr->data[0], w, h, (size_t)d->bgr->linesize[0], d->rotation_degrees, d->rotated);
     int swap = d->rotation_degrees != 180;
     *bgr = d->rotated;
     *width = swap ? h : w;
@@ -480,7 +480,7 @@ int vb_decoder_bgr(vb_decoder *d, const uint8_t **bgr, int *width, int *height, 
     return VB_OK;
 }
 
-void vb_decoder_close(vb_decoder *d)
+void decoder_close(video_decoder *d)
 {
     if (!d)
         return;

@@ -14,14 +14,14 @@
 
 #include "vidbench/error.h"
 
-typedef struct vb_decoder {
+typedef struct video_decoder {
     const char *path;
     AVFormatContext *format;
     AVCodecContext *codec;
     AVStream *stream;
     int stream_index;
     AVPacket *packet;
-    AVFrame *frame;                 /* the frame vb_decoder_next returned */
+    AVFrame *frame;                 /* the frame decoder_next returned */
     int rotation_degrees;           /* clockwise rotation to apply: 0, 90, 180, 270 */
     int64_t deadline_us;            /* av_gettime_relative() limit */
     int input_done, flushed;
@@ -33,7 +33,7 @@ typedef struct vb_decoder {
     int sws_width, sws_height, sws_format;
     uint8_t *rotated;               /* rotated copy when rotation_degrees != 0 */
     size_t rotated_bytes;
-    /* vb_decoder_prefetch: the stream's packets in decode order, read before decoding */
+    /* decoder_prefetch: the stream's packets in decode order, read before decoding */
     AVPacket **queue;
     int queue_count, queue_next;
     int *queue_display_index;       /* [queue_count] display position of each packet */
@@ -44,11 +44,11 @@ typedef struct vb_decoder {
     int frame_display_index;        /* of decoder->frame, when display_pts is known */
     int order_broken;               /* an output frame's pts was unknown or out of order */
     int flagged_frames;             /* frames the decoder marked corrupt (concealed errors) */
-} vb_decoder;
+} video_decoder;
 
 /* Opens path and its best video stream. threads: 0 = all cores; max_seconds bounds the
  * whole life of the decoder (open included). */
-int vb_decoder_open(vb_decoder *decoder, const char *path, int threads, double max_seconds,
+int decoder_open(video_decoder *decoder, const char *path, int threads, double max_seconds,
                     vb_error *err);
 /* Reads the stream's packets ahead of decoding (at most max_bytes of them) and works out
  * each one's display position. Returns 1 when skipping is possible: the whole stream is
@@ -56,23 +56,23 @@ int vb_decoder_open(vb_decoder *decoder, const char *path, int threads, double m
  * reorder delay covers the stream's (so decoding the full stream would output every frame
  * in pts order); decoder->queue_count is then the frame count. 0: not possible (what was
  * read is decoded normally). < 0: error (deadline). */
-int vb_decoder_prefetch(vb_decoder *decoder, size_t max_bytes, vb_error *err);
+int decoder_prefetch(video_decoder *decoder, size_t max_bytes, vb_error *err);
 /* droppable[display index] != 0 marks frames the caller will not use; after a successful
- * prefetch, those whose packets are disposable (vb_h264_packet_disposable) are not decoded.
+ * prefetch, those whose packets are disposable (h264_packet_disposable) are not decoded.
  * decoder->frame_display_index then tells each output frame's display position. The
  * array must outlive the decoding. */
-void vb_decoder_set_droppable(vb_decoder *decoder, const uint8_t *droppable);
+void decoder_set_droppable(video_decoder *decoder, const uint8_t *droppable);
 /* 1: a frame is in decoder->frame; 0: end of stream; < 0: error (deadline, I/O). */
-int vb_decoder_next(vb_decoder *decoder, vb_error *err);
+int decoder_next(video_decoder *decoder, vb_error *err);
 /* Converts decoder->frame to BGR24 and applies the rotation: *bgr points at
  * (*height, *width, 3) rows *stride bytes apart, valid until the next call. */
-int vb_decoder_bgr(vb_decoder *decoder, const uint8_t **bgr, int *width, int *height,
+int decoder_bgr(video_decoder *decoder, const uint8_t **bgr, int *width, int *height,
                    size_t *stride, vb_error *err);
-void vb_decoder_close(vb_decoder *decoder);
+void decoder_close(video_decoder *decoder);
 
 /* Display rotation of a stream (clockwise degrees, 0/90/180/270) from its display matrix. */
-int vb_stream_rotation(const AVStream *stream);
+int stream_rotation(const AVStream *stream);
 /* Average frame rate of the stream (r_frame_rate if unknown), 0 when neither is known. */
-double vb_stream_fps(const AVStream *stream);
+double stream_fps(const AVStream *stream);
 
 #endif

@@ -20,7 +20,7 @@ enum { GIF_TICKS_PER_SECOND = 100 }; /* GIF delays are in 1/100 s */
 
 typedef struct gif_writer {
     const char *path;
-    vb_atomic_file file;
+    fs_atomic_file file;
     AVFilterGraph *graph;
     AVFilterContext *source, *sink;
     AVCodecContext *encoder;
@@ -47,7 +47,7 @@ static int write_to_file(void *opaque, uint8_t *buf, int size)
 static int fail_av(gif_writer *w, vb_error *err, int code, const char *what, int av_code)
 {
     if (w->io_errno) /* a failed write explains every later muxer error */
-        return vb_error_set(err, vb_write_error_code(w->io_errno), "%s: %s: %s", w->path, what,
+        return vb_error_set(err, fs_write_error_code(w->io_errno), "%s: %s: %s", w->path, what,
                             strerror(w->io_errno));
     char text[AV_ERROR_MAX_STRING_SIZE];
     av_strerror(av_code, text, sizeof text);
@@ -119,7 +119,7 @@ static int open_output(gif_writer *w, int width, int height, vb_error *err)
     if (ret < 0)
         return fail_av(w, err, VB_EUNSUPPORTED, "cannot set up the GIF stream", ret);
 
-    int rc = vb_atomic_open(&w->file, w->path, err);
+    int rc = fs_atomic_open(&w->file, w->path, err);
     if (rc)
         return rc;
     enum { IO_BUFFER_BYTES = 65536 };
@@ -199,7 +199,7 @@ static void gif_writer_free(gif_writer *w)
     avformat_free_context(w->muxer);
     av_packet_free(&w->packet);
     av_frame_free(&w->frame);
-    vb_atomic_abort(&w->file);
+    fs_atomic_abort(&w->file);
 }
 
 int vb_clip_write_gif(const vb_frames *clip, double fps, const char *path, vb_error *err)
@@ -260,7 +260,7 @@ int vb_clip_write_gif(const vb_frames *clip, double fps, const char *path, vb_er
             rc = fail_av(&w, err, VB_EIO, "write failed", AVERROR(w.io_errno));
     }
     if (!rc)
-        rc = vb_atomic_commit(&w.file, err);
+        rc = fs_atomic_commit(&w.file, err);
     gif_writer_free(&w);
     return rc;
 }

@@ -12,7 +12,7 @@ enum {
 };
 enum { MAX_MACROBLOCKS = 139264 }; /* level 6.2's frame size limit, in macroblocks */
 
-int vb_h264_avcc_length_size(const uint8_t *extradata, size_t size)
+int h264_avcc_length_size(const uint8_t *extradata, size_t size)
 {
     /* configurationVersion 1, then profile, compatibility, level, and
      * lengthSizeMinusOne in the low two bits of byte 4 */
@@ -78,7 +78,7 @@ static int slice_header_plausible(const uint8_t *nal, size_t size)
            slice_type <= 9 && pic_parameter_set_id >= 0 && pic_parameter_set_id <= 255;
 }
 
-int vb_h264_packet_disposable(const uint8_t *data, size_t size, int length_size)
+int h264_packet_disposable(const uint8_t *data, size_t size, int length_size)
 {
     if (!data || (length_size != 1 && length_size != 2 && length_size != 4))
         return 0;

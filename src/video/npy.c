@@ -1,6 +1,8 @@
-/* NumPy .npy writer (format version 1.0) for clips: uint8 [T,H,W,3], or float32 in [0,1]
- * computed as the seed does (float64 x / 255.0, then cast to float32). Atomic. */
+/* Frames as NumPy .npy (the format itself is common/npy.c): uint8 [T,H,W,3], or float32 in
+ * [0,1] computed as the seed does (float64 x / 255.0, then cast to float32), and that
+ * conversion's SIMD passes over the plain reference. Written atomically. */
 #include "vidbench/video.h"
+#include "vidbench/npy.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 #include "common/fsutil.h"
 #include "video/video_internal.h"
 
-void vb_u8_to_float32_reference(const uint8_t *in, size_t n, float *out)
+void u8_to_float32_reference(const uint8_t *in, size_t n, float *out)
 {
     float table[256];
     for (int v = 0; v < 256; v++)
@@ -84,7 +86,7 @@ void vb_u8_to_float32(const uint8_t *in, size_t n, float *out)
     }
 #endif
     if (i < n)
-        vb_u8_to_float32_reference(in + i, n - i, out + i);
+        u8_to_float32_reference(in + i, n - i, out + i);
 }
 
 void vb_clip_to_float32(const vb_frames *clip, float *out)
@@ -97,24 +99,15 @@ int vb_clip_write_npy(const vb_frames *clip, const char *path, int as_float32, v
     if (!clip || !clip->frames || clip->num_frames <= 0 || clip->height <= 0 || clip->width <= 0)
         return vb_error_set(err, VB_EINVAL, "%s: empty clip, nothing to write", path ? path : "(null)");
     char header[256];
-    int len = snprintf(header, sizeof header,
-                       "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d, %d, 3), }",
-                       as_float32 ? "<f4" : "|u1", clip->num_frames, clip->height, clip->width);
-    /* magic (6) + version (2) + header length (2) + header + padding + '\n', a multiple of 64 */
-    int total = 10 + len + 1;
-    int padded = (total + 63) / 64 * 64;
-    memset(header + len, ' ', (size_t)(padded - total));
-    header[padded - 10 - 1] = '\n';
-    int header_len = padded - 10;
-
-    vb_atomic_file file;
-    int rc = vb_atomic_open(&file, path, err);
+    const int64_t shape[4] = {clip->num_frames, clip->height, clip->width, 3};
+    const int header_bytes = vb_npy_header(as_float32 ? "<f4" : "|u1", shape, 4, header, sizeof header);
+    if (header_bytes < 0)
+        return vb_error_set(err, VB_EINVAL, "%s: .npy header does not fit", path);
+    fs_atomic_file file;
+    int rc = fs_atomic_open(&file, path, err);
     if (rc)
         return rc;
-    unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
-                                  (unsigned char)(header_len & 0xff), (unsigned char)(header_len >> 8)};
-    int ok = fwrite(preamble, 1, 10, file.fp) == 10 &&
-             fwrite(header, 1, (size_t)header_len, file.fp) == (size_t)header_len;
+    int ok = fwrite(header, 1, (size_t)header_bytes, file.fp) == (size_t)header_bytes;
     size_t elements = (size_t)clip->num_frames * clip->height * clip->width * 3;
     if (ok && !as_float32) {
         ok = fwrite(clip->frames, 1, elements, file.fp) == elements;
@@ -134,8 +127,8 @@ int vb_clip_write_npy(const vb_frames *clip, const char *path, int as_float32, v
     }
     if (!ok) {
         int saved = errno;
-        vb_atomic_abort(&file);
-        return vb_error_set(err, vb_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
+        fs_atomic_abort(&file);
+        return vb_error_set(err, fs_write_error_code(saved), "%s: write failed: %s", path, strerror(saved));
     }
-    return vb_atomic_commit(&file, err);
+    return fs_atomic_commit(&file, err);
 }

@@ -28,8 +28,8 @@ int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_e
     if (stat(path, &st) == 0)
         info->file_bytes = (int64_t)st.st_size;
 
-    vb_decoder dec;
-    int rc = vb_decoder_open(&dec, path, 0, PROBE_MAX_SECONDS, err);
+    video_decoder dec;
+    int rc = decoder_open(&dec, path, 0, PROBE_MAX_SECONDS, err);
     if (rc)
         return rc;
     const AVCodecParameters *par = dec.stream->codecpar;
@@ -44,7 +44,7 @@ int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_e
         info->sar_num = par->sample_aspect_ratio.num;
         info->sar_den = par->sample_aspect_ratio.den;
     }
-    info->fps = vb_stream_fps(dec.stream);
+    info->fps = stream_fps(dec.stream);
     if (dec.format->duration != AV_NOPTS_VALUE && dec.format->duration > 0)
         info->duration_seconds = dec.format->duration / (double)AV_TIME_BASE;
     else if (dec.stream->duration != AV_NOPTS_VALUE && dec.stream->duration > 0)
@@ -54,16 +54,16 @@ int vb_video_probe(const char *path, int count_frames, vb_video_info *info, vb_e
 
     if (count_frames) {
         int got;
-        while ((got = vb_decoder_next(&dec, err)) > 0)
+        while ((got = decoder_next(&dec, err)) > 0)
             av_frame_unref(dec.frame);
         if (got < 0) {
-            vb_decoder_close(&dec);
+            decoder_close(&dec);
             return got;
         }
         info->frame_count = dec.decoded_frames;
         info->frame_count_exact = 1;
         info->lost_frames = dec.lost_frames;
     }
-    vb_decoder_close(&dec);
+    decoder_close(&dec);
     return VB_OK;
 }

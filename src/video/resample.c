@@ -10,7 +10,7 @@ void vb_resample_indices(int count, int n, int *indices)
         indices[i] = (int)((long long)i * count / n);
 }
 
-void vb_select_fps(int count, double source_fps, double target_fps, int *kept, int *kept_count)
+void select_fps(int count, double source_fps, double target_fps, int *kept, int *kept_count)
 {
     int n = 0;
     if (!(target_fps > 0) || !(source_fps > 0) || target_fps >= source_fps) {

@@ -39,7 +39,7 @@ static int greatest_common_divisor(int a, int b)
  * its left tap from x_offsets[e] and, inside the row, its right tap from x_offsets[e] +
  * channels; past x_interior_end OpenCV takes S[ofs] * 2048, which is the pair (S[ofs], 0)
  * with weights (2048, 0). */
-static void fill_wide_pass(vb_resize_plan *plan)
+static void fill_wide_pass(resize_plan *plan)
 {
     const int cn = plan->channels, elements = plan->dst_width * cn;
     /* whole groups ending on a pixel boundary, so the narrower passes resume at a pixel */
@@ -85,7 +85,7 @@ static int16_t round_weight(float value)
     return (int16_t)v;
 }
 
-int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int dst_width,
+int resize_plan_init(resize_plan *plan, int src_width, int src_height, int dst_width,
                         int dst_height, int channels)
 {
     memset(plan, 0, sizeof *plan);
@@ -117,7 +117,7 @@ int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int
     plan->y_weights = malloc((size_t)dst_height * 2 * sizeof *plan->y_weights);
     plan->rows = malloc(row_elements * 2 * sizeof *plan->rows);
     if (!plan->x_offsets || !plan->x_weights || !plan->y_offsets || !plan->y_weights || !plan->rows) {
-        vb_resize_plan_free(plan);
+        resize_plan_free(plan);
         return VB_ENOMEM;
     }
 
@@ -155,7 +155,7 @@ int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int
         plan->wide_index = malloc(((size_t)groups + 1) * 64);
         plan->wide_weights = malloc(((size_t)groups + 1) * 2 * WIDE_GROUP * sizeof *plan->wide_weights);
         if (!plan->wide_window || !plan->wide_index || !plan->wide_weights) {
-            vb_resize_plan_free(plan);
+            resize_plan_free(plan);
             return VB_ENOMEM;
         }
         fill_wide_pass(plan);
@@ -167,7 +167,7 @@ int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int
         plan->pixel_offsets = malloc((size_t)dst_width * sizeof *plan->pixel_offsets);
         plan->pixel_weights = malloc((size_t)dst_width * 8 * sizeof *plan->pixel_weights);
         if (!plan->pixel_offsets || !plan->pixel_weights) {
-            vb_resize_plan_free(plan);
+            resize_plan_free(plan);
             return VB_ENOMEM;
         }
         int dx = 0;
@@ -197,7 +197,7 @@ int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int
     return VB_OK;
 }
 
-void vb_resize_plan_free(vb_resize_plan *plan)
+void resize_plan_free(resize_plan *plan)
 {
     if (!plan)
         return;
@@ -214,7 +214,7 @@ void vb_resize_plan_free(vb_resize_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-void vb_resize_plan_reverse_channels(vb_resize_plan *plan)
+void resize_plan_reverse_channels(resize_plan *plan)
 {
     const int cn = plan->channels;
     plan->reverse_channels = !plan->reverse_channels;
@@ -238,7 +238,7 @@ void vb_resize_plan_reverse_channels(vb_resize_plan *plan)
 /* The sums of horizontal_pass (below) for the first simd_pixels pixels of a 3-channel row:
  * the two source pixels as zero-extended 16-bit (left, right) pairs per channel, times
  * (w0, w1) pairwise with pmaddwd -- exact, as the products and sums fit in 32 bits. */
-__attribute__((target("ssse3"))) static int horizontal_pass_ssse3(const vb_resize_plan *plan,
+__attribute__((target("ssse3"))) static int horizontal_pass_ssse3(const resize_plan *plan,
                                                                    const uint8_t *src_row, int first_pixel,
                                                                    int32_t *out)
 {
@@ -266,7 +266,7 @@ __attribute__((target("ssse3"))) static int horizontal_pass_ssse3(const vb_resiz
  * permute puts each tap in the low byte of a 16-bit lane with a zero high byte, and
  * pmaddwd adds left * w0 + right * w1 exactly in 32 bits. */
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int
-horizontal_pass_wide(const vb_resize_plan *plan, const uint8_t *src_row, int32_t *out)
+horizontal_pass_wide(const resize_plan *plan, const uint8_t *src_row, int32_t *out)
 {
     const int row_bytes = plan->src_width * plan->channels;
     const __mmask64 low_bytes = 0x5555555555555555ull;
@@ -286,7 +286,7 @@ horizontal_pass_wide(const vb_resize_plan *plan, const uint8_t *src_row, int32_t
 
 /* HResizeLinear: out[e] = S[ofs]*w0 + S[ofs+cn]*w1 inside, S[ofs]*2048 at the right edge.
  * Exact integer arithmetic, so any evaluation order gives OpenCV's values. */
-static void horizontal_pass(const vb_resize_plan *plan, const uint8_t *src_row, int32_t *out)
+static void horizontal_pass(const resize_plan *plan, const uint8_t *src_row, int32_t *out)
 {
     const int cn = plan->channels;
     const int elements = plan->dst_width * cn;
@@ -325,8 +325,8 @@ static inline uint8_t saturate_uint8(int32_t v)
 /* VResizeLinear<uchar, int, short, ...> (a specialization in OpenCV): both its SIMD body
  * and its scalar tail take (row >> 4) * weight >> 16 per row and round the sum by
  * (sum + 2) >> 2 -- not the exact (a*b0 + b*b1 + 2^21) >> 22, which differs by 1 at times.
- * This is the plain reference; vb_resize_vertical below runs the same arithmetic with SSE2. */
-void vb_resize_vertical_reference(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
+ * This is the plain reference; resize_vertical below runs the same arithmetic with SSE2. */
+void resize_vertical_reference(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
                                   int elements, uint8_t *dst)
 {
     for (int x = 0; x < elements; x++) {
@@ -363,7 +363,7 @@ __attribute__((target("avx2"))) static int vertical_avx2(const int32_t *row0, co
 }
 #endif
 
-void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
+void resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
                         uint8_t *dst)
 {
     int x = 0;
@@ -392,11 +392,11 @@ void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, in
     }
 #endif
     if (x < elements)
-        vb_resize_vertical_reference(row0 + x, row1 + x, b0, b1, elements - x, dst + x);
+        resize_vertical_reference(row0 + x, row1 + x, b0, b1, elements - x, dst + x);
 }
 
 /* resizeAreaFast_ for an exact 2x reduction: the mean of each 2x2 block, rounded half up. */
-static void area_fast_2x(const vb_resize_plan *plan, const uint8_t *src, size_t src_stride,
+static void area_fast_2x(const resize_plan *plan, const uint8_t *src, size_t src_stride,
                          uint8_t *dst, size_t dst_stride)
 {
     const int cn = plan->channels;
@@ -412,14 +412,14 @@ static void area_fast_2x(const vb_resize_plan *plan, const uint8_t *src, size_t 
     }
 }
 
-static int clamp_row(const vb_resize_plan *plan, int sy)
+static int clamp_row(const resize_plan *plan, int sy)
 {
     return sy < 0 ? 0 : sy >= plan->src_height ? plan->src_height - 1 : sy;
 }
 
 /* The horizontal pass of source row sy, computed once per image and kept while the next
  * output row still needs it; `keep` is the other row the current output row needs. */
-static const int32_t *source_row(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, int sy,
+static const int32_t *source_row(resize_plan *plan, const uint8_t *src, size_t src_stride, int sy,
                                  int keep)
 {
     size_t elements = (size_t)plan->dst_width * plan->channels;
@@ -432,7 +432,7 @@ static const int32_t *source_row(vb_resize_plan *plan, const uint8_t *src, size_
     return plan->rows + slot * elements;
 }
 
-void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
+void resize_run(resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
                    size_t dst_stride)
 {
     if (plan->area_fast_2x) {
@@ -445,7 +445,7 @@ void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, 
         int sy0 = clamp_row(plan, plan->y_offsets[dy]), sy1 = clamp_row(plan, plan->y_offsets[dy] + 1);
         const int32_t *row0 = source_row(plan, src, src_stride, sy0, sy1);
         const int32_t *row1 = source_row(plan, src, src_stride, sy1, sy0);
-        vb_resize_vertical(row0, row1, plan->y_weights[2 * dy], plan->y_weights[2 * dy + 1], elements,
+        resize_vertical(row0, row1, plan->y_weights[2 * dy], plan->y_weights[2 * dy + 1], elements,
                       dst + (size_t)dy * dst_stride);
     }
 }

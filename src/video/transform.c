@@ -30,7 +30,7 @@ const char *vb_resize_mode_name(vb_resize_mode mode)
     return (unsigned)mode < sizeof mode_names / sizeof mode_names[0] ? mode_names[mode] : "?";
 }
 
-int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size, int in_width,
+int frame_transform_init(frame_transform *t, vb_resize_mode mode, int size, int in_width,
                             int in_height)
 {
     memset(t, 0, sizeof *t);
@@ -105,42 +105,42 @@ int vb_frame_transform_init(vb_frame_transform *t, vb_resize_mode mode, int size
     default:
         return VB_EINVAL;
     }
-    int rc = vb_resize_plan_init(&t->plan, t->region_width, t->region_height, t->resized_width,
+    int rc = resize_plan_init(&t->plan, t->region_width, t->region_height, t->resized_width,
                                  t->resized_height, 3);
     if (rc) {
-        vb_frame_transform_free(t);
+        frame_transform_free(t);
         return rc;
     }
-    vb_resize_plan_reverse_channels(&t->plan); /* the seed's frame[:, :, [2, 1, 0]] */
+    resize_plan_reverse_channels(&t->plan); /* the seed's frame[:, :, [2, 1, 0]] */
     return VB_OK;
 }
 
-void vb_frame_transform_free(vb_frame_transform *t)
+void frame_transform_free(frame_transform *t)
 {
     if (!t)
         return;
-    vb_resize_plan_free(&t->plan);
+    resize_plan_free(&t->plan);
     free(t->scratch);
     memset(t, 0, sizeof *t);
 }
 
-void vb_frame_transform_output_size(const vb_frame_transform *t, int *width, int *height)
+void frame_transform_output_size(const frame_transform *t, int *width, int *height)
 {
     const int aspect = t->mode == VB_RESIZE_ASPECT;
     *width = aspect ? t->resized_width : t->size;
     *height = aspect ? t->resized_height : t->size;
 }
 
-void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t stride, uint8_t *out)
+void frame_transform_run(frame_transform *t, const uint8_t *bgr, size_t stride, uint8_t *out)
 {
     int out_width, out_height;
-    vb_frame_transform_output_size(t, &out_width, &out_height);
+    frame_transform_output_size(t, &out_width, &out_height);
     const size_t out_stride = (size_t)out_width * 3;
     switch (t->mode) {
     case VB_RESIZE_CROP:
     case VB_RESIZE_STRETCH:
     case VB_RESIZE_ASPECT:
-        vb_resize_run(&t->plan, bgr + (size_t)t->region_y * stride + (size_t)t->region_x * 3, stride,
+        resize_run(&t->plan, bgr + (size_t)t->region_y * stride + (size_t)t->region_x * 3, stride,
                       out, out_stride);
         break;
     case VB_RESIZE_PAD: {
@@ -150,12 +150,12 @@ void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t st
         for (int y = 0; y < t->in_height; y++)
             memcpy(t->scratch + (size_t)(y0 + y) * side_stride + (size_t)x0 * 3,
                    bgr + (size_t)y * stride, (size_t)t->in_width * 3);
-        vb_resize_run(&t->plan, t->scratch, side_stride, out, out_stride);
+        resize_run(&t->plan, t->scratch, side_stride, out, out_stride);
         break;
     }
     case VB_RESIZE_SHORTSIDE: {
         size_t resized_stride = (size_t)t->resized_width * 3;
-        vb_resize_run(&t->plan, bgr, stride, t->scratch, resized_stride);
+        resize_run(&t->plan, bgr, stride, t->scratch, resized_stride);
         for (int y = 0; y < t->size; y++)
             memcpy(out + (size_t)y * out_stride,
                    t->scratch + (size_t)(t->crop_y + y) * resized_stride + (size_t)t->crop_x * 3,
@@ -165,7 +165,7 @@ void vb_frame_transform_run(vb_frame_transform *t, const uint8_t *bgr, size_t st
     }
 }
 
-void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees, uint8_t *dst)
+void rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees, uint8_t *dst)
 {
     /* dst is (height x width) for 90/270, (width x height) for 180. */
     if (degrees == 180) {

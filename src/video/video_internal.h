@@ -13,7 +13,7 @@
 /* Precomputed coefficients for one (source size, destination size, channels) triple, so a
  * clip pays for them once. OpenCV's 11-bit fixed point: horizontal pass into int rows,
  * vertical pass with its 16-bit rounding (see resize.c). */
-typedef struct vb_resize_plan {
+typedef struct resize_plan {
     int src_width, src_height, dst_width, dst_height, channels;
     int area_fast_2x;        /* exact 2x downscale: OpenCV switches to INTER_AREA */
     int *x_offsets;          /* [dst_width*channels] element offset of the left tap */
@@ -38,52 +38,52 @@ typedef struct vb_resize_plan {
     int simd_pixels;
     int *pixel_offsets;      /* [dst_width] byte offset of the left source pixel */
     int16_t *pixel_weights;  /* [dst_width][8] w0 w1 w0 w1 w0 w1 0 0 */
-} vb_resize_plan;
+} resize_plan;
 
-int vb_resize_plan_init(vb_resize_plan *plan, int src_width, int src_height, int dst_width,
+int resize_plan_init(resize_plan *plan, int src_width, int src_height, int dst_width,
                         int dst_height, int channels);
-void vb_resize_plan_free(vb_resize_plan *plan);
+void resize_plan_free(resize_plan *plan);
 /* Makes the plan write its channels in reverse order: cv::resize then [:, :, ::-1] in one
  * pass (the arithmetic is per channel, so the values are the same). */
-void vb_resize_plan_reverse_channels(vb_resize_plan *plan);
+void resize_plan_reverse_channels(resize_plan *plan);
 /* src: (src_height, src_width, channels) rows src_stride bytes apart;
  * dst: (dst_height, dst_width, channels) rows dst_stride bytes apart. */
-void vb_resize_run(vb_resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
+void resize_run(resize_plan *plan, const uint8_t *src, size_t src_stride, uint8_t *dst,
                    size_t dst_stride);
 /* One output row of the vertical pass: the AVX2/SSE2 kernels and the plain reference they are
  * tested against (tests/unit/test_video_resize.c). */
-void vb_resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
+void resize_vertical(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1, int elements,
                         uint8_t *dst);
-void vb_resize_vertical_reference(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
+void resize_vertical_reference(const int32_t *row0, const int32_t *row1, int16_t b0, int16_t b1,
                                   int elements, uint8_t *dst);
 
 /* ---- transform.c: one decoded BGR24 frame -> S x S RGB, the way the seed does it ---- */
 
-typedef struct vb_frame_transform {
+typedef struct frame_transform {
     vb_resize_mode mode;
     int size;
     int in_width, in_height;          /* the frame after rotation */
     int region_x, region_y, region_width, region_height; /* part of the frame resized */
     int resized_width, resized_height;
     int crop_x, crop_y;               /* shortside: crop of the resized frame */
-    vb_resize_plan plan;
+    resize_plan plan;
     uint8_t *scratch;                 /* pad: padded square; shortside: resized frame */
     char limit_reason[256];           /* why init returned VB_ELIMIT */
-} vb_frame_transform;
+} frame_transform;
 
 /* VB_ELIMIT (with limit_reason) when the frame's shape makes the mode's intermediate image too
  * large, VB_ENOMEM, VB_EINVAL for a bad size or mode. */
-int vb_frame_transform_init(vb_frame_transform *transform, vb_resize_mode mode, int size,
+int frame_transform_init(frame_transform *transform, vb_resize_mode mode, int size,
                             int in_width, int in_height);
-void vb_frame_transform_free(vb_frame_transform *transform);
+void frame_transform_free(frame_transform *transform);
 /* Size of what the transform writes: S x S, or the aspect-kept size for VB_RESIZE_ASPECT. */
-void vb_frame_transform_output_size(const vb_frame_transform *transform, int *width, int *height);
+void frame_transform_output_size(const frame_transform *transform, int *width, int *height);
 /* bgr: (in_height, in_width, 3) rows stride bytes apart; out: the output size x 3 RGB, contiguous. */
-void vb_frame_transform_run(vb_frame_transform *transform, const uint8_t *bgr, size_t stride,
+void frame_transform_run(frame_transform *transform, const uint8_t *bgr, size_t stride,
                             uint8_t *out);
 
 /* cv::rotate of a BGR24 image by 90/180/270 degrees clockwise into dst (contiguous). */
-void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees,
+void rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int degrees,
                    uint8_t *dst);
 
 /* ---- resample.c ---- */
@@ -92,21 +92,21 @@ void vb_rotate_bgr(const uint8_t *src, int width, int height, size_t stride, int
  * frame nearest to k / target_fps for k = 0, 1, ...; all frames when target_fps <= 0,
  * source_fps unknown or target_fps >= source_fps. Fills kept[0..*kept_count) (kept has
  * room for count entries). */
-void vb_select_fps(int count, double source_fps, double target_fps, int *kept, int *kept_count);
+void select_fps(int count, double source_fps, double target_fps, int *kept, int *kept_count);
 
 /* ---- h264_nal.c: which H.264 access units no other picture depends on ---- */
 
 /* The NAL length-prefix size (1, 2 or 4) of an avcC decoder configuration record; 0 when
  * extradata is not one (Annex B streams, other codecs, malformed records). */
-int vb_h264_avcc_length_size(const uint8_t *extradata, size_t size);
+int h264_avcc_length_size(const uint8_t *extradata, size_t size);
 /* 1 when the length-prefixed packet holds only non-reference slices (nal_ref_idc 0), plus
  * access unit delimiters or filler: dropping it changes no other decoded picture. 0 for
  * anything else, including parameter sets, SEI and malformed length prefixes. */
-int vb_h264_packet_disposable(const uint8_t *data, size_t size, int length_size);
+int h264_packet_disposable(const uint8_t *data, size_t size, int length_size);
 
 /* ---- npy.c: uint8 -> float32 in [0, 1] as the seed computes it ---- */
 
 /* The plain table vb_u8_to_float32 (video.h, SSE2) is tested against. */
-void vb_u8_to_float32_reference(const uint8_t *in, size_t n, float *out);
+void u8_to_float32_reference(const uint8_t *in, size_t n, float *out);
 
 #endif

@@ -63,7 +63,7 @@ fi
 if [ "${VB_SANITIZED:-0}" = 1 ]; then
     # matplotlib, the Jupyter kernel and a MoViNet run under ASan take minutes; the bindings
     # themselves are exercised under ASan by the pytest suite above
-    echo "SKIP: notebook under the sanitizers: too slow for CI (the pytest suite covers the bindings under ASan)"
+    echo "SKIP: notebook -- under the sanitizers matplotlib, the kernel and MoViNet take minutes (the pytest suite covers the bindings under ASan)"
 else
     unset VB_RESULT_LINES
     (cd "$TMP" && $PY "$ROOT/python/tests/run_notebook.py" "$ROOT/notebooks/video_classification.ipynb" \

@@ -23,7 +23,7 @@ BUILD = os.environ.get("VB_BUILD") or os.path.join(ROOT, "build")
 RANK = {"common": 0, "net": 1, "video": 2, "model": 3, "dataset": 3, "eval": 4, "report": 4, "compare": 4}
 # Which module owns each public header.
 PUBLIC = {
-    "error.h": "common", "labels.h": "common", "version.h": "common", "threads.h": "common", "parse.h": "common",
+    "error.h": "common", "labels.h": "common", "version.h": "common", "threads.h": "common", "parse.h": "common", "npy.h": "common",
     "download.h": "net", "video.h": "video",
     "i3d.h": "model", "safetensors.h": "model", "tfckpt.h": "model", "tflite.h": "model",
     "movinet.h": "model", "models.h": "model", "classifier.h": "model",

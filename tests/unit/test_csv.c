@@ -11,19 +11,19 @@
 /* Reads every record of text and joins them as "f1|f2;f1;..." (fields '|', records ';'). */
 static int read_all(const char *text, size_t size, int skip_comments, char *out, size_t out_size, vb_error *err)
 {
-    vb_csv_reader reader;
-    vb_csv_reader_init(&reader, text, size, "mem.csv");
+    csv_reader reader;
+    csv_reader_init(&reader, text, size, "mem.csv");
     reader.skip_comments = skip_comments;
-    vb_csv_record record = {0};
+    csv_record record = {0};
     out[0] = '\0';
     int rc;
-    while ((rc = vb_csv_next(&reader, &record, err)) == 1) {
+    while ((rc = csv_next(&reader, &record, err)) == 1) {
         for (int i = 0; i < record.count; i++) {
             strncat(out, record.fields[i], out_size - strlen(out) - 1);
             strncat(out, i + 1 < record.count ? "|" : ";", out_size - strlen(out) - 1);
         }
     }
-    vb_csv_record_free(&record);
+    csv_record_free(&record);
     return rc;
 }
 
@@ -75,14 +75,14 @@ static void malformed_input_names_file_and_line(void **state)
     expect_error("a,b\nx\"y,c\n", 10, VB_EFORMAT, "mem.csv:2: stray quote in field 1");
     expect_error("a,b\n\"x\"y,c\n", 11, VB_EFORMAT, "mem.csv:2: stray quote");
     expect_error("a,b\nx\0y\n", 8, VB_EFORMAT, "mem.csv:2: NUL byte");
-    char wide[2 * VB_CSV_MAX_COLUMNS + 2];
-    for (int i = 0; i < VB_CSV_MAX_COLUMNS + 1; i++) {
+    char wide[2 * CSV_MAX_COLUMNS + 2];
+    for (int i = 0; i < CSV_MAX_COLUMNS + 1; i++) {
         wide[2 * i] = 'x';
         wide[2 * i + 1] = ',';
     }
-    wide[2 * VB_CSV_MAX_COLUMNS + 1] = '\n';
+    wide[2 * CSV_MAX_COLUMNS + 1] = '\n';
     expect_error(wide, sizeof wide, VB_ELIMIT, "columns");
-    static char long_field[VB_CSV_MAX_FIELD_BYTES + 8];
+    static char long_field[CSV_MAX_FIELD_BYTES + 8];
     memset(long_field, 'a', sizeof long_field - 1);
     expect_error(long_field, sizeof long_field - 1, VB_ELIMIT, "longer than");
 }

@@ -24,7 +24,7 @@ static void add_file_entry(struct archive *a, const char *name, const char *src)
 {
     char *data = NULL;
     size_t size = 0;
-    assert_int_equal(vb_read_file(src, 64u << 20, &data, &size, NULL), VB_OK);
+    assert_int_equal(fs_read_file(src, 64u << 20, &data, &size, NULL), VB_OK);
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, name);
     archive_entry_set_filetype(e, AE_IFREG);
@@ -41,18 +41,18 @@ static void build_mirror(const char *mirror)
 {
     char path[2048];
     snprintf(path, sizeof path, "%s/400/val", mirror);
-    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(path, NULL), VB_OK);
     snprintf(path, sizeof path, "%s/400/annotations", mirror);
-    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(path, NULL), VB_OK);
     char *csv = NULL;
     size_t size = 0;
-    assert_int_equal(vb_read_file(shared_path("data/annotations/kinetics400/val.csv"), 8u << 20, &csv, &size, NULL), VB_OK);
+    assert_int_equal(fs_read_file(shared_path("data/annotations/kinetics400/val.csv"), 8u << 20, &csv, &size, NULL), VB_OK);
     snprintf(path, sizeof path, "%s/400/annotations/val.csv", mirror);
-    assert_int_equal(vb_write_file_atomic(path, csv, size, NULL), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, csv, size, NULL), VB_OK);
     free(csv);
     const char list[] = "https://s3.amazonaws.com/kinetics/400/val/part_0.tar.gz\n";
     snprintf(path, sizeof path, "%s/400/val/k400_val_path.txt", mirror);
-    assert_int_equal(vb_write_file_atomic(path, list, strlen(list), NULL), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, list, strlen(list), NULL), VB_OK);
     snprintf(path, sizeof path, "%s/400/val/part_0.tar.gz", mirror);
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
@@ -201,9 +201,9 @@ static void prepared_clips_match_direct_decode(void **state)
              segway_clips[0][1]);
     char *bytes = NULL;
     size_t size = 0;
-    assert_int_equal(vb_read_file(cache_file, 64u << 20, &bytes, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(cache_file, 64u << 20, &bytes, &size, &err), VB_OK);
     bytes[size - 1] ^= 0x55; /* the last pixel byte */
-    assert_int_equal(vb_write_file_atomic(cache_file, bytes, size, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(cache_file, bytes, size, &err), VB_OK);
     free(bytes);
     vb_frames direct, cached;
     assert_int_equal(vb_video_decode_clip(shared_path(segway_clips[0][0]), &pr.video, &direct, &err), VB_OK);
@@ -237,7 +237,7 @@ static void prepared_clips_match_direct_decode(void **state)
 
     /* a clip whose file went bad since: overwrite records it bad and removes its cache file */
     assert_true(second_path[0] != 0);
-    assert_int_equal(vb_write_file_atomic(second_path, "not a video", 11, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(second_path, "not a video", 11, &err), VB_OK);
     assert_int_equal(vb_dataset_prepare(ds, &pr, &pres, &err), VB_OK);
     assert_int_equal(pres.clips_cached, 1);
     assert_int_equal(pres.clips_bad, 2);
@@ -279,12 +279,12 @@ static void build_partitioned_mirror(const char *mirror)
 {
     char path[2048], list[1024] = "";
     snprintf(path, sizeof path, "%s/400/val", mirror);
-    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(path, NULL), VB_OK);
     snprintf(path, sizeof path, "%s/400/annotations", mirror);
-    assert_int_equal(vb_mkdir_p(path, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(path, NULL), VB_OK);
     const char csv[] = "label,youtube_id,time_start,time_end,split,is_cc\n";
     snprintf(path, sizeof path, "%s/400/annotations/val.csv", mirror);
-    assert_int_equal(vb_write_file_atomic(path, csv, strlen(csv), NULL), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, csv, strlen(csv), NULL), VB_OK);
     for (int p = 0; p < 5; p++) {
         snprintf(list + strlen(list), sizeof list - strlen(list),
                  "https://s3.amazonaws.com/kinetics/400/val/part_%d.tar.gz\n", p);
@@ -300,7 +300,7 @@ static void build_partitioned_mirror(const char *mirror)
         archive_write_free(a);
     }
     snprintf(path, sizeof path, "%s/400/val/k400_val_path.txt", mirror);
-    assert_int_equal(vb_write_file_atomic(path, list, strlen(list), NULL), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, list, strlen(list), NULL), VB_OK);
 }
 
 static void partition_shard_downloads_and_prepares_only_its_partitions(void **state)
@@ -328,8 +328,8 @@ static void partition_shard_downloads_and_prepares_only_its_partitions(void **st
     char raw[2048];
     for (int p = 0; p < 5; p++) {
         snprintf(raw, sizeof raw, "%s/raw/kinetics/400/val/vbpart%05d_000000_000010.mp4", data_dir, p);
-        if (vb_path_exists(raw) != (p == 1 || p == 4))
-            fail_msg("partition %d: on disk %d after shard 1/3's download", p, vb_path_exists(raw));
+        if (fs_path_exists(raw) != (p == 1 || p == 4))
+            fail_msg("partition %d: on disk %d after shard 1/3's download", p, fs_path_exists(raw));
     }
     vb_dataset_clip_list list;
     assert_int_equal(vb_dataset_clips(ds, 400, VB_SPLIT_VAL, NULL, &list, &err), VB_OK);

@@ -89,7 +89,7 @@ static void hostile_entries_write_nothing_outside(void **state)
     snprintf(target, sizeof target, "%s/a/b/target", box);
     snprintf(archive, sizeof archive, "%s/hostile.tar.gz", box);
     snprintf(abs_name, sizeof abs_name, "%s/absolute.txt", box);
-    assert_int_equal(vb_mkdir_p(target, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(target, NULL), VB_OK);
     const test_entry entries[] = {
         {.name = "../dotdot.txt", .data = "x"},
         {.name = "ok/../../nested.txt", .data = "x"},
@@ -124,7 +124,7 @@ static void hostile_entries_write_nothing_outside(void **state)
     snprintf(clip, sizeof clip, "%s/class dir/R6llTwEh07w_000000_000010.mp4", target);
     char *data = NULL;
     size_t size = 0;
-    assert_int_equal(vb_read_file(clip, 100, &data, &size, NULL), VB_OK);
+    assert_int_equal(fs_read_file(clip, 100, &data, &size, NULL), VB_OK);
     assert_memory_equal(data, "clip", 4);
     free(data);
 }
@@ -134,7 +134,7 @@ static void truncated_archive_is_format_error_without_leftovers(void **state)
     (void)state;
     char dir[1024], archive[2048], cut[2048], target[2048];
     snprintf(dir, sizeof dir, "%s", temp_path("unpack_trunc"));
-    assert_int_equal(vb_mkdir_p(dir, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(dir, NULL), VB_OK);
     snprintf(archive, sizeof archive, "%s/full.tar.gz", dir);
     snprintf(cut, sizeof cut, "%s/cut.tar.gz", dir);
     snprintf(target, sizeof target, "%s/out", dir);
@@ -152,8 +152,8 @@ static void truncated_archive_is_format_error_without_leftovers(void **state)
     free(noise);
     char *bytes = NULL;
     size_t size = 0;
-    assert_int_equal(vb_read_file(archive, 64u << 20, &bytes, &size, NULL), VB_OK);
-    assert_int_equal(vb_write_file_atomic(cut, bytes, size / 2, NULL), VB_OK);
+    assert_int_equal(fs_read_file(archive, 64u << 20, &bytes, &size, NULL), VB_OK);
+    assert_int_equal(fs_write_file_atomic(cut, bytes, size / 2, NULL), VB_OK);
     free(bytes);
     vb_unpack_result r;
     vb_error err = {0};
@@ -280,7 +280,7 @@ static void sparse_entry_is_refused(void **state)
     assert_non_null(strstr(r.first_refused, "huge.mp4 (sparse)"));
     assert_int_equal(r.files_written, 0);
     snprintf(path, sizeof path, "%s/huge.mp4", target);
-    assert_false(vb_path_exists(path));
+    assert_false(fs_path_exists(path));
 }
 
 /* Issue 13: one entry with a 300-byte name component failed the whole partition on every
@@ -325,7 +325,7 @@ static void external_decompressors_never_run(void **state)
     snprintf(bin, sizeof bin, "%s", temp_path("fake_bin"));
     snprintf(marker, sizeof marker, "%s", temp_path("external_program_ran"));
     snprintf(target, sizeof target, "%s", temp_path("external_out"));
-    assert_int_equal(vb_mkdir_p(bin, NULL), VB_OK);
+    assert_int_equal(fs_mkdir_p(bin, NULL), VB_OK);
     unlink(marker);
     static const char *const programs[] = {"lrzip", "lzop"};
     for (int i = 0; i < 2; i++) {
@@ -350,7 +350,7 @@ static void external_decompressors_never_run(void **state)
         snprintf(archive, sizeof archive, "%s/%s", bin, inputs[i].name);
         unsigned char bytes[4096] = {0};
         memcpy(bytes, inputs[i].head, inputs[i].n);
-        assert_int_equal(vb_write_file_atomic(archive, bytes, sizeof bytes, NULL), VB_OK);
+        assert_int_equal(fs_write_file_atomic(archive, bytes, sizeof bytes, NULL), VB_OK);
         vb_unpack_result r;
         vb_error err = {0};
         int rc = vb_unpack_archive(archive, target, NULL, NULL, &r, &err);
@@ -360,9 +360,9 @@ static void external_decompressors_never_run(void **state)
         setenv("PATH", saved, 1);
         free(saved);
     }
-    if (vb_path_exists(marker)) {
+    if (fs_path_exists(marker)) {
         char *ran = NULL;
-        vb_read_file(marker, 1000, &ran, NULL, NULL);
+        fs_read_file(marker, 1000, &ran, NULL, NULL);
         fail_msg("an external decompressor ran: %s", ran ? ran : "?");
     }
 }

@@ -24,7 +24,7 @@ static int setup(void **state)
     (void)state;
     snprintf(root, sizeof root, "%s", temp_path("download-root"));
     vb_error err = {0};
-    if (vb_mkdir_p(root, &err) || vb_mkdir_p(temp_path("download-root/dir with space"), &err))
+    if (fs_mkdir_p(root, &err) || fs_mkdir_p(temp_path("download-root/dir with space"), &err))
         return -1;
     unsigned x = 12345;
     for (size_t i = 0; i < PAYLOAD_BYTES; i++) {
@@ -33,7 +33,7 @@ static int setup(void **state)
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/dir with space/file.bin", root);
-    if (vb_write_file_atomic(path, payload, sizeof payload, &err))
+    if (fs_write_file_atomic(path, payload, sizeof payload, &err))
         return -1;
     if (vb_sha256_file(path, payload_sha, &err))
         return -1;
@@ -67,7 +67,7 @@ static void assert_file_is_payload(const char *path)
     char *data = NULL;
     size_t size = 0;
     vb_error err = {0};
-    assert_int_equal(vb_read_file(path, 1 << 24, &data, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(path, 1 << 24, &data, &size, &err), VB_OK);
     assert_int_equal(size, PAYLOAD_BYTES);
     assert_memory_equal(data, payload, PAYLOAD_BYTES);
     free(data);
@@ -87,7 +87,7 @@ static int part_exists(const char *path)
 {
     char part[4200];
     snprintf(part, sizeof part, "%s.part", path);
-    return vb_path_exists(part);
+    return fs_path_exists(part);
 }
 
 static void complete_download_verified(void **state)
@@ -154,7 +154,7 @@ static void not_found_is_final_and_leaves_nothing(void **state)
     assert_int_equal(vb_download_file(url, path, &o, &err), VB_EHTTP);
     assert_non_null(strstr(err.message, "404"));
     assert_non_null(strstr(err.message, "missing.bin"));
-    assert_false(vb_path_exists(path));
+    assert_false(fs_path_exists(path));
     assert_false(part_exists(path));
     assert_int_equal(test_mirror_count_requests(&mirror, "missing.bin", NULL) - before, 1);
 }
@@ -172,7 +172,7 @@ static void truncated_body_fails_size_check(void **state)
     test_mirror_set_faults(&mirror, "[]");
     assert_int_equal(rc, VB_ECHECKSUM);
     assert_non_null(strstr(err.message, "1000 bytes"));
-    assert_false(vb_path_exists(path));
+    assert_false(fs_path_exists(path));
     assert_false(part_exists(path));
 }
 
@@ -189,7 +189,7 @@ static void corrupted_byte_fails_hash_check(void **state)
     test_mirror_set_faults(&mirror, "[]");
     assert_int_equal(rc, VB_ECHECKSUM);
     assert_non_null(strstr(err.message, "sha256"));
-    assert_false(vb_path_exists(path));
+    assert_false(fs_path_exists(path));
     assert_false(part_exists(path));
 }
 
@@ -201,7 +201,7 @@ static void server_ignoring_range_restarts_cleanly(void **state)
     snprintf(part, sizeof part, "%s.part", path);
     vb_error err = {0};
     /* A stale partial file whose bytes are wrong: a 200 answer must replace, not append. */
-    assert_int_equal(vb_write_file_atomic(part, "garbage-garbage", 15, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(part, "garbage-garbage", 15, &err), VB_OK);
     test_mirror_set_faults(&mirror, "[{\"path\": \"/dir%20with%20space/file.bin\", \"ignore_range\": true}]");
     vb_download_options o;
     fast_options(&o);
@@ -233,7 +233,7 @@ static void canceled_download_keeps_part_and_resumes(void **state)
     o.progress_user = &calls;
     vb_error err = {0};
     assert_int_equal(vb_download_file(file_url(), path, &o, &err), VB_ECANCELED);
-    assert_false(vb_path_exists(path));
+    assert_false(fs_path_exists(path));
     assert_true(part_exists(path));
     fast_options(&o);
     o.expected_sha256 = payload_sha;
@@ -321,7 +321,7 @@ static void endless_stream_stops_at_the_limit(const char *mode, int pinned)
     assert_non_null(strstr(err.message, pinned ? "300000 bytes" : "1048576 bytes"));
     if (!strcmp(mode, "huge_length")) /* refused on the header, not after 1 MiB of body */
         assert_non_null(strstr(err.message, "announces 1099511627776 bytes"));
-    assert_false(vb_path_exists(path));
+    assert_false(fs_path_exists(path));
     assert_false(part_exists(path));
     assert_true(sent >= 0);
     if (sent > (64L << 20))
@@ -356,7 +356,7 @@ static void part_longer_than_cap_is_discarded(void **state)
     snprintf(part, sizeof part, "%s.part", path);
     static unsigned char junk[PAYLOAD_BYTES + 10];
     vb_error err = {0};
-    assert_int_equal(vb_write_file_atomic(part, junk, sizeof junk, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(part, junk, sizeof junk, &err), VB_OK);
     vb_download_options o;
     fast_options(&o);
     o.max_size_bytes = PAYLOAD_BYTES; /* the .part already holds more than the file can */

@@ -95,7 +95,7 @@ static void later_flags_override_earlier(void **state)
 
     /* flags before @file are overridden by the file, flags after override it */
     const char *path = temp_path("override.txt");
-    assert_int_equal(vb_write_file_atomic(path, "--top_n 3\n", 10, &err), 0);
+    assert_int_equal(fs_write_file_atomic(path, "--top_n 3\n", 10, &err), 0);
     char at[4200];
     snprintf(at, sizeof at, "@%s", path);
     char *argv[] = {"--top_n", "1", at, "--batch_size", "5"};
@@ -162,7 +162,7 @@ static void nested_files_are_bounded(void **state)
     char text[4300];
     int n = snprintf(text, sizeof text, "--top_n 2\n@%s\n", path);
     vb_error err = {0};
-    assert_int_equal(vb_write_file_atomic(path, text, (size_t)n, &err), 0);
+    assert_int_equal(fs_write_file_atomic(path, text, (size_t)n, &err), 0);
     char at[4200];
     snprintf(at, sizeof at, "@%s", path);
     char *argv[] = {at};

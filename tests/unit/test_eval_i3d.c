@@ -82,7 +82,7 @@ static void csv_scores_are_softmax_of_engine_logits(void **state)
 
     char *text = NULL;
     size_t size;
-    assert_int_equal(vb_read_file(csv, 1 << 20, &text, &size, &err), 0);
+    assert_int_equal(fs_read_file(csv, 1 << 20, &text, &size, &err), 0);
     vb_i3d_options o;
     vb_i3d_options_init(&o);
     o.threads = 1;
@@ -242,7 +242,7 @@ static void three_crops_on_a_real_clip(void **state)
             best = k;
     char *text = NULL;
     size_t size;
-    assert_int_equal(vb_read_file(csv, 1 << 20, &text, &size, &err), 0);
+    assert_int_equal(fs_read_file(csv, 1 << 20, &text, &size, &err), 0);
     char *row = strstr(text, "\nR6llTwEh07w,");
     assert_non_null(row);
     float score = strtof(strrchr(row, ',') + 1, NULL);

@@ -181,7 +181,7 @@ static char *read_text(const char *path)
     char *text = NULL;
     size_t size;
     vb_error err = {0};
-    if (vb_read_file(path, 1 << 24, &text, &size, &err))
+    if (fs_read_file(path, 1 << 24, &text, &size, &err))
         fail_msg("%s", err.message);
     return text;
 }
@@ -685,12 +685,12 @@ static void window_offsets_follow_mmaction2(void **state)
     /* MMAction2 SampleFrames(clip_len=32, num_clips=10, test_mode=True) on 300 frames:
      * avg = (300-32+1)/10 = 26.9; offsets = int(k*26.9 + 13.45) */
     int offsets[10];
-    vb_eval_window_offsets(300, 32, 10, offsets);
+    eval_window_offsets(300, 32, 10, offsets);
     const int expected[10] = {13, 40, 67, 94, 121, 147, 174, 201, 228, 255};
     for (int k = 0; k < 10; k++)
         assert_int_equal(offsets[k], expected[k]);
     /* a clip shorter than the window starts every view at 0 (frames then loop) */
-    vb_eval_window_offsets(20, 32, 3, offsets);
+    eval_window_offsets(20, 32, 3, offsets);
     for (int k = 0; k < 3; k++)
         assert_int_equal(offsets[k], 0);
 }
@@ -706,18 +706,18 @@ static void three_crops_along_the_long_side(void **state)
         clip.frames[i * 3 + 1] = (uint8_t)(i / 96);
         clip.frames[i * 3 + 2] = 0;
     }
-    vb_eval_views views;
+    eval_views views;
     vb_error err = {0};
-    assert_int_equal(vb_eval_make_views(&clip, 8, 2, 1, 3, &views, &err), 0);
+    assert_int_equal(eval_make_views(&clip, 8, 2, 1, 3, &views, &err), 0);
     assert_int_equal(views.count, 3);
     assert_int_equal(views.frames[0][0], 0);
     assert_int_equal(views.frames[1][0], 2);
     assert_int_equal(views.frames[2][0], 4);
     assert_int_equal(views.frames[2][(7 * 8 + 7) * 3], 11);   /* last pixel of the last crop */
     assert_int_equal(views.frames[0][(8 * 8) * 3 + 1], 1);    /* second frame */
-    vb_eval_views_free(&views);
+    eval_views_free(&views);
     /* square frames smaller than the model input are refused for the clip, not fatal */
-    assert_int_equal(vb_eval_make_views(&clip, 10, 2, 1, 1, &views, &err), VB_ESHAPE);
+    assert_int_equal(eval_make_views(&clip, 10, 2, 1, 1, &views, &err), VB_ESHAPE);
     free(clip.frames);
 }
 
@@ -739,7 +739,7 @@ static void multi_view_scores_average_probabilities(void **state)
     vb_frames clip;
     assert_int_equal(test_load(NULL, &clips[0], &vo, &clip, NULL), 0);
     int offsets[3];
-    vb_eval_window_offsets(40, 16, 3, offsets);
+    eval_window_offsets(40, 16, 3, offsets);
     float avg[CLASSES] = {0};
     for (int k = 0; k < 3; k++) {
         float logits[CLASSES], probs[CLASSES];

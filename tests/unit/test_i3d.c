@@ -204,9 +204,9 @@ static void truncated_file_is_refused(void **state)
     char *data = NULL;
     size_t size = 0;
     vb_error err = {0};
-    assert_int_equal(vb_read_file(shared_path(K400), 1 << 24, &data, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(shared_path(K400), 1 << 24, &data, &size, &err), VB_OK);
     const char *path = temp_path("truncated.safetensors");
-    assert_int_equal(vb_write_file_atomic(path, data, size / 2, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, data, size / 2, &err), VB_OK);
     free(data);
     vb_error e2 = {0};
     int rc;
@@ -230,7 +230,7 @@ static void lying_header_offsets_are_refused(void **state)
     memset(bytes + 8 + len, 0, 16);
     vb_error err = {0};
     const char *path = temp_path("lying.safetensors");
-    assert_int_equal(vb_write_file_atomic(path, bytes, 8 + len + 16, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, bytes, 8 + len + 16, &err), VB_OK);
     int rc;
     vb_i3d *model = open_reference(path, &err, &rc);
     assert_null(model);

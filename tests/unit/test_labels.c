@@ -44,15 +44,15 @@ static void crlf_and_bad_maps(void **state)
     vb_error err = {0};
     vb_labels labels;
     const char *path = temp_path("crlf_labels.txt");
-    assert_int_equal(vb_write_file_atomic(path, "a b\r\nc\r\n", 8, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, "a b\r\nc\r\n", 8, &err), VB_OK);
     assert_int_equal(vb_labels_load(path, &labels, &err), VB_OK);
     assert_int_equal(labels.count, 2);
     assert_string_equal(labels.names[0], "a b");
     vb_labels_free(&labels);
-    assert_int_equal(vb_write_file_atomic(path, "a\n\nb\n", 5, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, "a\n\nb\n", 5, &err), VB_OK);
     assert_int_equal(vb_labels_load(path, &labels, &err), VB_EFORMAT);
     assert_non_null(strstr(err.message, "line 2"));
-    assert_int_equal(vb_write_file_atomic(path, "", 0, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, "", 0, &err), VB_OK);
     assert_int_equal(vb_labels_load(path, &labels, &err), VB_EFORMAT);
 }
 

@@ -39,7 +39,7 @@ static void load_golden(const char *name, golden_clip *g)
     char *text = NULL;
     size_t size = 0;
     vb_error err = {0};
-    if (vb_read_file(shared_path(name), 1 << 20, &text, &size, &err))
+    if (fs_read_file(shared_path(name), 1 << 20, &text, &size, &err))
         fail_msg("%s", err.message);
     cJSON *root = cJSON_ParseWithLength(text, size);
     free(text);

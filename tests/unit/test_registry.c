@@ -86,7 +86,7 @@ static const char *write_manifest(const char *name, const char *json)
 {
     const char *path = temp_path(name);
     vb_error err = {0};
-    assert_int_equal(vb_write_file_atomic(path, json, strlen(json), &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, json, strlen(json), &err), VB_OK);
     return path;
 }
 
@@ -183,11 +183,11 @@ static void copy_file(const char *from, const char *to, long flip_offset)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", to);
     *strrchr(dir, '/') = '\0';
-    if (vb_mkdir_p(dir, &err) || vb_read_file(from, 1 << 26, &bytes, &size, &err))
+    if (fs_mkdir_p(dir, &err) || fs_read_file(from, 1 << 26, &bytes, &size, &err))
         fail_msg("%s", err.message);
     if (flip_offset >= 0)
         bytes[flip_offset] ^= 0x01;
-    if (vb_write_file_atomic(to, bytes, size, &err))
+    if (fs_write_file_atomic(to, bytes, size, &err))
         fail_msg("%s", err.message);
     free(bytes);
 }
@@ -280,7 +280,7 @@ static void fetch_from_local_directory_installs(void **state)
     snprintf(models, sizeof models, "%s/models", getenv("VIDBENCH_HOME"));
     assert_int_equal(count_entries(models), 1);
     snprintf(models, sizeof models, "%s/downloads/tiny-k400", getenv("VIDBENCH_HOME"));
-    assert_false(vb_path_exists(models));
+    assert_false(fs_path_exists(models));
     /* Resolve by name now finds it (what --model NAME does everywhere). */
     setenv("VIDBENCH_MODEL_MANIFEST", temp_path("tiny.json"), 1);
     vb_model_paths resolved;
@@ -365,10 +365,10 @@ static void concurrent_fetch_is_refused_and_stale_temporaries_go(void **state)
     vb_error err = {0};
     /* A killed fetch left a temporary directory behind. */
     snprintf(path, sizeof path, "%s/models/.tiny-k400.tmp.99999", getenv("VIDBENCH_HOME"));
-    assert_int_equal(vb_mkdir_p(path, &err), VB_OK);
+    assert_int_equal(fs_mkdir_p(path, &err), VB_OK);
     /* Another fetch holds the model's lock. */
     snprintf(path, sizeof path, "%s/downloads", getenv("VIDBENCH_HOME"));
-    assert_int_equal(vb_mkdir_p(path, &err), VB_OK);
+    assert_int_equal(fs_mkdir_p(path, &err), VB_OK);
     strcat(path, "/tiny-k400.lock");
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     assert_true(fd >= 0);

@@ -11,6 +11,7 @@
 #include "common/fsutil.h"
 #include "vidbench/labels.h"
 #include "vidbench/models.h"
+#include "vidbench/npy.h"
 #include "vidbench/safetensors.h"
 
 /* Values as printed in ../shared/data/i3d/out/imagenet_rgb.txt (kinetics-i3d README). */
@@ -162,7 +163,7 @@ static void malformed_reference_is_refused(void **state)
     vb_error err = {0};
     const char *path = temp_path("bad_ref.txt");
     const char *text = "Norm of logits: 3\nnot a number line\n";
-    assert_int_equal(vb_write_file_atomic(path, text, strlen(text), &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, text, strlen(text), &err), VB_OK);
     vb_reference_output reference;
     assert_int_equal(vb_reference_output_parse(path, &reference, &err), VB_EFORMAT);
     assert_non_null(strstr(err.message, ":2:"));
@@ -183,19 +184,19 @@ static void npy_sample_reads_shape_and_values(void **state)
     memcpy(file + 128, values, sizeof values);
     vb_error err = {0};
     const char *path = temp_path("sample.npy");
-    assert_int_equal(vb_write_file_atomic(path, file, 128 + sizeof values, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, file, 128 + sizeof values, &err), VB_OK);
     float *data = NULL;
     int ndim = 0;
     int64_t shape[8];
-    if (vb_model_read_sample_npy(path, &data, &ndim, shape, &err))
+    if (vb_npy_read_float32(path, &data, &ndim, shape, &err))
         fail_msg("%s", err.message);
     assert_int_equal(ndim, 3);
     assert_int_equal(shape[2], 3);
     assert_memory_equal(data, values, sizeof values);
     free(data);
     /* Cut short: an error, not a short read passed off as data. */
-    assert_int_equal(vb_write_file_atomic(path, file, 128 + 10, &err), VB_OK);
-    assert_int_equal(vb_model_read_sample_npy(path, &data, &ndim, shape, &err), VB_EFORMAT);
+    assert_int_equal(fs_write_file_atomic(path, file, 128 + 10, &err), VB_OK);
+    assert_int_equal(vb_npy_read_float32(path, &data, &ndim, shape, &err), VB_EFORMAT);
     assert_null(data);
 }
 
@@ -213,7 +214,7 @@ static const char *write_npy(const char *name, const char *header, const void *d
     memcpy(file + 128, data, data_bytes);
     vb_error err = {0};
     const char *path = temp_path(name);
-    assert_int_equal(vb_write_file_atomic(path, file, 128 + data_bytes, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, file, 128 + data_bytes, &err), VB_OK);
     return path;
 }
 
@@ -266,7 +267,7 @@ static void npy_dtype_and_byte_order_are_honoured(void **state)
         int ndim = 0;
         int64_t shape[8];
         vb_error err = {0};
-        int rc = vb_model_read_sample_npy(path, &data, &ndim, shape, &err);
+        int rc = vb_npy_read_float32(path, &data, &ndim, shape, &err);
         if (rc != cases[i].expected || (cases[i].needle && !strstr(err.message, cases[i].needle)))
             fail_msg("case %zu (%s): got %d '%s', expected %d containing '%s'", i, cases[i].header, rc,
                      err.message, cases[i].expected, cases[i].needle ? cases[i].needle : "");

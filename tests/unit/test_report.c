@@ -19,7 +19,7 @@ static char *read_text(const char *path)
     char *data = NULL;
     size_t size = 0;
     vb_error err = {0};
-    if (vb_read_file(path, 64u << 20, &data, &size, &err))
+    if (fs_read_file(path, 64u << 20, &data, &size, &err))
         fail_msg("%s", err.message);
     return data;
 }
@@ -68,23 +68,23 @@ static void href_is_relative_and_percent_encoded(void **state)
     char site[512], clips[512], clip[600];
     snprintf(site, sizeof site, "%s/site/deep", root);
     snprintf(clips, sizeof clips, "%s/clips", root);
-    assert_int_equal(vb_mkdir_p(site, &err), VB_OK);
-    assert_int_equal(vb_mkdir_p(clips, &err), VB_OK);
+    assert_int_equal(fs_mkdir_p(site, &err), VB_OK);
+    assert_int_equal(fs_mkdir_p(clips, &err), VB_OK);
     snprintf(clip, sizeof clip, "%s/a \"b\" <c>&#?%%.mp4", clips);
     char *href = NULL;
-    assert_int_equal(vb_report_relative_href(site, clip, &href, &err), VB_OK);
+    assert_int_equal(report_relative_href(site, clip, &href, &err), VB_OK);
     assert_string_equal(href, "../../clips/a%20%22b%22%20%3Cc%3E%26%23%3F%25.mp4");
     free(href);
     /* A file inside the page's folder: no "../". */
     snprintf(clip, sizeof clip, "%s/site/deep/x.gif", root);
-    assert_int_equal(vb_report_relative_href(site, clip, &href, &err), VB_OK);
+    assert_int_equal(report_relative_href(site, clip, &href, &err), VB_OK);
     assert_string_equal(href, "x.gif");
     free(href);
     /* A sibling whose name starts like the folder's ("deeper" vs "deep"). */
     snprintf(clip, sizeof clip, "%s/site/deeper", root);
-    assert_int_equal(vb_mkdir_p(clip, &err), VB_OK);
+    assert_int_equal(fs_mkdir_p(clip, &err), VB_OK);
     snprintf(clip, sizeof clip, "%s/site/deeper/y.mp4", root);
-    assert_int_equal(vb_report_relative_href(site, clip, &href, &err), VB_OK);
+    assert_int_equal(report_relative_href(site, clip, &href, &err), VB_OK);
     assert_string_equal(href, "../deeper/y.mp4");
     free(href);
 }
@@ -346,7 +346,7 @@ static void local_videos_match_csv_rows_and_get_media(void **state)
     (void)state;
     vb_error err = {0};
     const char *site = temp_path("media_site");
-    assert_int_equal(vb_mkdir_p(site, &err), VB_OK);
+    assert_int_equal(fs_mkdir_p(site, &err), VB_OK);
     /* The real K400 val clips; ground truth from ../shared/data/PROVENANCE.tsv. */
     const char *csv = "video_id,YouTube_Id,Ground_Truth,pred_1,score_1\n"
                       "R6llTwEh07w_000000_000010,R6llTwEh07w,using segway,using segway,0.9\n";

@@ -156,8 +156,8 @@ static void copy_to_temp(const char *from_relative, const char *to_name)
     char *bytes = NULL;
     size_t size = 0;
     vb_error err = {0};
-    if (vb_read_file(shared_path(from_relative), 1 << 26, &bytes, &size, &err) ||
-        vb_write_file_atomic(temp_path(to_name), bytes, size, &err))
+    if (fs_read_file(shared_path(from_relative), 1 << 26, &bytes, &size, &err) ||
+        fs_write_file_atomic(temp_path(to_name), bytes, size, &err))
         fail_msg("copy %s: %s", from_relative, err.message);
     free(bytes);
 }
@@ -199,7 +199,7 @@ static void truncated_data_shard_is_an_error(void **state)
     (void)state;
     copy_to_temp("data/tf-checkpoints/aind-intro/model.ckpt.index", "short.ckpt.index");
     vb_error err = {0};
-    assert_int_equal(vb_write_file_atomic(temp_path("short.ckpt.data-00000-of-00001"), "0123456789abcdef", 16, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(temp_path("short.ckpt.data-00000-of-00001"), "0123456789abcdef", 16, &err), VB_OK);
     vb_tfckpt *ckpt = open_or_fail(temp_path("short.ckpt"));
     float values[6];
     int rc = vb_tfckpt_read(ckpt, vb_tfckpt_find(ckpt, "weights_0"), values, sizeof values, &err);
@@ -225,7 +225,7 @@ static uint8_t *load_index(const char *relative, size_t *size)
 {
     char *bytes = NULL;
     vb_error err = {0};
-    if (vb_read_file(shared_path(relative), 1 << 20, &bytes, size, &err))
+    if (fs_read_file(shared_path(relative), 1 << 20, &bytes, size, &err))
         fail_msg("%s", err.message);
     return (uint8_t *)bytes;
 }

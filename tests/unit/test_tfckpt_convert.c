@@ -52,7 +52,7 @@ static void expect_equal_to_golden(const char *golden, const char *labels, int e
     assert_string_equal(vb_safetensors_metadata(actual, "source_index_sha256"), report.index_sha256);
     char *label_text = NULL;
     size_t label_size;
-    assert_int_equal(vb_read_file(shared_path(labels), 1 << 20, &label_text, &label_size, &err), VB_OK);
+    assert_int_equal(fs_read_file(shared_path(labels), 1 << 20, &label_text, &label_size, &err), VB_OK);
     assert_string_equal(vb_safetensors_metadata(actual, "labels"), label_text);
     free(label_text);
     vb_safetensors_free(&actual);
@@ -84,7 +84,7 @@ static void wrong_label_count_is_refused(void **state)
     const char *out = temp_path("wrong_labels.safetensors");
     assert_int_equal(vb_tfckpt_convert(prefix, out, &options, NULL, &err), VB_ESHAPE);
     assert_non_null(strstr(err.message, "600 labels"));
-    assert_false(vb_path_exists(out));
+    assert_false(fs_path_exists(out));
 }
 
 static void corrupt_data_writes_nothing(void **state)
@@ -95,20 +95,20 @@ static void corrupt_data_writes_nothing(void **state)
     vb_error err = {0};
     char source[4096];
     snprintf(source, sizeof source, "%s", shared_path("golden/i3d-tiny-k400/model.ckpt.index"));
-    assert_int_equal(vb_read_file(source, 1 << 20, &bytes, &size, &err), VB_OK);
-    assert_int_equal(vb_write_file_atomic(temp_path("bad.ckpt.index"), bytes, size, &err), VB_OK);
+    assert_int_equal(fs_read_file(source, 1 << 20, &bytes, &size, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(temp_path("bad.ckpt.index"), bytes, size, &err), VB_OK);
     free(bytes);
     snprintf(source, sizeof source, "%s", shared_path("golden/i3d-tiny-k400/model.ckpt.data-00000-of-00001"));
-    assert_int_equal(vb_read_file(source, 1 << 24, &bytes, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(source, 1 << 24, &bytes, &size, &err), VB_OK);
     bytes[size / 2] ^= 0x40;
-    assert_int_equal(vb_write_file_atomic(temp_path("bad.ckpt.data-00000-of-00001"), bytes, size, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(temp_path("bad.ckpt.data-00000-of-00001"), bytes, size, &err), VB_OK);
     free(bytes);
     char prefix[4096];
     snprintf(prefix, sizeof prefix, "%s", temp_path("bad.ckpt"));
     const char *out = temp_path("bad.safetensors");
     assert_int_equal(vb_tfckpt_convert(prefix, out, NULL, NULL, &err), VB_ECHECKSUM);
     assert_non_null(strstr(err.message, "tensor '"));
-    assert_false(vb_path_exists(out));
+    assert_false(fs_path_exists(out));
 }
 
 static void optimizer_slots_and_bookkeeping_are_not_model_tensors(void **state)

@@ -62,7 +62,7 @@ static void truncated_files_are_refused(void **state)
     (void)state;
     char *bytes = NULL;
     size_t size = 0;
-    assert_int_equal(vb_read_file(shared_path(MOVINET), 8u << 20, &bytes, &size, NULL), VB_OK);
+    assert_int_equal(fs_read_file(shared_path(MOVINET), 8u << 20, &bytes, &size, NULL), VB_OK);
     /* Cut anywhere: the root table and the vectors at the end no longer fit. */
     const int cuts = test_sanitized() ? 40 : 200;
     for (int i = 0; i < cuts; i++) {

@@ -23,7 +23,7 @@ static const char *write_bit_flipped_clip(void)
     char *bytes = NULL;
     size_t size = 0;
     vb_error err = {0};
-    if (vb_read_file(shared_path(SOURCE), 64u << 20, &bytes, &size, &err))
+    if (fs_read_file(shared_path(SOURCE), 64u << 20, &bytes, &size, &err))
         fail_msg("%s", err.message);
     assert_true(size > 100000);
     unsigned x = 7;
@@ -33,7 +33,7 @@ static const char *write_bit_flipped_clip(void)
         bytes[at] ^= (char)(1u << (x % 8));
     }
     const char *path = temp_path("bit_flipped.mp4");
-    if (vb_write_file_atomic(path, bytes, size, &err))
+    if (fs_write_file_atomic(path, bytes, size, &err))
         fail_msg("%s", err.message);
     free(bytes);
     return path;

@@ -61,7 +61,7 @@ static void npy_has_numpy_layout(void **state)
     assert_int_equal(vb_clip_write_npy(&clip, path, 0, &err), VB_OK);
     char *data;
     size_t size;
-    assert_int_equal(vb_read_file(path, 1 << 20, &data, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(path, 1 << 20, &data, &size, &err), VB_OK);
     /* NPY 1.0: magic, version 1.0, little-endian header length, header padded so the data
      * starts at a multiple of 64, ending in '\n' */
     assert_memory_equal(data, "\x93NUMPY\x01\x00", 8);
@@ -75,7 +75,7 @@ static void npy_has_numpy_layout(void **state)
     free(data);
 
     assert_int_equal(vb_clip_write_npy(&clip, path, 1, &err), VB_OK);
-    assert_int_equal(vb_read_file(path, 1 << 20, &data, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(path, 1 << 20, &data, &size, &err), VB_OK);
     header_len = (unsigned char)data[8] | (unsigned char)data[9] << 8;
     assert_non_null(strstr(data + 10, "'descr': '<f4'"));
     assert_int_equal(size, 10 + header_len + 120 * 4);
@@ -93,7 +93,7 @@ static void npy_refuses_empty_clip_and_bad_path(void **state)
     vb_frames empty = {0};
     vb_error err = {0};
     assert_int_equal(vb_clip_write_npy(&empty, temp_path("empty.npy"), 0, &err), VB_EINVAL);
-    assert_false(vb_path_exists(temp_path("empty.npy")));
+    assert_false(fs_path_exists(temp_path("empty.npy")));
     vb_frames clip = tiny_clip();
     assert_int_equal(vb_clip_write_npy(&clip, "/nonexistent-dir/x.npy", 0, &err), VB_EIO);
     assert_non_null(strstr(err.message, "/nonexistent-dir/x.npy"));
@@ -113,7 +113,7 @@ static void float_conversion_equals_seeds_float64_division(void **state)
     for (int start = 0; start < 16; start++) {
         int n = N - start;
         vb_u8_to_float32(in + start, (size_t)n, fast);
-        vb_u8_to_float32_reference(in + start, (size_t)n, plain);
+        u8_to_float32_reference(in + start, (size_t)n, plain);
         assert_memory_equal(fast, plain, (size_t)n * sizeof(float));
     }
     /* outputs of 8 MiB and more take the streaming-store path, which starts at the first
@@ -127,7 +127,7 @@ static void float_conversion_equals_seeds_float64_division(void **state)
     for (size_t i = 0; i < big + 8; i++)
         big_in[i] = (uint8_t)((i * 131 + (i >> 9)) & 255);
     for (int shift = 0; shift < 8; shift++) {
-        vb_u8_to_float32_reference(big_in + shift, big, big_plain);
+        u8_to_float32_reference(big_in + shift, big, big_plain);
         vb_u8_to_float32(big_in + shift, big, big_fast + shift);
         assert_memory_equal(big_fast + shift, big_plain, big * sizeof(float));
     }
@@ -161,7 +161,7 @@ static void gif_round_trips_through_ffmpeg(void **state)
     assert_int_equal(vb_clip_write_gif(&clip, 10, path, &err), VB_OK);
     char *data;
     size_t size;
-    assert_int_equal(vb_read_file(path, 1 << 24, &data, &size, &err), VB_OK);
+    assert_int_equal(fs_read_file(path, 1 << 24, &data, &size, &err), VB_OK);
     assert_memory_equal(data, "GIF89a", 6);
     free(data);
     /* FFmpeg's GIF demuxer reads back 6 frames of 48x48 */

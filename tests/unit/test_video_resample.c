@@ -51,20 +51,20 @@ static void fps_selection_keeps_nearest_frames(void **state)
     (void)state;
     int kept[30], n;
     /* 30 fps -> 5 fps: frames at 0, 0.2 s, ... = indices 0, 6, 12, 18, 24 */
-    vb_select_fps(30, 30.0, 5.0, kept, &n);
+    select_fps(30, 30.0, 5.0, kept, &n);
     assert_int_equal(n, 5);
     for (int i = 0; i < 5; i++)
         assert_int_equal(kept[i], 6 * i);
     /* 25 fps -> 10 fps: nearest to k * 2.5 -> 0, 3 (2.5 rounds up), 5, 8, 10 */
-    vb_select_fps(11, 25.0, 10.0, kept, &n);
+    select_fps(11, 25.0, 10.0, kept, &n);
     const int expected[5] = {0, 3, 5, 8, 10};
     assert_int_equal(n, 5);
     for (int i = 0; i < 5; i++)
         assert_int_equal(kept[i], expected[i]);
     /* a target at or above the source rate keeps everything; so does an unknown rate */
-    vb_select_fps(7, 25.0, 30.0, kept, &n);
+    select_fps(7, 25.0, 30.0, kept, &n);
     assert_int_equal(n, 7);
-    vb_select_fps(7, 0.0, 5.0, kept, &n);
+    select_fps(7, 0.0, 5.0, kept, &n);
     assert_int_equal(n, 7);
 }
 
@@ -145,39 +145,39 @@ static void disposable_h264_packets_are_told_apart(void **state)
     const uint8_t slice_type_10[] = {0, 0, 0, 3, 0x01, 0x8B, 0x80};          /* ue 0, ue 10, ue 0 */
     const uint8_t all_zero_header[] = {0, 0, 0, 6, 0x01, 0, 0, 0, 0, 0};
     const uint8_t mb_too_far[] = {0, 0, 0, 6, 0x01, 0x00, 0x00, 0x7F, 0xFF, 0xF8}; /* ue 262142 */
-    assert_int_equal(vb_h264_packet_disposable(header_missing, sizeof header_missing, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(slice_type_10, sizeof slice_type_10, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(all_zero_header, sizeof all_zero_header, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(mb_too_far, sizeof mb_too_far, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(nonref_slice, sizeof nonref_slice, 4), 1);
-    assert_int_equal(vb_h264_packet_disposable(ref_slice, sizeof ref_slice, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(idr, sizeof idr, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(aud_then_nonref, sizeof aud_then_nonref, 4), 1);
-    assert_int_equal(vb_h264_packet_disposable(sei_then_nonref, sizeof sei_then_nonref, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(sps_then_nonref, sizeof sps_then_nonref, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(two_nonref_slices, sizeof two_nonref_slices, 4), 1);
-    assert_int_equal(vb_h264_packet_disposable(nonref_then_ref, sizeof nonref_then_ref, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(aud_only, sizeof aud_only, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(overlong, sizeof overlong, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(zero_length, sizeof zero_length, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(cut_prefix, sizeof cut_prefix, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(forbidden_bit, sizeof forbidden_bit, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(two_byte_prefix, sizeof two_byte_prefix, 2), 1);
-    assert_int_equal(vb_h264_packet_disposable(two_byte_prefix, sizeof two_byte_prefix, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(nonref_slice, 0, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(NULL, 5, 4), 0);
-    assert_int_equal(vb_h264_packet_disposable(nonref_slice, sizeof nonref_slice, 3), 0);
+    assert_int_equal(h264_packet_disposable(header_missing, sizeof header_missing, 4), 0);
+    assert_int_equal(h264_packet_disposable(slice_type_10, sizeof slice_type_10, 4), 0);
+    assert_int_equal(h264_packet_disposable(all_zero_header, sizeof all_zero_header, 4), 0);
+    assert_int_equal(h264_packet_disposable(mb_too_far, sizeof mb_too_far, 4), 0);
+    assert_int_equal(h264_packet_disposable(nonref_slice, sizeof nonref_slice, 4), 1);
+    assert_int_equal(h264_packet_disposable(ref_slice, sizeof ref_slice, 4), 0);
+    assert_int_equal(h264_packet_disposable(idr, sizeof idr, 4), 0);
+    assert_int_equal(h264_packet_disposable(aud_then_nonref, sizeof aud_then_nonref, 4), 1);
+    assert_int_equal(h264_packet_disposable(sei_then_nonref, sizeof sei_then_nonref, 4), 0);
+    assert_int_equal(h264_packet_disposable(sps_then_nonref, sizeof sps_then_nonref, 4), 0);
+    assert_int_equal(h264_packet_disposable(two_nonref_slices, sizeof two_nonref_slices, 4), 1);
+    assert_int_equal(h264_packet_disposable(nonref_then_ref, sizeof nonref_then_ref, 4), 0);
+    assert_int_equal(h264_packet_disposable(aud_only, sizeof aud_only, 4), 0);
+    assert_int_equal(h264_packet_disposable(overlong, sizeof overlong, 4), 0);
+    assert_int_equal(h264_packet_disposable(zero_length, sizeof zero_length, 4), 0);
+    assert_int_equal(h264_packet_disposable(cut_prefix, sizeof cut_prefix, 4), 0);
+    assert_int_equal(h264_packet_disposable(forbidden_bit, sizeof forbidden_bit, 4), 0);
+    assert_int_equal(h264_packet_disposable(two_byte_prefix, sizeof two_byte_prefix, 2), 1);
+    assert_int_equal(h264_packet_disposable(two_byte_prefix, sizeof two_byte_prefix, 4), 0);
+    assert_int_equal(h264_packet_disposable(nonref_slice, 0, 4), 0);
+    assert_int_equal(h264_packet_disposable(NULL, 5, 4), 0);
+    assert_int_equal(h264_packet_disposable(nonref_slice, sizeof nonref_slice, 3), 0);
 
     /* avcC: version 1, ..., lengthSizeMinusOne in byte 4's low bits (0xFF -> 4 bytes) */
     const uint8_t avcc[] = {1, 0x64, 0, 0x1F, 0xFF, 0xE1, 0};
     const uint8_t avcc_two[] = {1, 0x64, 0, 0x1F, 0xFD, 0xE1, 0};
     const uint8_t avcc_reserved[] = {1, 0x64, 0, 0x1F, 0xFE, 0xE1, 0};
     const uint8_t annex_b[] = {0, 0, 0, 1, 0x67, 0x64, 0};
-    assert_int_equal(vb_h264_avcc_length_size(avcc, sizeof avcc), 4);
-    assert_int_equal(vb_h264_avcc_length_size(avcc_two, sizeof avcc_two), 2);
-    assert_int_equal(vb_h264_avcc_length_size(avcc_reserved, sizeof avcc_reserved), 0);
-    assert_int_equal(vb_h264_avcc_length_size(annex_b, sizeof annex_b), 0);
-    assert_int_equal(vb_h264_avcc_length_size(avcc, 6), 0);
+    assert_int_equal(h264_avcc_length_size(avcc, sizeof avcc), 4);
+    assert_int_equal(h264_avcc_length_size(avcc_two, sizeof avcc_two), 2);
+    assert_int_equal(h264_avcc_length_size(avcc_reserved, sizeof avcc_reserved), 0);
+    assert_int_equal(h264_avcc_length_size(annex_b, sizeof annex_b), 0);
+    assert_int_equal(h264_avcc_length_size(avcc, 6), 0);
 }
 
 /* Leaving unused, unreferenced H.264 frames undecoded changes no output frame: every H.264
@@ -256,33 +256,33 @@ static void read_ahead_within_and_beyond_its_budget(void **state)
 {
     (void)state;
     const char *clip = shared_path("data/videos/kinetics400/abseiling_k400.mp4"); /* 250 frames, ~800 KB */
-    vb_decoder dec;
+    video_decoder dec;
     vb_error err = {0};
-    assert_int_equal(vb_decoder_open(&dec, clip, 1, 60, &err), VB_OK);
-    assert_int_equal(vb_decoder_prefetch(&dec, 50000, &err), 0); /* budget: a few packets */
+    assert_int_equal(decoder_open(&dec, clip, 1, 60, &err), VB_OK);
+    assert_int_equal(decoder_prefetch(&dec, 50000, &err), 0); /* budget: a few packets */
     assert_true(dec.queue_count > 0 && dec.queue_count < 250);
     int got, frames = 0;
-    while ((got = vb_decoder_next(&dec, &err)) > 0) {
+    while ((got = decoder_next(&dec, &err)) > 0) {
         frames++;
         av_frame_unref(dec.frame);
     }
     assert_int_equal(got, 0);
     assert_int_equal(frames, 250);
     assert_int_equal(dec.skipped_frames, 0);
-    vb_decoder_close(&dec);
+    decoder_close(&dec);
 
-    assert_int_equal(vb_decoder_open(&dec, clip, 1, 60, &err), VB_OK);
-    assert_int_equal(vb_decoder_prefetch(&dec, (size_t)16 << 20, &err), 1);
+    assert_int_equal(decoder_open(&dec, clip, 1, 60, &err), VB_OK);
+    assert_int_equal(decoder_prefetch(&dec, (size_t)16 << 20, &err), 1);
     assert_int_equal(dec.queue_count, 250);
     int last = -1;
-    while ((got = vb_decoder_next(&dec, &err)) > 0) {
+    while ((got = decoder_next(&dec, &err)) > 0) {
         assert_int_equal(dec.frame_display_index, last + 1); /* nothing dropped: 0, 1, 2, ... */
         last = dec.frame_display_index;
         av_frame_unref(dec.frame);
     }
     assert_int_equal(last, 249);
     assert_false(dec.order_broken);
-    vb_decoder_close(&dec);
+    decoder_close(&dec);
 }
 
 static void fps_then_resample_on_a_real_clip(void **state)

@@ -32,8 +32,8 @@ static void simd_vertical_pass_equals_reference(void **state)
         }
         int16_t b1 = (int16_t)(rand() % 2049), b0 = (int16_t)(2048 - b1);
         int n = 1 + rand() % N;
-        vb_resize_vertical(row0, row1, b0, b1, n, fast);
-        vb_resize_vertical_reference(row0, row1, b0, b1, n, ref);
+        resize_vertical(row0, row1, b0, b1, n, fast);
+        resize_vertical_reference(row0, row1, b0, b1, n, ref);
         assert_memory_equal(fast, ref, (size_t)n);
     }
 }
@@ -42,26 +42,26 @@ static void simd_vertical_pass_equals_reference(void **state)
  * alone, and plain C -- and compares. */
 static void check_simd_resize(const uint8_t *src, int sw, int sh, int dw, int dh, int channels, int reverse)
 {
-    vb_resize_plan fast, narrow, plain;
-    assert_int_equal(vb_resize_plan_init(&fast, sw, sh, dw, dh, channels), VB_OK);
-    assert_int_equal(vb_resize_plan_init(&narrow, sw, sh, dw, dh, channels), VB_OK);
-    assert_int_equal(vb_resize_plan_init(&plain, sw, sh, dw, dh, channels), VB_OK);
+    resize_plan fast, narrow, plain;
+    assert_int_equal(resize_plan_init(&fast, sw, sh, dw, dh, channels), VB_OK);
+    assert_int_equal(resize_plan_init(&narrow, sw, sh, dw, dh, channels), VB_OK);
+    assert_int_equal(resize_plan_init(&plain, sw, sh, dw, dh, channels), VB_OK);
     narrow.wide_elements = 0;
     plain.simd = 0;
     if (reverse) {
-        vb_resize_plan_reverse_channels(&fast);
-        vb_resize_plan_reverse_channels(&narrow);
+        resize_plan_reverse_channels(&fast);
+        resize_plan_reverse_channels(&narrow);
         narrow.wide_elements = 0; /* reversing rebuilds the wide tables */
-        vb_resize_plan_reverse_channels(&plain);
+        resize_plan_reverse_channels(&plain);
     }
     size_t bytes = (size_t)dw * dh * channels;
     uint8_t *a = malloc(bytes), *b = malloc(bytes), *c = malloc(bytes);
     assert_non_null(a);
     assert_non_null(b);
     assert_non_null(c);
-    vb_resize_run(&fast, src, (size_t)sw * channels, a, (size_t)dw * channels);
-    vb_resize_run(&narrow, src, (size_t)sw * channels, b, (size_t)dw * channels);
-    vb_resize_run(&plain, src, (size_t)sw * channels, c, (size_t)dw * channels);
+    resize_run(&fast, src, (size_t)sw * channels, a, (size_t)dw * channels);
+    resize_run(&narrow, src, (size_t)sw * channels, b, (size_t)dw * channels);
+    resize_run(&plain, src, (size_t)sw * channels, c, (size_t)dw * channels);
     if (memcmp(a, c, bytes))
         fail_msg("SIMD resize (wide %d of %d elements) %dx%dx%d -> %dx%d (reverse %d) differs from plain C",
                  fast.wide_elements, dw * channels, sw, sh, channels, dw, dh, reverse);
@@ -71,9 +71,9 @@ static void check_simd_resize(const uint8_t *src, int sw, int sh, int dw, int dh
     free(a);
     free(b);
     free(c);
-    vb_resize_plan_free(&fast);
-    vb_resize_plan_free(&narrow);
-    vb_resize_plan_free(&plain);
+    resize_plan_free(&fast);
+    resize_plan_free(&narrow);
+    resize_plan_free(&plain);
 }
 
 /* Random sizes and the Kinetics shapes, each resized by every SIMD pass the CPU has and by
@@ -113,10 +113,10 @@ static void ssse3_horizontal_pass_equals_reference(void **state)
     (void)state;
 #if defined(__x86_64__)
     test_require_isa("ssse3", __builtin_cpu_supports("ssse3"));
-    vb_resize_plan plan;
-    assert_int_equal(vb_resize_plan_init(&plan, 256, 256, 224, 224, 3), VB_OK);
+    resize_plan plan;
+    assert_int_equal(resize_plan_init(&plan, 256, 256, 224, 224, 3), VB_OK);
     assert_true(plan.simd && plan.simd_pixels > 200); /* the fast paths are what runs */
-    vb_resize_plan_free(&plan);
+    resize_plan_free(&plan);
 #endif
     compare_resizes_with_plain();
 }
@@ -127,10 +127,10 @@ static void avx512vbmi_wide_pass_equals_reference(void **state)
     (void)state;
 #if defined(__x86_64__)
     test_require_isa("avx512vbmi", __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi"));
-    vb_resize_plan plan;
-    assert_int_equal(vb_resize_plan_init(&plan, 256, 256, 224, 224, 3), VB_OK);
+    resize_plan plan;
+    assert_int_equal(resize_plan_init(&plan, 256, 256, 224, 224, 3), VB_OK);
     assert_int_equal(plan.wide_elements, 224 * 3); /* the wide pass is what runs */
-    vb_resize_plan_free(&plan);
+    resize_plan_free(&plan);
     compare_resizes_with_plain();
 #else
     test_require_isa("avx512vbmi", 0);
@@ -148,17 +148,17 @@ static void reversed_channels_equal_swap_after_resize(void **state)
         src[i] = (uint8_t)(rand() & 255);
     for (int area = 0; area < 2; area++) { /* area: the exact-2x INTER_AREA path */
         int dw = area ? 45 : DW, dh = area ? 18 : DH, sw = area ? 90 : SW, sh = area ? 36 : SH;
-        vb_resize_plan a, b;
-        assert_int_equal(vb_resize_plan_init(&a, sw, sh, dw, dh, 3), VB_OK);
-        assert_int_equal(vb_resize_plan_init(&b, sw, sh, dw, dh, 3), VB_OK);
-        vb_resize_plan_reverse_channels(&b);
-        vb_resize_run(&a, src, SW * 3, plain, (size_t)dw * 3);
-        vb_resize_run(&b, src, SW * 3, reversed, (size_t)dw * 3);
+        resize_plan a, b;
+        assert_int_equal(resize_plan_init(&a, sw, sh, dw, dh, 3), VB_OK);
+        assert_int_equal(resize_plan_init(&b, sw, sh, dw, dh, 3), VB_OK);
+        resize_plan_reverse_channels(&b);
+        resize_run(&a, src, SW * 3, plain, (size_t)dw * 3);
+        resize_run(&b, src, SW * 3, reversed, (size_t)dw * 3);
         for (int p = 0; p < dw * dh; p++)
             for (int c = 0; c < 3; c++)
                 assert_int_equal(reversed[3 * p + c], plain[3 * p + 2 - c]);
-        vb_resize_plan_free(&a);
-        vb_resize_plan_free(&b);
+        resize_plan_free(&a);
+        resize_plan_free(&b);
     }
 }
 
@@ -169,12 +169,12 @@ static void vertical_rounding_is_opencvs_16_bit_one(void **state)
      * ((1024*12928)>>16) = 200 + 202 = 402 -> (402 + 2) >> 2 = 101 (exact math: 100.5 -> 101) */
     int32_t r0[1] = {100 * 2048}, r1[1] = {101 * 2048};
     uint8_t out[1];
-    vb_resize_vertical_reference(r0, r1, 1024, 1024, 1, out);
+    resize_vertical_reference(r0, r1, 1024, 1024, 1, out);
     assert_int_equal(out[0], 101);
     /* a value where the 16-bit path loses the low bits: 77 and 78 with 1/4 weights:
      * ((1536*9856)>>16) + ((512*9984)>>16) = 230 + 78 = 308 -> 77; exact 77.25 -> 77 */
     int32_t s0[1] = {77 * 2048}, s1[1] = {78 * 2048};
-    vb_resize_vertical_reference(s0, s1, 1536, 512, 1, out);
+    resize_vertical_reference(s0, s1, 1536, 512, 1, out);
     assert_int_equal(out[0], 77);
 }
 
@@ -185,19 +185,19 @@ static void same_size_is_identity_and_constant_stays_constant(void **state)
     uint8_t src[H * W * 3], dst[H * W * 3];
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (uint8_t)(i * 31 + 7);
-    vb_resize_plan plan;
-    assert_int_equal(vb_resize_plan_init(&plan, W, H, W, H, 3), VB_OK);
-    vb_resize_run(&plan, src, W * 3, dst, W * 3);
+    resize_plan plan;
+    assert_int_equal(resize_plan_init(&plan, W, H, W, H, 3), VB_OK);
+    resize_run(&plan, src, W * 3, dst, W * 3);
     assert_memory_equal(src, dst, sizeof src);
-    vb_resize_plan_free(&plan);
+    resize_plan_free(&plan);
 
     memset(src, 200, sizeof src);
     uint8_t small[10 * 10 * 3];
-    assert_int_equal(vb_resize_plan_init(&plan, W, H, 10, 10, 3), VB_OK);
-    vb_resize_run(&plan, src, W * 3, small, 30);
+    assert_int_equal(resize_plan_init(&plan, W, H, 10, 10, 3), VB_OK);
+    resize_run(&plan, src, W * 3, small, 30);
     for (size_t i = 0; i < sizeof small; i++)
         assert_int_equal(small[i], 200);
-    vb_resize_plan_free(&plan);
+    resize_plan_free(&plan);
 }
 
 static void exact_half_uses_area_average(void **state)
@@ -206,12 +206,12 @@ static void exact_half_uses_area_average(void **state)
     /* cv::resize switches INTER_LINEAR to INTER_AREA for an exact 2x reduction:
      * (1 + 2 + 3 + 5 + 2) >> 2 = 13 >> 2 = 3 */
     uint8_t src[2 * 2] = {1, 2, 3, 5}, dst[1];
-    vb_resize_plan plan;
-    assert_int_equal(vb_resize_plan_init(&plan, 2, 2, 1, 1, 1), VB_OK);
+    resize_plan plan;
+    assert_int_equal(resize_plan_init(&plan, 2, 2, 1, 1, 1), VB_OK);
     assert_true(plan.area_fast_2x);
-    vb_resize_run(&plan, src, 2, dst, 1);
+    resize_run(&plan, src, 2, dst, 1);
     assert_int_equal(dst[0], 3);
-    vb_resize_plan_free(&plan);
+    resize_plan_free(&plan);
 }
 
 static void upscale_interpolates_between_pixels(void **state)
@@ -220,14 +220,14 @@ static void upscale_interpolates_between_pixels(void **state)
     /* 1x2 -> 1x4 (one channel): fx = (dx + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25;
      * clamped at the edges: 0, then 0*0.75+100*0.25 = 25, 75, then 100 */
     uint8_t src[2] = {0, 100}, dst[4];
-    vb_resize_plan plan;
-    assert_int_equal(vb_resize_plan_init(&plan, 2, 1, 4, 1, 1), VB_OK);
-    vb_resize_run(&plan, src, 2, dst, 4);
+    resize_plan plan;
+    assert_int_equal(resize_plan_init(&plan, 2, 1, 4, 1, 1), VB_OK);
+    resize_run(&plan, src, 2, dst, 4);
     assert_int_equal(dst[0], 0);
     assert_int_equal(dst[1], 25);
     assert_int_equal(dst[2], 75);
     assert_int_equal(dst[3], 100);
-    vb_resize_plan_free(&plan);
+    resize_plan_free(&plan);
 }
 
 static void crop_transform_takes_the_seeds_center_square(void **state)
@@ -242,17 +242,17 @@ static void crop_transform_takes_the_seeds_center_square(void **state)
             p[1] = (uint8_t)(100 + y);     /* G */
             p[2] = (uint8_t)(200 + x);     /* R */
         }
-    vb_frame_transform t;
-    assert_int_equal(vb_frame_transform_init(&t, VB_RESIZE_CROP, 2, 6, 2), VB_OK);
+    frame_transform t;
+    assert_int_equal(frame_transform_init(&t, VB_RESIZE_CROP, 2, 6, 2), VB_OK);
     uint8_t out[2 * 2 * 3];
-    vb_frame_transform_run(&t, frame, 6 * 3, out);
+    frame_transform_run(&t, frame, 6 * 3, out);
     /* RGB out: pixel (0,0) is frame (0,2): R 202, G 100, B 20 */
     assert_int_equal(out[0], 202);
     assert_int_equal(out[1], 100);
     assert_int_equal(out[2], 20);
     assert_int_equal(out[3 * 3 + 0], 203); /* pixel (1,1) = frame (1,3) */
     assert_int_equal(out[3 * 3 + 1], 101);
-    vb_frame_transform_free(&t);
+    frame_transform_free(&t);
 }
 
 static void rotation_turns_like_cv_rotate(void **state)
@@ -263,15 +263,15 @@ static void rotation_turns_like_cv_rotate(void **state)
     uint8_t src[2 * 3 * 3], dst[2 * 3 * 3];
     for (int i = 0; i < 6; i++)
         memset(src + 3 * i, i, 3);
-    vb_rotate_bgr(src, 3, 2, 9, 90, dst);
+    rotate_bgr(src, 3, 2, 9, 90, dst);
     const int cw[6] = {3, 0, 4, 1, 5, 2};
     for (int i = 0; i < 6; i++)
         assert_int_equal(dst[3 * i], cw[i]);
-    vb_rotate_bgr(src, 3, 2, 9, 270, dst);
+    rotate_bgr(src, 3, 2, 9, 270, dst);
     const int ccw[6] = {2, 5, 1, 4, 0, 3};
     for (int i = 0; i < 6; i++)
         assert_int_equal(dst[3 * i], ccw[i]);
-    vb_rotate_bgr(src, 3, 2, 9, 180, dst);
+    rotate_bgr(src, 3, 2, 9, 180, dst);
     for (int i = 0; i < 6; i++)
         assert_int_equal(dst[3 * i], 5 - i);
 }
@@ -281,10 +281,10 @@ static void rotation_turns_like_cv_rotate(void **state)
 static void pad_refuses_a_square_beyond_the_limit(void **state)
 {
     (void)state;
-    vb_frame_transform t;
-    assert_int_equal(vb_frame_transform_init(&t, VB_RESIZE_PAD, 16, 64, 65016), VB_ELIMIT);
-    assert_int_equal(vb_frame_transform_init(&t, VB_RESIZE_PAD, 16, 8192, 100), VB_OK);
-    vb_frame_transform_free(&t);
+    frame_transform t;
+    assert_int_equal(frame_transform_init(&t, VB_RESIZE_PAD, 16, 64, 65016), VB_ELIMIT);
+    assert_int_equal(frame_transform_init(&t, VB_RESIZE_PAD, 16, 8192, 100), VB_OK);
+    frame_transform_free(&t);
 }
 
 static void resize_mode_names_round_trip(void **state)

@@ -140,7 +140,7 @@ static void missing_empty_directory_and_text_are_clear_errors(void **state)
     assert_non_null(strstr(err.message, "/nonexistent/clip.mp4"));
 
     const char *empty = temp_path("empty.mp4");
-    assert_int_equal(vb_write_file_atomic(empty, "", 0, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(empty, "", 0, &err), VB_OK);
     assert_int_equal(decode_small(empty, NULL, &clip, &err), VB_EFORMAT);
     assert_non_null(strstr(err.message, "empty"));
 
@@ -156,7 +156,7 @@ static void missing_empty_directory_and_text_are_clear_errors(void **state)
 
     const char *text = temp_path("notes.mp4");
     const char *words = "this is not a video, just some words in a file with a video name\n";
-    assert_int_equal(vb_write_file_atomic(text, words, strlen(words), &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(text, words, strlen(words), &err), VB_OK);
     int rc = decode_small(text, NULL, &clip, &err);
     assert_true(rc == VB_EFORMAT || rc == VB_ENOTFOUND);
     assert_non_null(strstr(err.message, text));
@@ -183,7 +183,7 @@ static void audio_only_file_has_no_video_stream(void **state)
     memcpy(wav + 40, &data_len, 4);
     const char *path = temp_path("silence.wav");
     vb_error err;
-    assert_int_equal(vb_write_file_atomic(path, wav, sizeof wav, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, wav, sizeof wav, &err), VB_OK);
     vb_frames clip;
     assert_int_equal(decode_small(path, NULL, &clip, &err), VB_ENOTFOUND);
     assert_non_null(strstr(err.message, "no video stream"));
@@ -195,12 +195,12 @@ static void truncated_copies_give_frames_or_errors(void **state)
     char *data;
     size_t size;
     vb_error err;
-    assert_int_equal(vb_read_file(shared_path("data/videos/kinetics400/R6llTwEh07w.mp4"), 64u << 20, &data,
+    assert_int_equal(fs_read_file(shared_path("data/videos/kinetics400/R6llTwEh07w.mp4"), 64u << 20, &data,
                                   &size, &err), VB_OK);
     const double fractions[] = {0.001, 0.02, 0.3, 0.7, 0.97};
     for (size_t i = 0; i < sizeof fractions / sizeof fractions[0]; i++) {
         const char *path = temp_path("truncated.mp4");
-        assert_int_equal(vb_write_file_atomic(path, data, (size_t)(size * fractions[i]), &err), VB_OK);
+        assert_int_equal(fs_write_file_atomic(path, data, (size_t)(size * fractions[i]), &err), VB_OK);
         check_frames_or_named_error(path);
     }
     /* random bytes after a real header: the moov is at the start of this file */
@@ -208,7 +208,7 @@ static void truncated_copies_give_frames_or_errors(void **state)
     for (size_t i = size / 2; i < size; i++)
         data[i] = (char)rand();
     const char *path = temp_path("scrambled.mp4");
-    assert_int_equal(vb_write_file_atomic(path, data, size, &err), VB_OK);
+    assert_int_equal(fs_write_file_atomic(path, data, size, &err), VB_OK);
     check_frames_or_named_error(path);
     free(data);
 }

@@ -109,11 +109,11 @@ static int check_pins(const char *path, const char *shown_as, const char *sha256
 static int copy_file_atomic(const char *source, const char *dest, vb_error *err)
 {
     FILE *in;
-    int rc = vb_fopen_regular(source, &in, NULL, err);
+    int rc = fs_fopen_regular(source, &in, NULL, err);
     if (rc)
         return rc;
-    vb_atomic_file out;
-    rc = vb_atomic_open(&out, dest, err);
+    fs_atomic_file out;
+    rc = fs_atomic_open(&out, dest, err);
     if (rc) {
         fclose(in);
         return rc;
@@ -126,10 +126,10 @@ static int copy_file_atomic(const char *source, const char *dest, vb_error *err)
     int failed = ferror(in) || ferror(out.fp);
     fclose(in);
     if (failed) {
-        vb_atomic_abort(&out);
+        fs_atomic_abort(&out);
         return vb_error_set(err, VB_EIO, "copying %s to %s failed", source, dest);
     }
-    return vb_atomic_commit(&out, err);
+    return fs_atomic_commit(&out, err);
 }
 
 static const char *base_name(const char *path)
@@ -267,7 +267,7 @@ static int write_install_record(const vb_model_info *model, const char *dir, con
         fprintf(out, "source %s %s %s\n", f->install_name, f->sha256 ? f->sha256 : "crc32c-per-tensor", url);
     }
     fclose(out);
-    rc = vb_write_file_atomic(path, text, size, err);
+    rc = fs_write_file_atomic(path, text, size, err);
     free(text);
     return rc;
 }
@@ -288,7 +288,7 @@ static int fetch_locked(const vb_model_info *model, const vb_model_fetch_options
     snprintf(install_dir, sizeof install_dir, "%s/%s", models_dir, model->name);
     snprintf(temp_dir, sizeof temp_dir, "%s/.%s.tmp.%ld", models_dir, model->name, (long)getpid());
     snprintf(old_dir, sizeof old_dir, "%s/.%s.old.%ld", models_dir, model->name, (long)getpid());
-    if ((rc = vb_mkdir_p(staging, err)) || (rc = vb_mkdir_p(models_dir, err)))
+    if ((rc = fs_mkdir_p(staging, err)) || (rc = fs_mkdir_p(models_dir, err)))
         return rc;
     remove_stale_temporaries(models_dir, model->name);
 
@@ -361,7 +361,7 @@ static int fetch_locked(const vb_model_info *model, const vb_model_fetch_options
         goto fail;
     /* The swap: an existing copy (--force) moves aside first, so the name is never absent
      * of a complete model for longer than between two renames, and never half-present. */
-    int had_old = vb_path_exists(install_dir);
+    int had_old = fs_path_exists(install_dir);
     if (had_old && rename(install_dir, old_dir) != 0) {
         rc = vb_error_set(err, VB_EIO, "%s: cannot move the old copy aside: %s", install_dir, strerror(errno));
         goto fail;
@@ -398,7 +398,7 @@ int vb_model_fetch(const vb_model_info *model, const vb_model_fetch_options *opt
     if (!options->force && vb_model_installed_paths(model, paths))
         return VB_OK;
     snprintf(downloads, sizeof downloads, "%s/downloads", home);
-    if ((rc = vb_mkdir_p(downloads, err)))
+    if ((rc = fs_mkdir_p(downloads, err)))
         return rc;
     int lock_fd = -1;
     if ((rc = lock_model(home, model->name, &lock_fd, err)))
@@ -427,7 +427,7 @@ int vb_model_fetch_verify_files(const vb_model_info *model, const vb_model_fetch
     if (rc)
         return rc;
     snprintf(dir, sizeof dir, "%s/samples/%s", home, model->name);
-    if ((rc = vb_mkdir_p(dir, err)))
+    if ((rc = fs_mkdir_p(dir, err)))
         return rc;
     if ((rc = obtain_file(model, sample, options, dir, -1, sample_path, sample_path_size, err)))
         return rc;

@@ -308,7 +308,7 @@ int vb_model_registry_load_manifest(const char *manifest_path, vb_model_registry
     cJSON *models = NULL;
     if (manifest_path && *manifest_path) {
         size_t size;
-        if ((rc = vb_read_file(manifest_path, MAX_MANIFEST_BYTES, &text, &size, err)))
+        if ((rc = fs_read_file(manifest_path, MAX_MANIFEST_BYTES, &text, &size, err)))
             goto fail;
         root = cJSON_ParseWithLength(text, size);
         models = cJSON_GetObjectItemCaseSensitive(root, "models");
@@ -390,7 +390,7 @@ int vb_model_installed_paths(const vb_model_info *model, vb_model_paths *paths)
     int n2 = snprintf(paths->labels, sizeof paths->labels, "%s/labels.txt", dir);
     if (n1 < 0 || (size_t)n1 >= sizeof paths->weights || n2 < 0 || (size_t)n2 >= sizeof paths->labels)
         return 0;
-    return vb_path_exists(paths->weights) && vb_path_exists(paths->labels);
+    return fs_path_exists(paths->weights) && fs_path_exists(paths->labels);
 }
 
 int vb_model_file_url(const vb_model_file *file, const char *base_url, char *url, size_t url_size)
@@ -422,5 +422,21 @@ int vb_model_resolve(const char *name, vb_model_paths *paths, vb_error *err)
                           "'vidbench model fetch %s'", name, dir, name);
     }
     vb_model_registry_free(&registry);
+    return rc;
+}
+
+int vb_model_resolve_default(vb_model_paths *paths, const char **name, vb_error *err)
+{
+    static const char *const defaults[] = {"i3d-kinetics-400", "movinet-a0-stream-k600"};
+    int rc = VB_ENOTFOUND;
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+        vb_error_clear(err);
+        if (!(rc = vb_model_resolve(defaults[i], paths, err))) {
+            *name = defaults[i];
+            return 0;
+        }
+    }
+    vb_error_prefix(err, "no model given and no default model installed (tried i3d-kinetics-400, "
+                         "movinet-a0-stream-k600; use --weights FILE or 'vidbench model fetch NAME'): ");
     return rc;
 }

@@ -3,6 +3,7 @@
  * way that the engine would undo. */
 #include "vidbench/classifier.h"
 #include "vidbench/models.h"
+#include "vidbench/npy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ int vb_model_verify(const vb_model_verify_request *req, vb_model_verify_result *
     vb_classifier *classifier = NULL;
     int rc = vb_reference_output_parse(req->reference_path, &result->reference, err);
     if (!rc)
-        rc = vb_model_read_sample_npy(req->sample_path, &input, &ndim, shape, err);
+        rc = vb_npy_read_float32(req->sample_path, &input, &ndim, shape, err);
     if (rc)
         goto done;
     if (ndim != 5 || shape[0] != 1 || shape[2] != VB_I3D_INPUT_SIZE || shape[3] != VB_I3D_INPUT_SIZE ||

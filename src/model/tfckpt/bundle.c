@@ -307,7 +307,7 @@ int vb_tfckpt_open(const char *prefix, vb_tfckpt **out, vb_error *err)
         return vb_error_set(err, VB_ENOMEM, "out of memory");
     char *bytes = NULL;
     size_t size = 0;
-    int rc = vb_read_file(index_path, MAX_INDEX_BYTES, &bytes, &size, err);
+    int rc = fs_read_file(index_path, MAX_INDEX_BYTES, &bytes, &size, err);
     free(index_path);
     if (rc)
         return rc;
@@ -425,7 +425,7 @@ int vb_tfckpt_check_shard_files(const vb_tfckpt *ckpt, vb_error *err)
             rc = vb_error_set(err, VB_EINVAL, "%s: shard path too long", ckpt->index_name);
             break;
         }
-        if ((rc = vb_open_regular(path, &fd, &actual, err))) {
+        if ((rc = fs_open_regular(path, &fd, &actual, err))) {
             vb_error_prefix(err, "data shard: ");
             break;
         }
@@ -453,7 +453,7 @@ int vb_tfckpt_read(vb_tfckpt *ckpt, const vb_tfckpt_entry *entry, void *dst, siz
                             entry->name, (long long)entry->size_bytes, dst_size);
     int fd;
     int64_t shard_bytes = 0;
-    int rc = vb_open_regular(path, &fd, &shard_bytes, err);
+    int rc = fs_open_regular(path, &fd, &shard_bytes, err);
     if (rc) {
         vb_error_prefix(err, "data shard: ");
         return rc;

@@ -126,7 +126,7 @@ int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert
             v->ndim = e->ndim;
             memcpy(v->shape, e->shape, sizeof v->shape);
         }
-        if (vb_ends_with(e->name, "Logits/Conv3d_0c_1x1/conv_3d/b") && e->ndim == 1)
+        if (fs_ends_with(e->name, "Logits/Conv3d_0c_1x1/conv_3d/b") && e->ndim == 1)
             report->classes = (int)e->shape[0];
         offset += (size_t)e->size_bytes;
     }
@@ -134,7 +134,7 @@ int vb_tfckpt_convert(const char *prefix, const char *out_path, const vb_convert
     if (options->labels_path) {
         size_t labels_size;
         if ((rc = vb_labels_load(options->labels_path, &labels, err)) ||
-            (rc = vb_read_file(options->labels_path, MAX_LABELS_BYTES, &labels_text, &labels_size, err)))
+            (rc = fs_read_file(options->labels_path, MAX_LABELS_BYTES, &labels_text, &labels_size, err)))
             goto done;
         if (report->classes && labels.count != report->classes) {
             rc = vb_error_set(err, VB_ESHAPE, "%s: %d labels, but checkpoint %s has %d classes",

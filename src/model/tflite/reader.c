@@ -651,7 +651,7 @@ int vb_tflite_open(const char *path, vb_tflite_model **out, vb_error *err)
     char *bytes = NULL;
     size_t size = 0;
     *out = NULL;
-    int rc = vb_read_file(path, MAX_MODEL_BYTES, &bytes, &size, err);
+    int rc = fs_read_file(path, MAX_MODEL_BYTES, &bytes, &size, err);
     if (rc)
         return rc;
     rc = vb_tflite_open_memory((const uint8_t *)bytes, size, path, out, err);
