@@ -3,8 +3,8 @@
  * results as a hostile or damaged file could (every value as text, so SQLite's type affinity
  * lets non-numbers through), and the store is merged. Issue 13: shard_count 4294967296 became
  * 0 as int (heap overflow, SIGFPE); selection_total sized arrays before anything checked it.
- * Input: lines "num_classes", "shard_index", "shard_count", "selection_total", "shard_by", then up to 64
- * rows "ordinal,status,score_bytes,clip_id". Seeds: fuzz/corpus/store_merge. */
+ * Input: lines "num_classes", "shard_index", "shard_count", "selection_total", then up to 64
+ * rows "ordinal,status,score_bytes,clip_id" or "shard_by=VALUE". Seeds: fuzz/corpus/store_merge. */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,13 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     const uint8_t *p = data, *end = data + size;
-    /* shard_by decides how merge orders and checks the shards (clip k mod N, or partition
-     * sort keys): hostile values and mixtures of the two must be refused, not trusted */
-    const char *keys[5] = {"num_classes", "shard_index", "shard_count", "selection_total", "shard_by"};
+    const char *keys[4] = {"num_classes", "shard_index", "shard_count", "selection_total"};
     char line[256];
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(value,key) VALUES(?,?)", -1, &st, NULL);
-    for (int k = 0; k < 5 && next_line(&p, end, line, sizeof line); k++) {
+    for (int k = 0; k < 4 && next_line(&p, end, line, sizeof line); k++) {
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, line, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, keys[k], -1, SQLITE_STATIC);
@@ -92,6 +90,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            "decode_ms,preprocess_ms,model_ms) VALUES(?,?,'','a',?,NULL,?,1,1,1)", -1, &res, NULL);
     static uint8_t scores[4096];
     for (int row = 0; row < 64 && next_line(&p, end, line, sizeof line); row++) {
+        /* "shard_by=V": how merge orders and checks the shards (clip k mod N, or partition
+         * sort keys); hostile values must be refused, not trusted */
+        if (!strncmp(line, "shard_by=", 9)) {
+            sqlite3_stmt *sb = NULL;
+            sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key,value) VALUES('shard_by',?)", -1, &sb, NULL);
+            sqlite3_bind_text(sb, 1, line + 9, -1, SQLITE_TRANSIENT);
+            sqlite3_step(sb);
+            sqlite3_finalize(sb);
+            continue;
+        }
         char *fields[4] = {line, "", "0", "x"};
         for (int f = 1; f < 4; f++) {
             char *comma = strchr(fields[f - 1], ',');

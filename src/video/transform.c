@@ -30,6 +30,24 @@ const char *vb_resize_mode_name(vb_resize_mode mode)
     return (unsigned)mode < sizeof mode_names / sizeof mode_names[0] ? mode_names[mode] : "?";
 }
 
+/* The whole frame resized so its short side is `target` and its long side round(long * target /
+ * short) (shortside and aspect); VB_ELIMIT with the reason when the long side gets too long. */
+static int scale_short_side(frame_transform *t, int target, int min_dim, int max_dim)
+{
+    long long long_side = ((long long)max_dim * target + min_dim / 2) / min_dim;
+    if (long_side > MAX_SHORTSIDE_LONG_SIDE) {
+        snprintf(t->limit_reason, sizeof t->limit_reason,
+                 "scaling the short side to %d makes the long side %lld pixels, over the %d limit; "
+                 "the frame is too narrow for this resize", target, long_side, MAX_SHORTSIDE_LONG_SIDE);
+        return VB_ELIMIT;
+    }
+    t->region_width = t->in_width;
+    t->region_height = t->in_height;
+    t->resized_width = t->in_width <= t->in_height ? target : (int)long_side;
+    t->resized_height = t->in_width <= t->in_height ? (int)long_side : target;
+    return 0;
+}
+
 int frame_transform_init(frame_transform *t, vb_resize_mode mode, int size, int in_width,
                             int in_height)
 {
@@ -68,19 +86,8 @@ int frame_transform_init(frame_transform *t, vb_resize_mode mode, int size, int 
     case VB_RESIZE_SHORTSIDE: {
         /* short side to 256 (or S if larger), long side scaled to the nearest integer */
         int target = size > SHORTSIDE_TARGET ? size : SHORTSIDE_TARGET;
-        long long long_side = ((long long)max_dim * target + min_dim / 2) / min_dim;
-        if (long_side < target)
-            long_side = target;
-        if (long_side > MAX_SHORTSIDE_LONG_SIDE) {
-            snprintf(t->limit_reason, sizeof t->limit_reason,
-                     "scaling the short side to %d makes the long side %lld pixels, over the %d limit; "
-                     "the frame is too narrow for this resize", target, long_side, MAX_SHORTSIDE_LONG_SIDE);
+        if (scale_short_side(t, target, min_dim, max_dim))
             return VB_ELIMIT;
-        }
-        t->region_width = in_width;
-        t->region_height = in_height;
-        t->resized_width = in_width <= in_height ? target : (int)long_side;
-        t->resized_height = in_width <= in_height ? (int)long_side : target;
         t->crop_x = (t->resized_width - size) / 2;
         t->crop_y = (t->resized_height - size) / 2;
         t->scratch = malloc((size_t)t->resized_width * t->resized_height * 3);
@@ -89,17 +96,8 @@ int frame_transform_init(frame_transform *t, vb_resize_mode mode, int size, int 
         break;
     }
     case VB_RESIZE_ASPECT: {
-        long long long_side = ((long long)max_dim * size + min_dim / 2) / min_dim;   /* round(long*S/short) */
-        if (long_side > MAX_SHORTSIDE_LONG_SIDE) {
-            snprintf(t->limit_reason, sizeof t->limit_reason,
-                     "scaling the short side to %d makes the long side %lld pixels, over the %d limit; "
-                     "the frame is too narrow for this resize", size, long_side, MAX_SHORTSIDE_LONG_SIDE);
+        if (scale_short_side(t, size, min_dim, max_dim))
             return VB_ELIMIT;
-        }
-        t->region_width = in_width;
-        t->region_height = in_height;
-        t->resized_width = in_width <= in_height ? size : (int)long_side;
-        t->resized_height = in_width <= in_height ? (int)long_side : size;
         break;
     }
     default:
