@@ -7,6 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Clears the window parameters and takes the NHWC input's dimensions (convolutions, pooling). */
+static void window_params_from_input(tfl_conv_params *p, const vb_tflite_tensor *in)
+{
+    memset(p, 0, sizeof *p);
+    p->batches = in->shape[0];
+    p->in_h = in->shape[1];
+    p->in_w = in->shape[2];
+    p->in_c = in->shape[3];
+}
+
 static int prepare_conv(vb_error *err, const vb_tflite_model *m, node *n, int depthwise)
 {
     int rc;
@@ -31,11 +41,7 @@ static int prepare_conv(vb_error *err, const vb_tflite_model *m, node *n, int de
     if (o->padding != VB_TFLITE_PAD_SAME && o->padding != VB_TFLITE_PAD_VALID)
         return OPFAIL(VB_EUNSUPPORTED, "padding %d is not SAME or VALID", o->padding);
     tfl_conv_params *p = &n->conv;
-    memset(p, 0, sizeof *p);
-    p->batches = in->shape[0];
-    p->in_h = in->shape[1];
-    p->in_w = in->shape[2];
-    p->in_c = in->shape[3];
+    window_params_from_input(p, in);
     p->k_h = w->shape[1];
     p->k_w = w->shape[2];
     p->out_c = out->shape[3];
@@ -128,11 +134,7 @@ int tfl_prepare_pool(vb_error *err, const vb_tflite_model *m, node *n)
         o->stride_h > 1024 || o->filter_w > 1024 || o->filter_h > 1024)
         return OPFAIL(VB_EFORMAT, "filter %dx%d / stride %dx%d out of range", o->filter_h, o->filter_w, o->stride_h, o->stride_w);
     tfl_conv_params *p = &n->conv;
-    memset(p, 0, sizeof *p);
-    p->batches = in->shape[0];
-    p->in_h = in->shape[1];
-    p->in_w = in->shape[2];
-    p->in_c = in->shape[3];
+    window_params_from_input(p, in);
     p->out_c = p->in_c;
     p->k_h = o->filter_h;
     p->k_w = o->filter_w;

@@ -147,14 +147,26 @@ int tfl_prepare_add_mul(vb_error *err, const vb_tflite_model *m, node *n)
     return 0;
 }
 
+/* One input, one output of the same shape (QUANTIZE, DEQUANTIZE, CAST). */
+static int unary_same_shape(vb_error *err, const vb_tflite_model *m, const node *n, const vb_tflite_tensor **in,
+                            const vb_tflite_tensor **out)
+{
+    int rc = tfl_check_arity(err, m, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    *in = tfl_input_tensor(m, n, 0);
+    *out = tfl_output_tensor(m, n, 0);
+    if (!tfl_same_shape(*in, *out))
+        return OPFAIL(VB_ESHAPE, "input and output shapes differ");
+    return 0;
+}
+
 int tfl_prepare_quantize(vb_error *err, const vb_tflite_model *m, node *n)
 {
-    int rc;
-    if ((rc = tfl_check_arity(err, m, n, 1, 1, 1)))
+    const vb_tflite_tensor *in, *out;
+    int rc = unary_same_shape(err, m, n, &in, &out);
+    if (rc)
         return rc;
-    const vb_tflite_tensor *in = tfl_input_tensor(m, n, 0), *out = tfl_output_tensor(m, n, 0);
-    if (!tfl_same_shape(in, out))
-        return OPFAIL(VB_ESHAPE, "input and output shapes differ");
     n->in_type = in->type;
     if ((rc = tfl_check_int8_tensor(err, m, n, out, "output")))
         return rc;
@@ -174,12 +186,10 @@ int tfl_prepare_quantize(vb_error *err, const vb_tflite_model *m, node *n)
 
 int tfl_prepare_dequantize(vb_error *err, const vb_tflite_model *m, node *n)
 {
-    int rc;
-    if ((rc = tfl_check_arity(err, m, n, 1, 1, 1)))
+    const vb_tflite_tensor *in, *out;
+    int rc = unary_same_shape(err, m, n, &in, &out);
+    if (rc)
         return rc;
-    const vb_tflite_tensor *in = tfl_input_tensor(m, n, 0), *out = tfl_output_tensor(m, n, 0);
-    if (!tfl_same_shape(in, out))
-        return OPFAIL(VB_ESHAPE, "input and output shapes differ");
     if ((rc = tfl_check_int8_tensor(err, m, n, in, "input")))
         return rc;
     if (out->type != VB_TFLITE_FLOAT32)
