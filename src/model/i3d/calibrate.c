@@ -308,6 +308,8 @@ int i3d_histogram_threshold(const i3d_histogram *h, i3d_calibration_method metho
     if (h->finite == 0)
         return vb_error_set(err, VB_EINVAL, "calibration: empty histogram (no finite value; %lld NaN or Inf skipped)",
                             (long long)h->nonfinite);
+    if (method != I3D_CALIBRATE_MINMAX && method != I3D_CALIBRATE_PERCENTILE && method != I3D_CALIBRATE_ENTROPY)
+        return vb_error_set(err, VB_EINVAL, "calibration: unknown method %d", (int)method);
     if (method == I3D_CALIBRATE_PERCENTILE && !(percentile > 0 && percentile <= 100))
         return vb_error_set(err, VB_EINVAL, "calibration: percentile %g is outside (0, 100]", percentile);
     if (h->max == 0) {
@@ -331,7 +333,8 @@ int i3d_histogram_threshold(const i3d_histogram *h, i3d_calibration_method metho
         break;
     }
     default:
-        return vb_error_set(err, VB_EINVAL, "calibration: unknown method %d", (int)method);
+        t = h->max;   /* unreachable: the method was checked above */
+        break;
     }
     float result = t < h->max ? (float)t : h->max;
     /* A percentile inside the first bin of a tiny range could round to 0 as a float. */
