@@ -178,9 +178,9 @@ static void add_chunk(i3d_histogram *h, const float *values)
 }
 
 /* Measured on AMD EPYC Zen 3 (family 25 model 1, AVX2; one core, -O2, a 50M-value tensor, best of
- * 12 adds): 1.06e9 values/s (47 ms) whether 0%, 50% or 90% of the values are zero (the rest
- * half-normal); the plain one-pass loop it replaced ran 5.6e8, and 3-4e8 with one zero counter
- * at 90% zeros. A machine shared with a build gives up to 30% less. */
+ * 12 adds): 1.0-1.06e9 values/s (47-50 ms) whether 0%, 50% or 90% of the values are zero (the rest
+ * half-normal); the plain one-pass loop it replaced ran 5.6e8, and 3-4e8 with one zero counter at
+ * 90% zeros. On a machine shared with a build, runs gave down to 5e8. */
 void i3d_histogram_add(i3d_histogram *h, const float *values, int64_t count)
 {
     int64_t done = 0;
