@@ -439,6 +439,13 @@ static void bad_arguments_are_refused(void **state)
     if (rc != VB_EINVAL || !strstr(err.message, "unknown method 7"))
         fail_msg("method 7: rc %d '%s', expected VB_EINVAL", rc, err.message);
     i3d_histogram_free(&h);
+    /* An all-zero tensor has its own answer (1.0), but not for a method that does not exist. */
+    const float zeros[] = {0.0f, 0.0f};
+    h = histogram_of(zeros, 2);
+    rc = i3d_histogram_threshold(h, (i3d_calibration_method)-1, 0, &t, &err);
+    if (rc != VB_EINVAL)
+        fail_msg("method -1 on an all-zero tensor: rc %d (threshold %g), expected VB_EINVAL", rc, t);
+    i3d_histogram_free(&h);
     assert_null(h);
     i3d_histogram_free(&h);   /* a cleared pointer and NULL are accepted */
     i3d_histogram_free(NULL);

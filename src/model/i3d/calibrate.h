@@ -53,8 +53,9 @@ int64_t i3d_histogram_nonfinite_count(const i3d_histogram *histogram);
  *               bins (256 up to the last non-empty bin + 1) the reference P is the first i bins
  *               with the values above them clipped into bin i-1, the candidate Q the first i bins
  *               merged into 256 levels and spread back over their non-empty bins; T is the upper
- *               edge of the i with the smallest KL(P || Q). Exact zeros are left out (u8 stores 0
- *               exactly whatever T). The candidates start at 256 bins, so T >= R/8 where R, the
+ *               edge of the i with the smallest KL(P || Q), the larger i on a tie. Where clipping
+ *               fills an empty last bin, Q there is a ten-thousandth of one value (MXNet's and TVM's
+ *               smoothing), not 0. Exact zeros are left out (u8 stores 0 exactly whatever T). The candidates start at 256 bins, so T >= R/8 where R, the
  *               histogram's range, is the power of two above the max: a handful of outliers 1000x
  *               the bulk keep T far above the bulk (use percentile there).
  * `percentile` is read by the percentile method only. An all-zero tensor gives T = 1.0f (scale
