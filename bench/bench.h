@@ -4,6 +4,7 @@
 #define VIDBENCH_BENCH_H
 int bench_video(int argc, char **argv);
 int bench_i3d(int argc, char **argv);
+int bench_i3d_precision(int argc, char **argv);   /* bench i3d --precision */
 int bench_movinet(int argc, char **argv);
 int bench_evaluate(int argc, char **argv);
 int bench_report(int argc, char **argv);

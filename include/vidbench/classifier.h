@@ -27,6 +27,8 @@ typedef struct vb_classifier_options {
     vb_i3d_backend backend;   /* I3D only (VB_I3D_BACKEND_REFERENCE: the plain C oracle) */
     int threads;              /* 0: automatic (vb_threads_resolve: VIDBENCH_THREADS or all cores) */
     int num_frames;           /* frames fed to the model; 0: I3D 100, MoViNet every frame */
+    vb_i3d_precision precision; /* I3D: auto (the file's own), fp32, bf16, int8; MoViNet runs int8
+                                 * only (auto or int8) */
 } vb_classifier_options;
 
 void vb_classifier_options_init(vb_classifier_options *options);
@@ -48,8 +50,13 @@ int vb_classifier_kind_of_path(const char *weights_path);
 int vb_classifier_num_classes(const vb_classifier *classifier);
 /* Threads the model runs with (the resolved count, whatever options.threads said). */
 int vb_classifier_threads(const vb_classifier *classifier);
-/* Arithmetic the model runs in: "fp32" (I3D) or "int8" (the MoViNet interpreter's kernels). */
+/* Arithmetic the model runs in: I3D "fp32", "bf16" or "int8"; MoViNet "int8" (the TFLite
+ * interpreter's kernels). */
 const char *vb_classifier_precision(const vb_classifier *classifier);
+/* I3D: the oneDNN ISA its kernels use ("plain C" for the reference backend); MoViNet: NULL. */
+const char *vb_classifier_isa(const vb_classifier *classifier);
+/* Why the run differs from what was asked (e.g. bf16 fell back to fp32), or "". */
+const char *vb_classifier_note(const vb_classifier *classifier);
 /* Multiply-adds x 2 of one clip of `frames` frames, in GFLOP; -1 where unknown (MoViNet: no
  * operation count is implemented for TFLite graphs; frames 0 = every frame). */
 double vb_classifier_gflop_per_clip(const vb_classifier *classifier, int frames);
