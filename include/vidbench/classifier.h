@@ -6,6 +6,7 @@
 #ifndef VIDBENCH_CLASSIFIER_H
 #define VIDBENCH_CLASSIFIER_H
 
+#include "vidbench/agreement.h"
 #include "vidbench/error.h"
 #include "vidbench/i3d.h"
 #include "vidbench/labels.h"
@@ -104,6 +105,35 @@ int vb_classifier_run(vb_classifier *classifier, const vb_frames *clip, float *l
 /* Decodes a file with vb_classifier_video_options and runs it: the one-call path. */
 int vb_classifier_classify_file(vb_classifier *classifier, const char *video_path, float *logits,
                                 float *probabilities, vb_error *err);
+
+/* The I3D model behind an I3D classifier (NULL for MoViNet): calibration and endpoints. */
+vb_i3d *vb_classifier_i3d(vb_classifier *classifier);
+
+/* `vidbench model quantize`: calibrates an fp32 I3D on video clips (decoded as the classifier
+ * decodes them), writes the int8 file atomically, then runs the held-back clips through fp32 and
+ * int8 and reports how they agree. */
+typedef struct vb_quantize_request {
+    const char *weights_path;          /* fp32 I3D .safetensors */
+    const char *output_path;           /* the int8 .safetensors to write */
+    const char *const *calibration;    /* video files the activation ranges come from */
+    int n_calibration;
+    const char *const *holdout;        /* video files the agreement is measured on (may be 0) */
+    int n_holdout;
+    vb_i3d_calibration method;
+    int num_frames;                    /* 0: the classifier's default (100) */
+    int threads;                       /* 0: automatic */
+    void (*progress)(void *user, const char *stage, int done, int total, const char *file);
+    void *user;
+} vb_quantize_request;
+
+typedef struct vb_quantize_report {
+    int calibration_clips;
+    vb_agreement agreement;            /* int8 against fp32 on the held-back clips */
+    char isa[32];                      /* the oneDNN ISA the int8 model ran on */
+    char note[256];                    /* e.g. 7-bit weights without VNNI; or "" */
+} vb_quantize_report;
+
+int vb_quantize_i3d(const vb_quantize_request *request, vb_quantize_report *report, vb_error *err);
 
 /* Numerically stable softmax over n values. */
 void vb_softmax(const float *logits, int n, float *probabilities);

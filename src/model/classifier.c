@@ -144,6 +144,11 @@ const char *vb_classifier_precision(const vb_classifier *classifier)
     return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_precision_name(vb_i3d_get_precision(classifier->i3d)) : "int8";
 }
 
+vb_i3d *vb_classifier_i3d(vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? classifier->i3d : NULL;
+}
+
 const char *vb_classifier_isa(const vb_classifier *classifier)
 {
     return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_isa(classifier->i3d) : NULL;
