@@ -27,11 +27,95 @@ typedef struct int8_plan {
     int64_t weight_bytes;
 } int8_plan;
 
+/* Conv3d_1a as oneDNN runs it: 3 input channels make the int8 kernels no faster than fp32, so
+ * the clip is rearranged space-to-depth (each 2x2x2 cell's 8 pixels become 24 channels) and the
+ * 7x7x7 stride-2 kernel, zero-extended to 8x8x8, becomes a 4x4x4 stride-1 kernel over them. The
+ * int32 sums are the same products in another order: the u8 output stays bit-identical to the
+ * reference's direct convolution. */
+typedef struct space_to_depth {
+    i3d_conv conv;            /* kernel 4x4x4, stride 1, 24 input channels */
+    i3d_qconv qconv;          /* rearranged weights; scales and bias shared with Conv3d_1a */
+    int8_t *weights;
+} space_to_depth;
+
 typedef struct int8_state {
     const i3d_net *net;
     onednn_context ctx;
     int8_plan *plan;
+    space_to_depth s2d;
 } int8_state;
+
+enum { S2D = 2, S2D_KERNEL = 4, S2D_CHANNELS = 3 * S2D * S2D * S2D };
+
+static int build_space_to_depth(int8_state *st, vb_error *err)
+{
+    const int index = st->net->stages[VB_I3D_CONV3D_1A_7X7].conv;
+    const i3d_conv *c = &st->net->convs[index];
+    const i3d_qconv *qc = &st->net->quant->convs[index];
+    for (int d = 0; d < 3; d++)
+        if (c->kernel[d] > S2D * S2D_KERNEL || c->stride[d] != S2D || c->in_channels != 3)
+            return vb_error_set(err, VB_EUNSUPPORTED, "I3D int8: %s is not a 3-channel stride-2 conv of at most 8x8x8",
+                                c->name);
+    space_to_depth *s = &st->s2d;
+    const int cout = c->out_channels;
+    s->conv = *c;
+    for (int d = 0; d < 3; d++) {
+        s->conv.kernel[d] = S2D_KERNEL;
+        s->conv.stride[d] = 1;
+    }
+    s->conv.in_channels = S2D_CHANNELS;
+    const size_t count = (size_t)S2D_KERNEL * S2D_KERNEL * S2D_KERNEL * S2D_CHANNELS * cout;
+    s->weights = calloc(count, 1);
+    if (!s->weights)
+        return vb_error_set(err, VB_ENOMEM, "I3D int8 oneDNN backend: out of memory");
+    /* W'[at][ah][aw][(bt,bh,bw,c)][o] = W[2at+bt][2ah+bh][2aw+bw][c][o], 0 past the 7x7x7 kernel */
+    for (int t = 0; t < c->kernel[0]; t++)
+        for (int h = 0; h < c->kernel[1]; h++)
+            for (int w = 0; w < c->kernel[2]; w++)
+                for (int ch = 0; ch < 3; ch++) {
+                    const int8_t *src = qc->weights + ((((size_t)t * c->kernel[1] + h) * c->kernel[2] + w) * 3 + ch) * cout;
+                    size_t cell = ((size_t)(t / S2D) * S2D_KERNEL + h / S2D) * S2D_KERNEL + w / S2D;
+                    int channel = (((t % S2D) * S2D + h % S2D) * S2D + w % S2D) * 3 + ch;
+                    memcpy(s->weights + (cell * S2D_CHANNELS + channel) * cout, src, (size_t)cout);
+                }
+    s->qconv = *qc;
+    s->qconv.weights = s->weights;
+    return 0;
+}
+
+/* The rearranged clip: [T'+3, H'+3, W'+3, 24] for a Conv3d_1a output of T' x H' x W'. */
+static i3d_dims space_to_depth_dims(i3d_dims conv1_out)
+{
+    return (i3d_dims){conv1_out.t + S2D_KERNEL - 1, conv1_out.h + S2D_KERNEL - 1, conv1_out.w + S2D_KERNEL - 1,
+                      S2D_CHANNELS};
+}
+
+/* Writes the rearranged clip from the [-1,1] input: the padded clip of quant.h (pixel values,
+ * 128 in the padding and past it, where the extended kernel is 0), cell by cell. */
+static void space_to_depth_input(const i3d_net *net, const float *input, int frames, i3d_dims q, uint8_t *out)
+{
+    const i3d_conv *c = &net->convs[net->stages[VB_I3D_CONV3D_1A_7X7].conv];
+    const int in[3] = {frames, VB_I3D_INPUT_SIZE, VB_I3D_INPUT_SIZE};
+    int pad[3];
+    for (int d = 0; d < 3; d++)
+        pad[d] = same_pad_before(in[d], c->kernel[d], c->stride[d]);
+    memset(out, I3D_INPUT_PAD, (size_t)i3d_dims_count(q));
+    for (int t = 0; t < frames; t++) {
+        const int pt = t + pad[0];
+        for (int h = 0; h < VB_I3D_INPUT_SIZE; h++) {
+            const int ph = h + pad[1];
+            const float *row = input + ((size_t)t * VB_I3D_INPUT_SIZE + h) * VB_I3D_INPUT_SIZE * 3;
+            uint8_t *cell_row = out + ((size_t)(pt / S2D) * q.h + ph / S2D) * q.w * S2D_CHANNELS;
+            const int phase = ((pt % S2D) * S2D + ph % S2D) * S2D;
+            for (int w = 0; w < VB_I3D_INPUT_SIZE; w++) {
+                const int pw = w + pad[2];
+                uint8_t *dst = cell_row + (size_t)(pw / S2D) * S2D_CHANNELS + (phase + pw % S2D) * 3;
+                for (int ch = 0; ch < 3; ch++)
+                    dst[ch] = i3d_saturate_u8(I3D_INPUT_SCALE * (row[w * 3 + ch] + 1.0f));
+            }
+        }
+    }
+}
 
 static dnnl_memory_desc_t tensor_md(i3d_dims d, dnnl_data_type_t type)
 {
@@ -53,7 +137,7 @@ static int plan_conv_int8(int8_state *st, int8_plan *p, const i3d_conv *c, i3d_d
                           dnnl_memory_t dst, vb_error *err)
 {
     const int is_int8 = c->weights == NULL;
-    const i3d_qconv *qc = &st->net->quant->convs[c - st->net->convs];
+    const i3d_qconv *qc = c == &st->s2d.conv ? &st->s2d.qconv : &st->net->quant->convs[c - st->net->convs];
     const dnnl_data_type_t act = is_int8 ? dnnl_u8 : dnnl_f32;
     const i3d_dims out = valid ? (i3d_dims){(in.t - c->kernel[0]) / c->stride[0] + 1, (in.h - c->kernel[1]) / c->stride[1] + 1,
                                             (in.w - c->kernel[2]) / c->stride[2] + 1, c->out_channels}
@@ -85,7 +169,7 @@ static int plan_scale_reorder(int8_state *st, int8_plan *p, dnnl_memory_t src, i
 static void size_buffers(const i3d_net *net, int frames, const i3d_dims dims[VB_I3D_ENDPOINT_COUNT], int64_t bytes[BUF_COUNT])
 {
     memset(bytes, 0, BUF_COUNT * sizeof *bytes);
-    bytes[BUF_INPUT] = i3d_dims_count(i3d_quant_padded_input_dims(net, frames));
+    bytes[BUF_INPUT] = i3d_dims_count(space_to_depth_dims(dims[VB_I3D_CONV3D_1A_7X7]));
     for (int e = 0; e < VB_I3D_LOGITS; e++) {
         int64_t n = i3d_dims_count(dims[e]);
         bytes[BUF_TRUNK0] = n > bytes[BUF_TRUNK0] ? n : bytes[BUF_TRUNK0];
@@ -156,7 +240,7 @@ static int plan_stages(int8_state *st, int8_plan *p, const i3d_dims dims[VB_I3D_
 {
     const i3d_net *net = st->net;
     const i3d_quant *q = net->quant;
-    i3d_dims xd = i3d_quant_padded_input_dims(net, p->frames);
+    i3d_dims xd = space_to_depth_dims(dims[VB_I3D_CONV3D_1A_7X7]);
     dnnl_memory_t x;
     int rc = memory_in(st, p, BUF_INPUT, xd, dnnl_u8, &x, err);
     if (rc)
@@ -186,8 +270,11 @@ static int plan_stages(int8_state *st, int8_plan *p, const i3d_dims dims[VB_I3D_
         dnnl_memory_t y;
         if ((rc = memory_in(st, p, next, yd, dnnl_u8, &y, err)))
             return rc;
-        if (s->kind == I3D_STAGE_CONV) {
-            rc = plan_conv_int8(st, p, &net->convs[s->conv], xd, point == I3D_POINT_INPUT, x, y, err);
+        if (s->kind == I3D_STAGE_CONV && point == I3D_POINT_INPUT) {
+            rc = plan_conv_int8(st, p, &st->s2d.conv, xd, 1, x, y, err);
+            point = net->convs[s->conv].out_point;
+        } else if (s->kind == I3D_STAGE_CONV) {
+            rc = plan_conv_int8(st, p, &net->convs[s->conv], xd, 0, x, y, err);
             point = net->convs[s->conv].out_point;
         } else if (s->kind == I3D_STAGE_MAXPOOL) {
             dnnl_memory_desc_t x_md = tensor_md(xd, dnnl_u8), y_md = tensor_md(yd, dnnl_u8);
@@ -272,6 +359,7 @@ static void int8_destroy(void *opaque)
         return;
     plan_free(st->plan);
     onednn_context_free(&st->ctx);
+    free(st->s2d.weights);
     free(st);
 }
 
@@ -284,6 +372,8 @@ static int int8_create(const i3d_net *net, const i3d_backend_config *config, voi
         return vb_error_set(err, VB_ENOMEM, "I3D int8 oneDNN backend: out of memory");
     st->net = net;
     int rc = onednn_context_init(&st->ctx, config->threads, err);
+    if (!rc)
+        rc = build_space_to_depth(st, err);
     if (rc) {
         int8_destroy(st);
         return rc;
@@ -304,7 +394,7 @@ static int int8_forward_clip(void *opaque, const float *input, int frames, float
     i3d_dims dims[VB_I3D_ENDPOINT_COUNT];
     if ((rc = i3d_net_dims(st->net, frames, dims, err)))
         return rc;
-    i3d_quant_pad_input(st->net, input, frames, p->buffer[BUF_INPUT]);
+    space_to_depth_input(st->net, input, frames, space_to_depth_dims(dims[VB_I3D_CONV3D_1A_7X7]), p->buffer[BUF_INPUT]);
     dnnl_status_t status = dnnl_memory_set_data_handle(p->frame_logits, logits_per_frame);
     if (status != dnnl_success)
         return onednn_fail(err, status, "output", "logits");
