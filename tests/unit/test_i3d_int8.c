@@ -81,8 +81,9 @@ static size_t endpoint_count(vb_i3d *model, vb_i3d_endpoint e, int frames)
     return n;
 }
 
-/* Runs both int8 backends on one clip and compares every u8 endpoint bit for bit. */
-static void reference_vs_onednn(const char *int8_path, int frames)
+/* Runs both int8 backends on one clip (NULL: a random one) and compares every u8 endpoint bit
+ * for bit. */
+static void reference_vs_onednn(const char *int8_path, int frames, const float *input)
 {
     vb_i3d *models[2] = {open_model(int8_path, VB_I3D_BACKEND_REFERENCE, VB_I3D_PRECISION_INT8),
                          open_model(int8_path, VB_I3D_BACKEND_ONEDNN, VB_I3D_PRECISION_INT8)};
@@ -94,10 +95,10 @@ static void reference_vs_onednn(const char *int8_path, int frames)
             outputs[b][u8_endpoints[i]] = malloc(endpoint_count(models[0], u8_endpoints[i], frames) * sizeof(float));
         outputs[b][VB_I3D_LOGITS] = malloc(endpoint_count(models[0], VB_I3D_LOGITS, frames) * sizeof(float));
     }
-    float *clip = random_clip(frames, 7);
+    float *clip = input ? NULL : random_clip(frames, 7);
     vb_error err = {0};
     for (int b = 0; b < 2; b++)
-        if (vb_i3d_forward_endpoints(models[b], clip, 1, frames, outputs[b], &err))
+        if (vb_i3d_forward_endpoints(models[b], input ? input : clip, 1, frames, outputs[b], &err))
             fail_msg("forward: %s", err.message);
     int failures = 0;
     for (size_t i = 0; i < N_U8; i++) {
@@ -128,13 +129,6 @@ static void reference_vs_onednn(const char *int8_path, int frames)
         fail_msg("%d endpoint(s) differ between the int8 reference and oneDNN", failures);
 }
 
-static void reference_matches_onednn_tiny(void **state)
-{
-    (void)state;
-    const char *int8 = temp_path("i3d-tiny-int8.safetensors");
-    quantize(shared_path("golden/i3d-tiny-k400/weights.safetensors"), int8, 16, 2, VB_I3D_CALIBRATE_MINMAX);
-    reference_vs_onednn(int8, 16);
-}
 
 static void reference_matches_onednn_full_width(void **state)
 {
@@ -147,7 +141,7 @@ static void reference_matches_onednn_full_width(void **state)
     if (vb_i3d_write_random_weights(fp32, divisor, 400, 42, &err))
         fail_msg("random weights: %s", err.message);
     quantize(fp32, int8, 16, 1, VB_I3D_CALIBRATE_PERCENTILE);
-    reference_vs_onednn(int8, 17);
+    reference_vs_onednn(int8, 17, NULL);
 }
 
 /* The golden input (uint8 [1,T,224,224,3]) as the [0,1] floats the classifier feeds. */
@@ -189,6 +183,23 @@ static float *golden_logits(const char *dir, int *classes)
     vb_safetensors_free(&file);
     return out;
 }
+
+/* The golden cases' weights (calibrated on random clips) and inputs through both int8 backends. */
+static void golden_oracle(const char *dir)
+{
+    char weights[512];
+    snprintf(weights, sizeof weights, "golden/%s/weights.safetensors", dir);
+    char int8[512];
+    snprintf(int8, sizeof int8, "%s", temp_path("i3d-tiny-int8.safetensors"));
+    quantize(shared_path(weights), int8, 16, 2, VB_I3D_CALIBRATE_MINMAX);
+    int frames;
+    float *input = golden_input(dir, &frames);
+    reference_vs_onednn(int8, frames, input);
+    free(input);
+}
+
+static void reference_matches_onednn_golden_k400(void **state) { (void)state; golden_oracle("i3d-tiny-k400"); }
+static void reference_matches_onednn_golden_k600(void **state) { (void)state; golden_oracle("i3d-tiny-k600"); }
 
 /* Bound on the int8 Logits error, as a fraction of the fp32 logits' range (max - min), for the
  * golden cases. Why this size: every quantized tensor adds uniform rounding noise of RMS
@@ -261,13 +272,52 @@ static void golden_case(const char *dir)
 static void int8_close_to_fp32_golden_k400(void **state) { (void)state; golden_case("i3d-tiny-k400"); }
 static void int8_close_to_fp32_golden_k600(void **state) { (void)state; golden_case("i3d-tiny-k600"); }
 
+/* bf16 (AMX machines): logits within 1e-2 relative of fp32 on the golden input and a full-width
+ * net. Elsewhere bf16 falls back to fp32 (tested in test_i3d_int8_file) and this case skips. */
+static void bf16_within_1e2_of_fp32(void **state)
+{
+    (void)state;
+    const char *fp32 = temp_path("i3d-bf16.safetensors");
+    vb_error err = {0};
+    if (vb_i3d_write_random_weights(fp32, test_sanitized() ? 4 : 1, 400, 7, &err))
+        fail_msg("random weights: %s", err.message);
+    const char *paths[2] = {shared_path("golden/i3d-tiny-k400/weights.safetensors"), fp32};
+    for (int c = 0; c < 2; c++) {
+        vb_i3d *models[2] = {open_model(paths[c], VB_I3D_BACKEND_ONEDNN, VB_I3D_PRECISION_FP32),
+                             open_model(paths[c], VB_I3D_BACKEND_ONEDNN, VB_I3D_PRECISION_BF16)};
+        const int ran_bf16 = vb_i3d_get_precision(models[1]) == VB_I3D_PRECISION_BF16;
+        if (!ran_bf16)
+            printf("bf16: %s\n", vb_i3d_note(models[1]));
+        test_require_isa("avx512_core_amx (bf16)", ran_bf16);
+        int frames = 16;
+        float *input = c == 0 ? golden_input("i3d-tiny-k400", &frames) : random_clip(frames, 3);
+        const int classes = vb_i3d_num_classes(models[0]);
+        float *logits[2] = {malloc((size_t)classes * sizeof(float)), malloc((size_t)classes * sizeof(float))};
+        for (int m = 0; m < 2; m++)
+            if (vb_i3d_forward(models[m], input, 1, frames, logits[m], &err))
+                fail_msg("forward: %s", err.message);
+        double max_abs;
+        double rel = relative_error(logits[1], logits[0], (size_t)classes, &max_abs);
+        printf("bf16 vs fp32 (%s, T=%d): Logits relative %.3e (bound 1e-2)\n", c ? "full width" : "golden k400", frames,
+               rel);
+        assert_true(rel <= 1e-2);
+        for (int m = 0; m < 2; m++) {
+            free(logits[m]);
+            vb_i3d_free(&models[m]);
+        }
+        free(input);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reference_matches_onednn_tiny),
+        cmocka_unit_test(reference_matches_onednn_golden_k400),
+        cmocka_unit_test(reference_matches_onednn_golden_k600),
         cmocka_unit_test(reference_matches_onednn_full_width),
         cmocka_unit_test(int8_close_to_fp32_golden_k400),
         cmocka_unit_test(int8_close_to_fp32_golden_k600),
+        cmocka_unit_test(bf16_within_1e2_of_fp32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
