@@ -91,7 +91,19 @@ static int choose_backend(vb_i3d *model, const vb_i3d_options *options, const ch
     config->bf16 = want == VB_I3D_PRECISION_BF16;
     if (want == VB_I3D_PRECISION_INT8) {
         /* both backends run the weights the machine's oneDNN kernels can multiply exactly */
-        const int vnni = onednn_isa_has(isa, dnnl_cpu_isa_avx512_core_vnni);
+        int vnni = onednn_isa_has(isa, dnnl_cpu_isa_avx512_core_vnni);
+        /* What a VNNI machine computes, on any machine: the reference backend with 8-bit weights
+         * (for accuracy figures; oneDNN without VNNI would saturate them). */
+        const char *forced = getenv("VIDBENCH_INT8_WEIGHT_BITS");
+        if (forced && *forced) {
+            if (strcmp(forced, "8") && strcmp(forced, "7"))
+                return vb_error_set(err, VB_EINVAL, "VIDBENCH_INT8_WEIGHT_BITS is '%s': expected 7 or 8", forced);
+            if (!reference && !vnni && forced[0] == '8')
+                return vb_error_set(err, VB_EUNSUPPORTED, "VIDBENCH_INT8_WEIGHT_BITS=8 needs AVX-512 VNNI on the oneDNN "
+                                    "backend (this CPU's oneDNN ISA is %s); the reference backend runs it anywhere",
+                                    onednn_isa_name(isa));
+            vnni = forced[0] == '8';
+        }
         if (!vnni)
             snprintf(model->note, sizeof model->note, "int8 without AVX-512 VNNI (oneDNN ISA %s): weights rounded to "
                      "7 bits, as u8 x s8 pair sums would saturate int16", onednn_isa_name(isa));
