@@ -1,7 +1,9 @@
 /* Writes the seed corpus of fuzz/fuzz_i3d_int8.c: width-1/16 random I3Ds (a few classes)
- * calibrated on one random 9-frame clip and quantized, each a valid int8 file of ~60 KB.
- *   cc -Iinclude tests/tools/int8_seeds.c build/libvidbench.a $(pkg-config libs, see Makefile)
- *   ./int8_seeds fuzz/corpus/i3d_int8 */
+ * calibrated on one random 9-frame clip and quantized, each a valid int8 file of ~77 KB.
+ * Not part of `make`; after `make`:
+ *   cc -std=gnu11 -Iinclude tests/tools/int8_seeds.c build/libvidbench.a $(pkg-config --libs libavformat \
+ *      libavcodec libavutil libswscale libavfilter libcurl libarchive sqlite3 libcjson) -ldnnl -lcrypto -lm \
+ *      -lpthread -o build/int8_seeds && build/int8_seeds fuzz/corpus/i3d_int8 */
 #include <stdio.h>
 #include <stdlib.h>
 
