@@ -129,7 +129,8 @@ static int open_model(const char *path, vb_i3d_backend backend, vb_i3d_precision
     return vb_i3d_open(path, &options, model, err);
 }
 
-/* vb_i3d_open(path, int8, reference) must fail, its message holding the path and every cause. */
+/* vb_i3d_open must refuse path with this backend and precision, its message holding the path and the
+ * cause (and cause2 when given). */
 static void expect_refused_with(const char *path, vb_i3d_backend backend, vb_i3d_precision precision,
                                 const char *cause, const char *cause2)
 {
@@ -149,6 +150,7 @@ static void expect_refused_with(const char *path, vb_i3d_backend backend, vb_i3d
         fail_msg("expected '%s'%s%s in: %s", cause, cause2 ? " and " : "", cause2 ? cause2 : "", err.message);
 }
 
+/* On the reference backend: loading and i3d_quant_prepare run before either backend is created. */
 static void expect_refused(const char *path, const char *cause, const char *cause2)
 {
     expect_refused_with(path, VB_I3D_BACKEND_REFERENCE, VB_I3D_PRECISION_INT8, cause, cause2);
