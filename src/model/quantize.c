@@ -135,9 +135,11 @@ int vb_quantize_i3d(const vb_quantize_request *request, vb_quantize_report *repo
     if (!rc)
         rc = calibrate(request, fp32, cal, err);
     vb_classifier_input input;
+    int written = 0;
     if (!rc) {
         vb_classifier_input_spec(fp32, &input);
         rc = write_int8(request, cal, input.num_frames, err);
+        written = !rc;
     }
     vb_i3d_calibrator_free(&cal);   /* before the agreement runs: it observes no more */
     if (!rc) {
@@ -152,5 +154,7 @@ int vb_quantize_i3d(const vb_quantize_request *request, vb_quantize_report *repo
     }
     vb_classifier_free(&int8);
     vb_classifier_free(&fp32);
+    if (rc && written)
+        remove(request->output_path);   /* a failed run leaves no model behind (a held-back clip that fails) */
     return rc;
 }

@@ -24,6 +24,7 @@ void i3d_quant_free(i3d_quant **quant)
 {
     if (!quant || !*quant)
         return;
+    free((*quant)->path);
     free((*quant)->weight_storage);
     free((*quant)->float_storage);
     free(*quant);
@@ -173,7 +174,7 @@ int i3d_quant_load(i3d_net *net, const vb_safetensors *file, const char *path, v
     qloader ld = {.file = file, .path = path, .used = calloc((size_t)n + 1, 1), .net = net};
     net->quant = calloc(1, sizeof *net->quant);
     int rc = 0;
-    if (!ld.used || !net->quant) {
+    if (!ld.used || !net->quant || !(net->quant->path = strdup(path))) {
         rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -217,6 +218,12 @@ int i3d_quant_prepare(i3d_net *net, int weight_bits, vb_error *err)
                                                             q->weight_bits);
     if (weight_bits != 7 && weight_bits != 8)
         return vb_error_set(err, VB_EINVAL, "I3D int8: %d-bit weights are not supported", weight_bits);
+    /* a u8 step stands for 1/scale of the float tensor (Mixed_5c is turned back that way): it must
+     * be a normal float, else a finite scale like 1e38 silently turns the tensor into zeros */
+    for (int p = 0; p < net->num_points; p++)
+        if (!isnormal(1.0f / q->point_scale[p]))
+            return vb_error_set(err, VB_EFORMAT, "%s: I3D int8: %s/activation_scale %g: scales out of range (one u8 step, "
+                                "1/scale, must be a normal float)", q->path, net->point_name[p], (double)q->point_scale[p]);
     const int logits = net->stages[VB_I3D_LOGITS].conv;
     for (int i = 0; i < net->num_convs; i++) {
         if (i == logits)
@@ -245,9 +252,10 @@ int i3d_quant_prepare(i3d_net *net, int weight_bits, vb_error *err)
             }
             qc->bias_acc[o] = (float)bias_acc;
             qc->out_scale[o] = (float)(s_out / (s_in * sw));
-            if (!isfinite(qc->out_scale[o]) || !isfinite(qc->bias_acc[o]) || !(qc->out_scale[o] > 0.0f))
-                return vb_error_set(err, VB_EFORMAT, "I3D int8: %s channel %d: scales out of range (output scale %g, "
-                                    "bias %g)", c->name, o, (double)qc->out_scale[o], (double)qc->bias_acc[o]);
+            /* a subnormal output scale has lost its precision (1e-38 thresholds turn outputs into zeros) */
+            if (!isnormal(qc->out_scale[o]) || !isfinite(qc->bias_acc[o]) || !(qc->out_scale[o] > 0.0f))
+                return vb_error_set(err, VB_EFORMAT, "%s: I3D int8: %s channel %d: scales out of range (output scale %g, "
+                                    "bias %g)", q->path, c->name, o, (double)qc->out_scale[o], (double)qc->bias_acc[o]);
         }
     }
     q->weight_bits = weight_bits;

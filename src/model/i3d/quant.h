@@ -42,6 +42,7 @@ typedef struct i3d_quant {
     i3d_qconv convs[I3D_MAX_CONVS];      /* indexed like net->convs; the logits conv stays fp32 */
     int weight_bits;                     /* 8 as stored; 7 once prepared for kernels without VNNI */
     int prepared;
+    char *path;                          /* the file it was loaded from, for i3d_quant_prepare's errors */
     int8_t *weight_storage;
     int64_t weight_count;
     float *float_storage;
