@@ -136,7 +136,7 @@ int cmd_evaluate(int argc, char **argv)
     vb_eval_session_info info;
     vb_eval_session_get_info(session, &info);
     if (verbose)
-        fprintf(stderr, "vidbench evaluate: %s (%s, %d classes, %d threads, %s%s%s) on %zu clips, batch %d, %s\n",
+        fprintf(stderr, "vidbench evaluate: %s (%s, %d classes, %d threads) in %s%s%s on %zu clips, batch %d, %s\n",
                 cli_safe(info.weights_path), info.model_kind, info.num_classes, info.threads, info.precision,
                 info.isa ? " on oneDNN ISA " : "", info.isa ? info.isa : "", info.clip_count, info.batch_size,
                 info.fingerprint);

@@ -138,7 +138,8 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
     int rc = vb_safetensors_open(weights_path, &file, err);
     if (rc)
         goto fail;
-    rc = i3d_net_load(&model->net, file, weights_path, err);
+    rc = i3d_quant_file_is_int8(file) ? i3d_quant_load(&model->net, file, weights_path, err)
+                                      : i3d_net_load(&model->net, file, weights_path, err);
     vb_safetensors_free(&file);   /* folded copies live in net.parameters */
     if (rc)
         goto fail;
@@ -165,6 +166,7 @@ void vb_i3d_free(vb_i3d **model)
     vb_i3d *m = *model;
     if (m->ops && m->backend)
         m->ops->destroy(m->backend);
+    i3d_quant_free(&m->net.quant);
     i3d_net_free(&m->net);
     free(m->input);
     free(m->frame_logits);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/i3d/quant.h"
 #include "vidbench/safetensors.h"
 
 #define BN_EPSILON 1e-3f   /* Sonnet BatchNorm default used by i3d.py */
@@ -304,8 +303,6 @@ static int load_conv_pass(void *ctx, i3d_conv *c, int in_channels, int is_logits
 
 int i3d_net_load(i3d_net *net, const vb_safetensors *file, const char *path, vb_error *err)
 {
-    if (i3d_quant_file_is_int8(file))
-        return i3d_quant_load(net, file, path, err);
     i3d_net_build_topology(net);
     int n = vb_safetensors_count(file);
     loader ld = {.file = file, .path = path, .prefix = "", .used = calloc((size_t)n + 1, 1)};
@@ -344,7 +341,6 @@ void i3d_net_free(i3d_net *net)
 {
     free(net->parameters);
     net->parameters = NULL;
-    i3d_quant_free(&net->quant);
 }
 
 /* ---- shapes ---- */

@@ -87,10 +87,11 @@ void i3d_net_build_topology(i3d_net *net);
 typedef int (*i3d_conv_loader)(void *ctx, i3d_conv *conv, int in_channels, int is_logits, vb_error *err);
 int i3d_net_walk_convs(i3d_net *net, i3d_conv_loader load, void *ctx, vb_error *err);
 
-/* Loads and folds the weights of `file` (already opened) into net; path names the file in
- * errors. A file written by `vidbench model quantize` loads as an int8 net (quant set). */
+/* Loads and folds the fp32 weights of `file` (already opened) into net; path names the file in
+ * errors. (Files written by `vidbench model quantize` load with i3d_quant_load.) */
 struct vb_safetensors;
 int i3d_net_load(i3d_net *net, const struct vb_safetensors *file, const char *path, vb_error *err);
+/* Frees the parameters; an int8 net's quant is freed by i3d_quant_free. */
 void i3d_net_free(i3d_net *net);
 
 /* Output dims of every stage for one clip of `frames` frames (Logits: [t'=frames of the

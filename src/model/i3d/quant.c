@@ -200,8 +200,10 @@ int i3d_quant_load(i3d_net *net, const vb_safetensors *file, const char *path, v
     rc = i3d_net_walk_convs(net, load_qconv, &ld, err);
 done:
     free(ld.used);
-    if (rc)
+    if (rc) {
+        i3d_quant_free(&net->quant);
         i3d_net_free(net);
+    }
     return rc;
 }
 
