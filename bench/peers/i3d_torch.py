@@ -30,8 +30,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 PROTOCOL = sys.stdout
 sys.stdout = sys.stderr   # anything a library prints must not reach the protocol channel
 
@@ -39,6 +37,13 @@ sys.stdout = sys.stderr   # anything a library prints must not reach the protoco
 def reply(line):
     PROTOCOL.write(line + "\n")
     PROTOCOL.flush()
+
+
+try:
+    import numpy as np
+except ImportError as e:   # an interpreter without numpy has no torch either: a missing peer
+    reply(f"skip no numpy in {sys.executable} ({e})")
+    sys.exit(0)
 
 
 def read_safetensors(path):
