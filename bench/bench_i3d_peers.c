@@ -209,12 +209,13 @@ static double median_ms(const engine *e)
 /* One run of a peer engine: its time, and its logits against ours. */
 static void run_peer(engine *e, const char *dir, const float *ours, size_t count, int batch, int classes)
 {
-    char out_path[4200], text[1024];
+    char out_path[4200], text[1024], label[sizeof e->label];
     double ms;
+    memcpy(label, e->label, sizeof label);   /* the note is written beside it in the same struct */
     snprintf(out_path, sizeof out_path, "%s/%s-logits.npy", dir, e->command);
     if (peer_run(e->process, e->command, out_path, &ms, text, sizeof text)) {
         e->state = ENGINE_FAILED;
-        snprintf(e->note, sizeof e->note, "%s failed: %s", e->label, text);
+        snprintf(e->note, sizeof e->note, "%s failed: %s", label, text);
         return;
     }
     vb_error err = {0};
@@ -223,10 +224,10 @@ static void run_peer(engine *e, const char *dir, const float *ours, size_t count
     int64_t shape[8];
     if (vb_npy_read_float32(out_path, &theirs, &ndim, shape, &err)) {
         e->state = ENGINE_FAILED;
-        snprintf(e->note, sizeof e->note, "%s: its logits: %s", e->label, err.message);
+        snprintf(e->note, sizeof e->note, "%s: its logits: %s", label, err.message);
     } else if (ndim != 2 || shape[0] != batch || shape[1] != classes) {
         e->state = ENGINE_FAILED;
-        snprintf(e->note, sizeof e->note, "%s: logits of %d dimensions [%lld,%lld...], expected [%d,%d]", e->label, ndim,
+        snprintf(e->note, sizeof e->note, "%s: logits of %d dimensions [%lld,%lld...], expected [%d,%d]", label, ndim,
                  (long long)shape[0], (long long)(ndim > 1 ? shape[1] : 0), batch, classes);
     } else {
         double d = relative_diff(ours, theirs, count);
@@ -400,13 +401,13 @@ int bench_i3d_peers(const bench_i3d_peers_config *cfg)
         if (e->state == ENGINE_SKIPPED)
             continue;
         if (e->state == ENGINE_FAILED && e->runs < 2) {
-            printf("| %s | - | - | - | FAIL (no result) |\n", e->label);
+            printf("| %s | - | - | - | FAIL (no result) |\n", cli_safe(e->label));
             disagree = 1;
             continue;
         }
         const int pass = e->state == ENGINE_ON && e->worst_diff <= PEER_AGREEMENT;
         const double ms = median_ms(e);
-        printf("| %s | %.1f | %.2fx | %.1e | %s |\n", e->label, ms, ms / ours_ms, e->worst_diff, pass ? "PASS" : "FAIL");
+        printf("| %s | %.1f | %.2fx | %.1e | %s |\n", cli_safe(e->label), ms, ms / ours_ms, e->worst_diff, pass ? "PASS" : "FAIL");
         disagree |= !pass;
     }
     /* one line per skipped or failed peer; the PyTorch note covers both of its engines */
