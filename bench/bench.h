@@ -8,6 +8,7 @@
 
 int bench_video(int argc, char **argv);
 int bench_i3d(int argc, char **argv);
+int bench_i3d_precision(int argc, char **argv);   /* bench i3d --precision */
 int bench_movinet(int argc, char **argv);
 int bench_evaluate(int argc, char **argv);
 int bench_report(int argc, char **argv);
@@ -22,8 +23,8 @@ int bench_i3d_peers(const bench_i3d_peers_config *config);
 
 /* bench_util.c */
 double bench_seconds(void); /* monotonic clock */
-/* "1,8" -> values within [min, max]; returns how many, or -1 (empty, malformed, too many). */
 /* The benchmarks' clip: deterministic pseudo-random values in [0,1]. */
 void bench_random_clip(float *values, size_t count);
+/* "1,8" -> values within [min, max]; returns how many, or -1 (empty, malformed, too many). */
 int bench_parse_int_list(const char *text, long min, long max, int *values, int capacity);
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vidbench/classifier.h"
 #include "vidbench/eval.h"
 #include "vidbench/i3d.h"
 
@@ -20,7 +21,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: vidbench bench evaluate [--models i3d,movinet] [--frames T] [--batch B]\n"
-        "                               [--threads N] [--clips DIR] [--repeat N]\n\n"
+        "                               [--threads N] [--clips DIR] [--repeat N] [--precision LIST]\n\n"
         "Whole evaluate loop on every .mp4 in DIR (default $VB_SHARED/data/videos/kinetics400,\n"
         "else ../shared/...): clips/s and per-stage ms per clip, pipelined and serial.\n"
         "  --models LIST   i3d (full width, random weights, 400 classes) and/or movinet\n"
@@ -28,7 +29,9 @@ static void usage(FILE *out)
         "  --frames T      frames per clip, default 100 (the seed's); MoViNet also runs every frame\n"
         "  --batch B       clips per batch, default 1\n"
         "  --threads N     model threads, default 2\n"
-        "  --repeat N      passes over the clips per case, default 1\n");
+        "  --repeat N      passes over the clips per case, default 1\n"
+        "  --precision LIST  I3D precisions, run one after another: fp32 (default), int8 (the random\n"
+        "                  weights calibrated first on the first clip), bf16 (AMX only, else fp32)\n");
 }
 
 typedef struct bench_case {
@@ -36,6 +39,7 @@ typedef struct bench_case {
     const char *weights;
     const char *labels;
     int frames;
+    vb_i3d_precision precision;
 } bench_case;
 
 /* The .mp4 files of dir, sorted so every run sees the same order, as an unlabelled --clips list
@@ -109,6 +113,13 @@ static int run_case(vb_eval_session *session, int serial, int repeat, double *cl
             vb_eval_summary_free(&s);
             return rc;
         }
+        /* a timing of clips that were skipped (unreadable, too short) would be a lie */
+        if (s.clips_evaluated < s.clips_this_run) {
+            long skipped = s.clips_this_run - s.clips_evaluated;
+            vb_eval_summary_free(&s);
+            return vb_error_set(err, VB_EFORMAT, "%ld of the clips were skipped, not evaluated: the timing would not "
+                                "be the model's (run `vidbench evaluate --clips` on them to see why)", skipped);
+        }
         wall += s.wall_s;
         done += (double)s.clips_this_run;
         stage_ms[0] += s.decode_ms;
@@ -124,7 +135,7 @@ static int run_case(vb_eval_session *session, int serial, int repeat, double *cl
 
 int bench_evaluate(int argc, char **argv)
 {
-    const char *models = "i3d,movinet";
+    const char *models = "i3d,movinet", *precisions = "fp32";
     const char *clips_dir = NULL;
     long frames = 100, batch = 1, threads = 2, repeat = 1;
     for (int i = 1; i < argc; i++) {
@@ -134,6 +145,9 @@ int bench_evaluate(int argc, char **argv)
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "--models") && v) {
             models = v;
+            i++;
+        } else if (!strcmp(a, "--precision") && v) {
+            precisions = v;
             i++;
         } else if (!strcmp(a, "--clips") && v) {
             clips_dir = v;
@@ -160,10 +174,17 @@ int bench_evaluate(int argc, char **argv)
     snprintf(k400_labels, sizeof k400_labels, "%s/data/labelmaps/kinetics400_label_map.txt", shared);
     if (clips_dir)
         snprintf(dir, sizeof dir, "%s", clips_dir);
+    /* the clip list lives in a work folder and relative paths in it resolve against that
+     * folder: give it absolute ones */
+    char *absolute = realpath(dir, NULL);
+    if (absolute) {
+        snprintf(dir, sizeof dir, "%s", absolute);
+        free(absolute);
+    }
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    char i3d_weights[4200] = "", work_dir[3200], clip_list[3300];
+    char i3d_weights[4200] = "", int8_weights[4200] = "", work_dir[3200], clip_list[3300];
     snprintf(work_dir, sizeof work_dir, "%.3000s/vidbench-bench-evaluate-%d", tmp, (int)getpid());
     snprintf(clip_list, sizeof clip_list, "%s/clips.csv", work_dir);
     if (mkdir(work_dir, 0700)) {
@@ -185,13 +206,41 @@ int bench_evaluate(int argc, char **argv)
             goto done;
         }
     }
-    bench_case cases[3];
+    if (strstr(models, "i3d") && strstr(precisions, "int8")) {
+        /* an int8 copy calibrated on the first clip: enough for timing */
+        snprintf(int8_weights, sizeof int8_weights, "%s/vidbench-bench-evaluate-%d-int8.safetensors", tmp, (int)getpid());
+        char first[4096];
+        FILE *list = fopen(clip_list, "r");
+        int got = list && fgets(first, sizeof first, list);
+        if (list)
+            fclose(list);
+        char *comma = got ? strrchr(first, ',') : NULL;
+        if (comma)
+            *comma = 0;
+        const char *calibration[1] = {first};
+        vb_quantize_request request = {.weights_path = i3d_weights, .output_path = int8_weights,
+                                       .calibration = calibration, .n_calibration = 1, .num_frames = (int)frames,
+                                       .threads = (int)threads, .method = VB_I3D_CALIBRATE_MINMAX};
+        vb_quantize_report report;
+        if (!comma || vb_quantize_i3d(&request, &report, &err)) {
+            rc = comma ? cli_fail(&err) : CLI_EXIT_FAILURE;
+            goto done;
+        }
+    }
+    bench_case cases[6];
     int n_cases = 0;
-    if (strstr(models, "i3d"))
-        cases[n_cases++] = (bench_case){"I3D full width (random weights)", i3d_weights, k400_labels, (int)frames};
+    static const struct { const char *name, *label; vb_i3d_precision precision; } i3d_precisions[] = {
+        {"fp32", "I3D full width fp32 (random)", VB_I3D_PRECISION_FP32},
+        {"bf16", "I3D full width bf16 (random)", VB_I3D_PRECISION_BF16},
+        {"int8", "I3D full width int8 (random)", VB_I3D_PRECISION_INT8},
+    };
+    for (int k = 0; k < 3 && strstr(models, "i3d"); k++)
+        if (strstr(precisions, i3d_precisions[k].name))
+            cases[n_cases++] = (bench_case){i3d_precisions[k].label, k == 2 ? int8_weights : i3d_weights, k400_labels,
+                                            (int)frames, i3d_precisions[k].precision};
     if (strstr(models, "movinet")) {
-        cases[n_cases++] = (bench_case){"MoViNet-A0-Stream int8", movinet, movinet_labels, (int)frames};
-        cases[n_cases++] = (bench_case){"MoViNet-A0-Stream int8", movinet, movinet_labels, 0};
+        cases[n_cases++] = (bench_case){"MoViNet-A0-Stream int8", movinet, movinet_labels, (int)frames, 0};
+        cases[n_cases++] = (bench_case){"MoViNet-A0-Stream int8", movinet, movinet_labels, 0, 0};
     }
     printf("vidbench bench evaluate: %d clips from %s, batch %ld, %ld model threads, %ld pass(es)\n",
            n, dir, batch, threads, repeat);
@@ -210,6 +259,7 @@ int bench_evaluate(int argc, char **argv)
         cfg.num_frames = cases[c].frames;
         cfg.batch_size = (int)batch;
         cfg.threads = (int)threads;
+        cfg.precision = cases[c].precision;
         cfg.min_frames = 0;
         cfg.num_videos = 0;
         cfg.overwrite_output_dir = 1;
@@ -218,6 +268,11 @@ int bench_evaluate(int argc, char **argv)
             rc = cli_fail(&err);
             goto done;
         }
+        vb_eval_session_info info;
+        vb_eval_session_get_info(session, &info);
+        if (info.isa)
+            fprintf(stderr, "%s: %s on oneDNN ISA %s%s%s\n", cases[c].name, info.precision, info.isa,
+                    *info.note ? "; " : "", info.note);
         double piped = 0, serial = 0, stages[3], serial_stages[3];
         /* serial first, then pipelined: a warm cache for neither is favoured twice */
         int r = run_case(session, 1, (int)repeat, &serial, serial_stages, &err);
@@ -242,6 +297,8 @@ int bench_evaluate(int argc, char **argv)
 done:
     if (i3d_weights[0])
         unlink(i3d_weights);
+    if (int8_weights[0])
+        unlink(int8_weights);
     remove_tree(work_dir);
     return rc;
 }

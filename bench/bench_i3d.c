@@ -21,7 +21,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vidbench bench i3d [--batch LIST] [--frames LIST] [--threads N] [--backend onednn|reference]\n"
-            "                          [--repeat N] [--full] [--weights FILE] [--peers]\n\n"
+            "                          [--repeat N] [--full] [--weights FILE] [--peers]\n"
+            "       vidbench bench i3d --precision fp32|bf16|int8 ...   (fp32 against it, side by side: --precision --help)\n\n"
             "Full-width I3D with random weights (real checkpoint shapes, 400 classes), fp32.\n"
             "  --batch LIST    batch sizes, default 1 (--full: 1,8)\n"
             "  --frames LIST   clip lengths, default 64,79,100\n"
@@ -45,6 +46,9 @@ int bench_i3d(int argc, char **argv)
     const char *weights = NULL;
     vb_i3d_backend backend = VB_I3D_BACKEND_ONEDNN;
     int peers = 0, frames_given = 0, repeat_given = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--precision"))
+            return bench_i3d_precision(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -13,6 +13,7 @@ int cmd_frames(int argc, char **argv);
 int cmd_gif(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int model_quantize(int argc, char **argv);   /* cmd_model_quantize.c */
 int cmd_data(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_merge(int argc, char **argv);

@@ -17,7 +17,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: vidbench classify [--model NAME | --weights FILE] [--labels FILE] [--num-frames N]\n"
             "                         [--top K] [--format text|json] [--backend onednn|reference]\n"
-            "                         [--threads N] FILE...\n\n"
+            "                         [--threads N] [--precision auto|fp32|bf16|int8] FILE...\n\n"
             "Prints the K most probable classes of each video file.\n"
             "  --model NAME        an installed model (vidbench model list); default i3d-kinetics-400 if\n"
             "                      installed, else movinet-a0-stream-k600\n"
@@ -29,6 +29,8 @@ static void usage(FILE *out)
             "  --format text|json  output format, default text\n"
             "  --backend B         I3D engine: onednn (default) or reference (plain C, slow)\n"
             "  --threads N         model threads, default VIDBENCH_THREADS or all cores\n"
+            "  --precision P       I3D arithmetic: auto (default: the file's own), fp32, bf16 (AMX only,\n"
+            "                      else fp32 with a note) or int8 (a file from `vidbench model quantize`)\n"
             "Exit status: 0 all files classified, 1 some file failed, 2 usage error.\n");
 }
 
@@ -74,6 +76,11 @@ int cmd_classify(int argc, char **argv)
             if (b < 0)
                 return cli_usage_error("classify", "--backend: expected onednn or reference, got '%s'", v);
             options.backend = (vb_i3d_backend)b;
+        } else if (!strcmp(a, "--precision")) {
+            int p = vb_i3d_precision_from_name(v);
+            if (p < 0)
+                return cli_usage_error("classify", "--precision: expected auto, fp32, bf16 or int8, got '%s'", v);
+            options.precision = (vb_i3d_precision)p;
         } else if (!strcmp(a, "--threads")) {
             if (cli_parse_int(v, 1, VB_THREADS_MAX, &threads))
                 return cli_usage_error("classify", "--threads: expected 1..%d, got '%s'", VB_THREADS_MAX, v);
@@ -107,8 +114,11 @@ int cmd_classify(int argc, char **argv)
 
     const int classes = vb_classifier_num_classes(classifier);
     const int threads_used = vb_classifier_threads(classifier);
-    if (cli_verbosity > 1)
-        fprintf(stderr, "vidbench classify: %s, %d classes, %d threads\n", shown_model, classes, threads_used);
+    const char *isa = vb_classifier_isa(classifier), *note = vb_classifier_note(classifier);
+    if (cli_verbosity > 1 || options.precision != VB_I3D_PRECISION_AUTO || *note)
+        fprintf(stderr, "vidbench classify: %s, %d classes, %d threads, %s%s%s%s%s\n", shown_model, classes, threads_used,
+                vb_classifier_precision(classifier), isa ? " on oneDNN ISA " : "", isa ? isa : "", *note ? "; " : "",
+                note);
     float *probabilities = malloc((size_t)classes * sizeof(float));
     vb_prediction *best = malloc((size_t)(top < classes ? top : classes) * sizeof *best);
     if (!probabilities || !best) {
@@ -142,6 +152,9 @@ int cmd_classify(int argc, char **argv)
             cJSON_AddStringToObject(item, "file", path);
             cJSON_AddStringToObject(item, "model", shown_model);
             cJSON_AddNumberToObject(item, "threads", threads_used);
+            cJSON_AddStringToObject(item, "precision", vb_classifier_precision(classifier));
+            if (isa)
+                cJSON_AddStringToObject(item, "isa", isa);
             cJSON *list = cJSON_AddArrayToObject(item, "top");
             for (int k = 0; k < n; k++) {
                 cJSON *entry = cJSON_CreateObject();

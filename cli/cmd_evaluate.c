@@ -44,6 +44,8 @@ static void usage(FILE *out)
         "                      k mod N of the selection. A --clips list is always sharded by clip\n"
         "  --min_frames N      skip clips with fewer decoded frames (default 128, the seed's)\n"
         "  --threads N         model threads (default: VIDBENCH_THREADS or all cores)\n"
+        "  --precision P       I3D arithmetic: auto (default: the weights file's own), fp32, bf16 (AMX\n"
+        "                      only, else fp32 with a note), int8 (a `vidbench model quantize` file)\n"
         "  --model NAME        registry name   --weights FILE --labels FILE   explicit model\n");
 }
 
@@ -134,9 +136,12 @@ int cmd_evaluate(int argc, char **argv)
     vb_eval_session_info info;
     vb_eval_session_get_info(session, &info);
     if (verbose)
-        fprintf(stderr, "vidbench evaluate: %s (%s, %d classes, %d threads) on %zu clips, batch %d, %s\n",
-                cli_safe(info.weights_path), info.model_kind, info.num_classes, info.threads, info.clip_count,
-                info.batch_size, info.fingerprint);
+        fprintf(stderr, "vidbench evaluate: %s (%s, %d classes, %d threads, %s%s%s) on %zu clips, batch %d, %s\n",
+                cli_safe(info.weights_path), info.model_kind, info.num_classes, info.threads, info.precision,
+                info.isa ? " on oneDNN ISA " : "", info.isa ? info.isa : "", info.clip_count, info.batch_size,
+                info.fingerprint);
+    if (*info.note)
+        fprintf(stderr, "vidbench evaluate: note: %s\n", info.note);
 
     int rc = CLI_EXIT_FAILURE;
     vb_eval_summary summary;

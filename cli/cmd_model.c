@@ -24,6 +24,8 @@ static void print_help(FILE *out)
             "       vidbench model verify NAME [--weights FILE] [--labels FILE] [--sample FILE.npy]\n"
             "                             [--reference OUT.txt] [--backend B] [--base-url URL] [--from DIR]\n"
             "       vidbench model inspect PREFIX [--verify] | FILE.tflite\n"
+            "       vidbench model quantize NAME|--weights FILE --calibration PATH... -o OUT [--holdout PATH...]\n"
+            "                             [--method minmax|percentile|entropy]   (quantize --help)\n"
             "\n"
             "  list      known models: architecture, classes, download size, installed or not\n"
             "  info      one model: input spec, source URLs, sha256 pins, install location\n"
@@ -39,6 +41,8 @@ static void print_help(FILE *out)
             "  inspect   list a checkpoint's tensors (dtype, shape, shard, offset, size, crc32c) and\n"
             "            check that they tile the data shard; --verify also reads and checks every\n"
             "            tensor's crc32c. FILE.tflite: inputs, outputs and operators\n"
+            "  quantize  an int8 I3D calibrated on video clips, and its agreement with fp32 on\n"
+            "            held-back clips (run it with --precision int8)\n"
             "\n"
             "VIDBENCH_MODEL_MANIFEST=FILE adds models from a JSON manifest (docs/models.md); it\n"
             "cannot redefine the built-in models.\n");
@@ -443,6 +447,8 @@ int cmd_model(int argc, char **argv)
     }
     /* `inspect FILE.tflite --help` belongs to the TFLite lister. */
     int tflite_inspect = !strcmp(sub, "inspect") && argc > 2 && ends_with(argv[2], ".tflite");
+    if (!strcmp(sub, "quantize"))   /* its own --help */
+        return model_quantize(argc - 1, argv + 1);
     for (int i = 2; i < argc && !tflite_inspect; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             print_help(stdout);

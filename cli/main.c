@@ -17,7 +17,7 @@ static const verb_entry verbs[] = {
     {"frames", cmd_frames, "decode and preprocess a clip into a NumPy .npy tensor"},
     {"gif", cmd_gif, "write an animated GIF preview of a clip"},
     {"classify", cmd_classify, "top-k classes of video files with a model"},
-    {"model", cmd_model, "list, fetch, convert, inspect and verify models"},
+    {"model", cmd_model, "list, fetch, convert, inspect, verify and quantize models"},
     {"data", cmd_data, "download, unpack, list and prepare the Kinetics dataset"},
     {"evaluate", cmd_evaluate, "evaluate a model on Kinetics (seed-compatible flags, @config)"},
     {"merge", cmd_merge, "merge sharded evaluation results"},

@@ -6,6 +6,7 @@
 #ifndef VIDBENCH_CLASSIFIER_H
 #define VIDBENCH_CLASSIFIER_H
 
+#include "vidbench/agreement.h"
 #include "vidbench/error.h"
 #include "vidbench/i3d.h"
 #include "vidbench/labels.h"
@@ -27,6 +28,8 @@ typedef struct vb_classifier_options {
     vb_i3d_backend backend;   /* I3D only (VB_I3D_BACKEND_REFERENCE: the plain C oracle) */
     int threads;              /* 0: automatic (vb_threads_resolve: VIDBENCH_THREADS or all cores) */
     int num_frames;           /* frames fed to the model; 0: I3D 100, MoViNet every frame */
+    vb_i3d_precision precision; /* I3D: auto (the file's own), fp32, bf16, int8; MoViNet runs int8
+                                 * only (auto or int8) */
 } vb_classifier_options;
 
 void vb_classifier_options_init(vb_classifier_options *options);
@@ -48,8 +51,13 @@ int vb_classifier_kind_of_path(const char *weights_path);
 int vb_classifier_num_classes(const vb_classifier *classifier);
 /* Threads the model runs with (the resolved count, whatever options.threads said). */
 int vb_classifier_threads(const vb_classifier *classifier);
-/* Arithmetic the model runs in: "fp32" (I3D) or "int8" (the MoViNet interpreter's kernels). */
+/* Arithmetic the model runs in: I3D "fp32", "bf16" or "int8"; MoViNet "int8" (the TFLite
+ * interpreter's kernels). */
 const char *vb_classifier_precision(const vb_classifier *classifier);
+/* I3D: the oneDNN ISA its kernels use ("plain C" for the reference backend); MoViNet: NULL. */
+const char *vb_classifier_isa(const vb_classifier *classifier);
+/* Why the run differs from what was asked (e.g. bf16 fell back to fp32), or "". */
+const char *vb_classifier_note(const vb_classifier *classifier);
 /* Multiply-adds x 2 of one clip of `frames` frames, in GFLOP; -1 where unknown (MoViNet: no
  * operation count is implemented for TFLite graphs; frames 0 = every frame). */
 double vb_classifier_gflop_per_clip(const vb_classifier *classifier, int frames);
@@ -97,6 +105,35 @@ int vb_classifier_run(vb_classifier *classifier, const vb_frames *clip, float *l
 /* Decodes a file with vb_classifier_video_options and runs it: the one-call path. */
 int vb_classifier_classify_file(vb_classifier *classifier, const char *video_path, float *logits,
                                 float *probabilities, vb_error *err);
+
+/* The I3D model behind an I3D classifier (NULL for MoViNet): calibration and endpoints. */
+vb_i3d *vb_classifier_i3d(vb_classifier *classifier);
+
+/* `vidbench model quantize`: calibrates an fp32 I3D on video clips (decoded as the classifier
+ * decodes them), writes the int8 file atomically, then runs the held-back clips through fp32 and
+ * int8 and reports how they agree. */
+typedef struct vb_quantize_request {
+    const char *weights_path;          /* fp32 I3D .safetensors */
+    const char *output_path;           /* the int8 .safetensors to write */
+    const char *const *calibration;    /* video files the activation ranges come from */
+    int n_calibration;
+    const char *const *holdout;        /* video files the agreement is measured on (may be 0) */
+    int n_holdout;
+    vb_i3d_calibration method;
+    int num_frames;                    /* 0: the classifier's default (100) */
+    int threads;                       /* 0: automatic */
+    void (*progress)(void *user, const char *stage, int done, int total, const char *file);
+    void *user;
+} vb_quantize_request;
+
+typedef struct vb_quantize_report {
+    int calibration_clips;
+    vb_agreement agreement;            /* int8 against fp32 on the held-back clips */
+    char isa[32];                      /* the oneDNN ISA the int8 model ran on */
+    char note[256];                    /* e.g. 7-bit weights without VNNI; or "" */
+} vb_quantize_report;
+
+int vb_quantize_i3d(const vb_quantize_request *request, vb_quantize_report *report, vb_error *err);
 
 /* Numerically stable softmax over n values. */
 void vb_softmax(const float *logits, int n, float *probabilities);

@@ -47,6 +47,8 @@ typedef struct vb_eval_config {
     int shard_index, shard_count; /* --shard i/N; 0/1 = unsharded */
     int shard_by;                 /* --shard_by: vb_eval_shard_by (VB_SHARD_BY_PARTITION) */
     int threads;                  /* 0 = automatic (vb_threads_resolve) */
+    int precision;                /* vb_i3d_precision: auto (the weights file's own: fp32 for
+                                     DeepMind's, int8 for a quantized file), fp32, bf16, int8 */
     char model[VB_EVAL_PATH_BYTES];      /* registry name; "" = from model_type/trained_on */
     char weights[VB_EVAL_PATH_BYTES];    /* explicit weights file (.safetensors | .tflite) */
     char labels[VB_EVAL_PATH_BYTES];     /* label map for --weights */
@@ -274,6 +276,9 @@ typedef struct vb_eval_session_info {
     const char *model_kind;       /* "i3d" | "movinet" */
     int num_classes;
     int threads;                  /* what the engine runs with (resolved) */
+    const char *precision;        /* what it computes in: "fp32" "bf16" "int8" */
+    const char *isa;              /* I3D: the oneDNN ISA; NULL for MoViNet */
+    const char *note;             /* why that differs from what was asked, or "" */
     vb_video_options video;       /* what every clip is decoded to */
     size_t clip_count;            /* clips selected (all shards; a partition shard: its own) */
     int batch_size;

@@ -16,15 +16,29 @@ typedef enum vb_i3d_backend {
     VB_I3D_BACKEND_REFERENCE,    /* plain C loops: the oracle */
 } vb_i3d_backend;
 
+/* Arithmetic the network runs in. int8 needs a calibrated file (`vidbench model quantize`,
+ * vb_i3d_quantize); bf16 runs the fp32 weights with bf16 activations, only where oneDNN has AMX
+ * (without it bf16 is slower than fp32, so fp32 runs and vb_i3d_note says so). */
+typedef enum vb_i3d_precision {
+    VB_I3D_PRECISION_AUTO = 0,   /* what the weights file holds: fp32, or int8 for a quantized file */
+    VB_I3D_PRECISION_FP32,
+    VB_I3D_PRECISION_BF16,
+    VB_I3D_PRECISION_INT8,
+} vb_i3d_precision;
+
 typedef struct vb_i3d_options {
     vb_i3d_backend backend;
     int threads;                 /* 0: automatic (vb_threads_resolve); the reference backend runs on 1 */
+    vb_i3d_precision precision;
 } vb_i3d_options;
 
 void vb_i3d_options_init(vb_i3d_options *options);
 /* "onednn" / "reference" -> backend; -1 when unknown. */
 int vb_i3d_backend_from_name(const char *name);
 const char *vb_i3d_backend_name(vb_i3d_backend backend);
+/* "auto" "fp32" "bf16" "int8" -> precision; -1 when unknown. */
+int vb_i3d_precision_from_name(const char *name);
+const char *vb_i3d_precision_name(vb_i3d_precision precision);
 
 typedef struct vb_i3d vb_i3d;
 
@@ -34,6 +48,14 @@ void vb_i3d_free(vb_i3d **model);
 int vb_i3d_num_classes(const vb_i3d *model);
 /* Threads the backend runs with (the resolved count). */
 int vb_i3d_threads(const vb_i3d *model);
+/* The precision that runs (never AUTO). */
+vb_i3d_precision vb_i3d_get_precision(const vb_i3d *model);
+/* The instruction set the backend's kernels use: oneDNN's ISA name ("avx2", "avx512_core_vnni",
+ * "avx512_core_amx", ...; VIDBENCH_MAX_ISA caps it) or "plain C" for the reference backend. */
+const char *vb_i3d_isa(const vb_i3d *model);
+/* Why the run differs from what was asked (bf16 fell back to fp32; int8 weights cut to 7 bits
+ * where the CPU has no VNNI), or "" when it does not. */
+const char *vb_i3d_note(const vb_i3d *model);
 
 /* Smallest clip length the network accepts: Mixed_5c must keep 2 frames for the final
  * 2x7x7 VALID average pool (ceil(T/8) >= 2, so T >= 9). */
@@ -105,6 +127,30 @@ typedef struct vb_i3d_memory {
     int64_t parameter_bytes;
 } vb_i3d_memory;
 int vb_i3d_plan_memory(vb_i3d *model, int frames, vb_i3d_memory *memory, vb_error *err);
+
+/* int8 calibration (`vidbench model quantize`): run calibration clips through an fp32 model,
+ * collecting the range of every tensor the int8 net stores, then write the int8 file. */
+typedef enum vb_i3d_calibration {
+    VB_I3D_CALIBRATE_MINMAX = 0,    /* the largest value seen */
+    VB_I3D_CALIBRATE_PERCENTILE,    /* the 99.99th percentile */
+    VB_I3D_CALIBRATE_ENTROPY,       /* the threshold minimising KL divergence (TensorRT's method) */
+} vb_i3d_calibration;
+/* "minmax" "percentile" "entropy" -> method; -1 when unknown. */
+int vb_i3d_calibration_from_name(const char *name);
+const char *vb_i3d_calibration_name(vb_i3d_calibration method);
+
+typedef struct vb_i3d_calibrator vb_i3d_calibrator;
+/* model: an fp32 model on the oneDNN backend; it must outlive the calibrator. */
+int vb_i3d_calibrator_new(vb_i3d *model, vb_i3d_calibrator **out, vb_error *err);
+void vb_i3d_calibrator_free(vb_i3d_calibrator **calibrator);
+/* Runs `batch` clips ([batch,frames,224,224,3] in [0,1]) and records their activations. */
+int vb_i3d_calibrator_add(vb_i3d_calibrator *calibrator, const float *input, int batch, int frames, vb_error *err);
+/* Clips recorded so far. */
+int vb_i3d_calibrator_clips(const vb_i3d_calibrator *calibrator);
+/* Writes the int8 file: weights per output channel s8, activation scales from `method`, and the
+ * metadata pairs given ({key, value, ...}: calibration clips, method, source hash). */
+int vb_i3d_calibrator_write(const vb_i3d_calibrator *calibrator, const char *path, vb_i3d_calibration method,
+                            const char *const *metadata, int n_metadata, vb_error *err);
 
 /* Writes an I3D with random weights and the real checkpoint's tensor names and shapes
  * (Inception-v1 channel table divided by width_divisor: 1 full width, 8 like the golden

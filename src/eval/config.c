@@ -203,6 +203,16 @@ static int apply_shard(vb_eval_config *c, const char *v, const char *where, cons
     return 0;
 }
 
+static int apply_precision(vb_eval_config *c, const char *v, const char *where, const char *flag,
+                           vb_error *err)
+{
+    int precision = vb_i3d_precision_from_name(v);
+    if (precision < 0)
+        return bad_value(err, where, flag, v, "auto, fp32, bf16 or int8");
+    c->precision = precision;
+    return 0;
+}
+
 static int apply_shard_by(vb_eval_config *c, const char *v, const char *where, const char *flag,
                           vb_error *err)
 {
@@ -237,6 +247,7 @@ static const flag_entry flags[] = {
     {"shard", ARG_VALUE, apply_shard},
     {"shard_by", ARG_VALUE, apply_shard_by},
     {"threads", ARG_VALUE, apply_threads},
+    {"precision", ARG_VALUE, apply_precision},
     {"min_frames", ARG_VALUE, apply_min_frames},
     {"model", ARG_VALUE, apply_model},
     {"weights", ARG_VALUE, apply_weights},

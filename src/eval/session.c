@@ -92,6 +92,7 @@ static int open_model(vb_eval_session *s, vb_error *err)
     vb_classifier_options options;
     vb_classifier_options_init(&options);
     options.threads = cfg->threads;
+    options.precision = (vb_i3d_precision)cfg->precision;
     int rc = vb_classifier_open(s->paths.weights, s->paths.labels, &options, &s->classifier, err);
     if (!rc)
         rc = vb_eval_model_from_classifier(s->classifier, &s->model, err);
@@ -245,6 +246,11 @@ static int name_outputs(vb_eval_session *s, vb_error *err)
              weights_base, weights_bytes, s->model.num_classes, s->model.input_size,
              vb_resize_mode_name(s->video.resize), cfg->num_frames, cfg->min_frames, cfg->num_clips,
              cfg->num_crops, cfg->kinetics_version, cfg->kinetics_split);
+    /* bf16 runs the fp32 file: tell its results apart (int8 files have their own name) */
+    if (!strcmp(vb_classifier_precision(s->classifier), "bf16")) {
+        size_t len = strlen(s->fingerprint);
+        snprintf(s->fingerprint + len, sizeof s->fingerprint - len, " precision=bf16");
+    }
     return 0;
 }
 
@@ -307,6 +313,9 @@ void vb_eval_session_get_info(const vb_eval_session *s, vb_eval_session_info *in
     info->model_kind = vb_classifier_kind_name(s->classifier);
     info->num_classes = s->model.num_classes;
     info->threads = vb_classifier_threads(s->classifier);
+    info->precision = vb_classifier_precision(s->classifier);
+    info->isa = vb_classifier_isa(s->classifier);
+    info->note = vb_classifier_note(s->classifier);
     info->video = s->video;
     info->clip_count = s->clip_count;
     info->batch_size = s->config.batch_size;

@@ -60,6 +60,7 @@ int vb_classifier_open(const char *weights_path, const char *labels_path, const 
         vb_i3d_options_init(&i3d_options);
         i3d_options.backend = options->backend;
         i3d_options.threads = options->threads;
+        i3d_options.precision = options->precision;
         if ((rc = vb_i3d_open(weights_path, &i3d_options, &c->i3d, err)))
             goto fail;
         c->num_classes = vb_i3d_num_classes(c->i3d);
@@ -71,6 +72,11 @@ int vb_classifier_open(const char *weights_path, const char *labels_path, const 
         }
     } else if (kind == VB_CLASSIFIER_MOVINET) {
         c->kind = VB_CLASSIFIER_MOVINET;
+        if (options->precision != VB_I3D_PRECISION_AUTO && options->precision != VB_I3D_PRECISION_INT8) {
+            rc = vb_error_set(err, VB_EINVAL, "%s: the MoViNet TFLite model runs in int8 only (asked %s)", weights_path,
+                              vb_i3d_precision_name(options->precision));
+            goto fail;
+        }
         if ((rc = vb_movinet_open(weights_path, options->threads, &c->movinet, err)))
             goto fail;
         c->num_classes = vb_movinet_num_classes(c->movinet);
@@ -135,7 +141,22 @@ int vb_classifier_threads(const vb_classifier *classifier)
 
 const char *vb_classifier_precision(const vb_classifier *classifier)
 {
-    return classifier->kind == VB_CLASSIFIER_I3D ? "fp32" : "int8";
+    return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_precision_name(vb_i3d_get_precision(classifier->i3d)) : "int8";
+}
+
+vb_i3d *vb_classifier_i3d(vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? classifier->i3d : NULL;
+}
+
+const char *vb_classifier_isa(const vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_isa(classifier->i3d) : NULL;
+}
+
+const char *vb_classifier_note(const vb_classifier *classifier)
+{
+    return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_note(classifier->i3d) : "";
 }
 
 double vb_classifier_gflop_per_clip(const vb_classifier *classifier, int frames)

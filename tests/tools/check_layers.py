@@ -26,7 +26,7 @@ PUBLIC = {
     "error.h": "common", "labels.h": "common", "version.h": "common", "threads.h": "common", "parse.h": "common", "npy.h": "common",
     "download.h": "net", "video.h": "video",
     "i3d.h": "model", "safetensors.h": "model", "tfckpt.h": "model", "tflite.h": "model",
-    "movinet.h": "model", "models.h": "model", "classifier.h": "model",
+    "movinet.h": "model", "models.h": "model", "classifier.h": "model", "agreement.h": "model",
     "dataset.h": "dataset", "eval.h": "eval", "report.h": "report", "compare.h": "compare",
     "slurm.h": "eval",
 }

@@ -1,7 +1,10 @@
 /* Public I3D API: opens a weights file, picks a backend, runs clips one after another
  * (so memory does not grow with the batch) and averages the per-frame logits. */
 #include "model/i3d/net.h"
+#include "model/i3d/onednn_common.h"
+#include "model/i3d/quant.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +17,9 @@ struct vb_i3d {
     void *backend;
     vb_i3d_backend backend_kind;
     int threads;              /* what the backend runs with (the reference backend: 1) */
+    vb_i3d_precision precision;
+    char isa[32];
+    char note[256];
     float *input;             /* [T,224,224,3] the current clip in [-1,1] */
     int64_t input_floats;
     float *frame_logits;      /* [T'', classes] */
@@ -40,6 +46,65 @@ const char *vb_i3d_backend_name(vb_i3d_backend backend)
     return backend == VB_I3D_BACKEND_REFERENCE ? "reference" : "onednn";
 }
 
+static const char *const precision_names[] = {"auto", "fp32", "bf16", "int8"};
+
+int vb_i3d_precision_from_name(const char *name)
+{
+    for (int p = 0; p < 4; p++)
+        if (!strcmp(name, precision_names[p]))
+            return p;
+    return -1;
+}
+
+const char *vb_i3d_precision_name(vb_i3d_precision precision)
+{
+    return (int)precision >= 0 && (int)precision < 4 ? precision_names[precision] : "unknown";
+}
+
+/* Picks the backend for the precision asked and what the file holds; says in model->note when
+ * the run differs from the request. */
+static int choose_backend(vb_i3d *model, const vb_i3d_options *options, const char *path, i3d_backend_config *config,
+                          vb_error *err)
+{
+    const int file_int8 = model->net.quant != NULL;
+    vb_i3d_precision want = options->precision == VB_I3D_PRECISION_AUTO
+                                ? (file_int8 ? VB_I3D_PRECISION_INT8 : VB_I3D_PRECISION_FP32)
+                                : options->precision;
+    const int reference = options->backend == VB_I3D_BACKEND_REFERENCE;
+    const dnnl_cpu_isa_t isa = onednn_isa();
+    snprintf(model->isa, sizeof model->isa, "%s", reference ? "plain C" : onednn_isa_name(isa));
+    if (want == VB_I3D_PRECISION_INT8 && !file_int8)
+        return vb_error_set(err, VB_EINVAL, "%s holds fp32 weights; int8 needs a calibrated file: make one with "
+                            "`vidbench model quantize`", path);
+    if (want != VB_I3D_PRECISION_INT8 && file_int8)
+        return vb_error_set(err, VB_EINVAL, "%s is an int8 model (written by `vidbench model quantize`); run it with "
+                            "precision int8", path);
+    if (want == VB_I3D_PRECISION_BF16 && reference)
+        return vb_error_set(err, VB_EINVAL, "I3D: bf16 runs on the oneDNN backend only (the reference is fp32)");
+    if (want == VB_I3D_PRECISION_BF16 && !onednn_isa_has(isa, dnnl_cpu_isa_avx512_core_amx)) {
+        /* oneDNN's bf16 convolutions without AMX (avx512_core_bf16) are slower than fp32 */
+        snprintf(model->note, sizeof model->note, "bf16 needs AMX (oneDNN avx512_core_amx); this CPU's oneDNN ISA is "
+                 "%s, so fp32 ran", onednn_isa_name(isa));
+        want = VB_I3D_PRECISION_FP32;
+    }
+    model->precision = want;
+    config->bf16 = want == VB_I3D_PRECISION_BF16;
+    if (want == VB_I3D_PRECISION_INT8) {
+        /* both backends run the weights the machine's oneDNN kernels can multiply exactly */
+        const int vnni = onednn_isa_has(isa, dnnl_cpu_isa_avx512_core_vnni);
+        if (!vnni)
+            snprintf(model->note, sizeof model->note, "int8 without AVX-512 VNNI (oneDNN ISA %s): weights rounded to "
+                     "7 bits, as u8 x s8 pair sums would saturate int16", onednn_isa_name(isa));
+        int rc = i3d_quant_prepare(&model->net, vnni ? 8 : 7, err);
+        if (rc)
+            return rc;
+        model->ops = reference ? &i3d_reference_int8_ops : &i3d_onednn_int8_ops;
+    } else {
+        model->ops = reference ? &i3d_reference_ops : &i3d_onednn_ops;
+    }
+    return 0;
+}
+
 int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d **out, vb_error *err)
 {
     *out = NULL;
@@ -52,6 +117,8 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
         return vb_error_set(err, VB_EINVAL, "I3D: unknown backend %d", (int)options->backend);
     if (options->threads < 0)
         return vb_error_set(err, VB_EINVAL, "I3D: thread count %d is negative", options->threads);
+    if ((int)options->precision < 0 || (int)options->precision > VB_I3D_PRECISION_INT8)
+        return vb_error_set(err, VB_EINVAL, "I3D: unknown precision %d", (int)options->precision);
     vb_i3d *model = calloc(1, sizeof *model);
     if (!model)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", weights_path);
@@ -64,9 +131,12 @@ int vb_i3d_open(const char *weights_path, const vb_i3d_options *options, vb_i3d 
     if (rc)
         goto fail;
     model->backend_kind = options->backend;
-    model->ops = options->backend == VB_I3D_BACKEND_REFERENCE ? &i3d_reference_ops : &i3d_onednn_ops;
+    i3d_backend_config config = {0};
+    if ((rc = choose_backend(model, options, weights_path, &config, err)))
+        goto fail;
     model->threads = options->backend == VB_I3D_BACKEND_REFERENCE ? 1 : vb_threads_resolve(options->threads);
-    rc = model->ops->create(&model->net, model->threads, &model->backend, err);
+    config.threads = model->threads;
+    rc = model->ops->create(&model->net, &config, &model->backend, err);
     if (rc)
         goto fail;
     *out = model;
@@ -93,6 +163,31 @@ void vb_i3d_free(vb_i3d **model)
 int vb_i3d_threads(const vb_i3d *model)
 {
     return model->threads;
+}
+
+const i3d_net *i3d_model_net(const vb_i3d *model)
+{
+    return &model->net;
+}
+
+void *i3d_model_onednn_fp32_state(vb_i3d *model)
+{
+    return model->ops == &i3d_onednn_ops && model->precision == VB_I3D_PRECISION_FP32 ? model->backend : NULL;
+}
+
+vb_i3d_precision vb_i3d_get_precision(const vb_i3d *model)
+{
+    return model->precision;
+}
+
+const char *vb_i3d_isa(const vb_i3d *model)
+{
+    return model->isa;
+}
+
+const char *vb_i3d_note(const vb_i3d *model)
+{
+    return model->note;
 }
 
 int vb_i3d_num_classes(const vb_i3d *model)

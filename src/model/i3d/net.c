@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/i3d/quant.h"
 #include "vidbench/safetensors.h"
 
 #define BN_EPSILON 1e-3f   /* Sonnet BatchNorm default used by i3d.py */
@@ -60,10 +61,16 @@ static const char *mixed_conv_scope(const char *block, int which)
     return scopes[which];
 }
 
-/* Builds the stage list and conv geometry (channels still unknown). */
-static void build_topology(i3d_net *net)
+static int add_point(i3d_net *net, const char *name)
+{
+    net->point_name[net->num_points] = name;
+    return net->num_points++;
+}
+
+void i3d_net_build_topology(i3d_net *net)
 {
     memset(net, 0, sizeof *net);
+    int point = I3D_POINT_INPUT;   /* the tensor the next stage reads */
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {
         i3d_stage *s = &net->stages[e];
         s->endpoint = (vb_i3d_endpoint)e;
@@ -80,6 +87,8 @@ static void build_topology(i3d_net *net)
                 c->stride[d] = stride;
             }
             c->relu = e != VB_I3D_LOGITS;
+            c->in_point = point;
+            c->out_point = e == VB_I3D_LOGITS ? I3D_POINT_INPUT : (point = add_point(net, c->name));
         } else if (!strncmp(name, "MaxPool3d_", 10)) {
             s->kind = I3D_STAGE_MAXPOOL;
             /* 2a, 3a pool only in space; 4a 3x3x3 stride 2; 5a 2x2x2 stride 2 (i3d.py). */
@@ -90,6 +99,8 @@ static void build_topology(i3d_net *net)
             s->pool_stride[0] = st; s->pool_stride[1] = ss; s->pool_stride[2] = ss;
         } else {
             s->kind = I3D_STAGE_MIXED;
+            const int block_in = point;
+            point = add_point(net, name);
             for (int b = 0; b < MIX_CONVS; b++) {
                 s->mixed[b] = net->num_convs;
                 i3d_conv *c = &net->convs[net->num_convs++];
@@ -100,7 +111,13 @@ static void build_topology(i3d_net *net)
                     c->stride[d] = 1;
                 }
                 c->relu = 1;
+                c->in_point = block_in;
+                c->out_point = point;
             }
+            /* the reduce convs write their own points, which the 3x3x3 convs after them read */
+            i3d_conv *c = net->convs;
+            c[s->mixed[MIX_B1A]].out_point = c[s->mixed[MIX_B1B]].in_point = add_point(net, c[s->mixed[MIX_B1A]].name);
+            c[s->mixed[MIX_B2A]].out_point = c[s->mixed[MIX_B2B]].in_point = add_point(net, c[s->mixed[MIX_B2A]].name);
         }
     }
 }
@@ -243,7 +260,7 @@ static int load_conv(loader *ld, i3d_conv *c, int in_channels, int is_logits, fl
     return 0;
 }
 
-static int load_all(loader *ld, i3d_net *net, float **cursor, int64_t *count, vb_error *err)
+int i3d_net_walk_convs(i3d_net *net, i3d_conv_loader load, void *ctx, vb_error *err)
 {
     int channels = 3;
     int rc;
@@ -251,18 +268,18 @@ static int load_all(loader *ld, i3d_net *net, float **cursor, int64_t *count, vb
         i3d_stage *s = &net->stages[e];
         if (s->kind == I3D_STAGE_CONV || s->kind == I3D_STAGE_LOGITS) {
             i3d_conv *c = &net->convs[s->conv];
-            if ((rc = load_conv(ld, c, channels, s->kind == I3D_STAGE_LOGITS, cursor, count, err)))
+            if ((rc = load(ctx, c, channels, s->kind == I3D_STAGE_LOGITS, err)))
                 return rc;
             channels = c->out_channels;
         } else if (s->kind == I3D_STAGE_MIXED) {
             i3d_conv *c = net->convs;
             const int *m = s->mixed;
-            if ((rc = load_conv(ld, &c[m[MIX_B0]], channels, 0, cursor, count, err)) ||
-                (rc = load_conv(ld, &c[m[MIX_B1A]], channels, 0, cursor, count, err)) ||
-                (rc = load_conv(ld, &c[m[MIX_B1B]], c[m[MIX_B1A]].out_channels, 0, cursor, count, err)) ||
-                (rc = load_conv(ld, &c[m[MIX_B2A]], channels, 0, cursor, count, err)) ||
-                (rc = load_conv(ld, &c[m[MIX_B2B]], c[m[MIX_B2A]].out_channels, 0, cursor, count, err)) ||
-                (rc = load_conv(ld, &c[m[MIX_B3]], channels, 0, cursor, count, err)))
+            if ((rc = load(ctx, &c[m[MIX_B0]], channels, 0, err)) ||
+                (rc = load(ctx, &c[m[MIX_B1A]], channels, 0, err)) ||
+                (rc = load(ctx, &c[m[MIX_B1B]], c[m[MIX_B1A]].out_channels, 0, err)) ||
+                (rc = load(ctx, &c[m[MIX_B2A]], channels, 0, err)) ||
+                (rc = load(ctx, &c[m[MIX_B2B]], c[m[MIX_B2A]].out_channels, 0, err)) ||
+                (rc = load(ctx, &c[m[MIX_B3]], channels, 0, err)))
                 return rc;
             channels = c[m[MIX_B0]].out_channels + c[m[MIX_B1B]].out_channels + c[m[MIX_B2B]].out_channels +
                        c[m[MIX_B3]].out_channels;
@@ -272,18 +289,32 @@ static int load_all(loader *ld, i3d_net *net, float **cursor, int64_t *count, vb
     return 0;
 }
 
+/* Both passes of the fp32 loader go through i3d_net_walk_convs with this context. */
+typedef struct load_pass {
+    loader *ld;
+    float *cursor;
+    int64_t count;
+} load_pass;
+
+static int load_conv_pass(void *ctx, i3d_conv *c, int in_channels, int is_logits, vb_error *err)
+{
+    load_pass *pass = ctx;
+    return load_conv(pass->ld, c, in_channels, is_logits, &pass->cursor, &pass->count, err);
+}
+
 int i3d_net_load(i3d_net *net, const vb_safetensors *file, const char *path, vb_error *err)
 {
-    build_topology(net);
+    if (i3d_quant_file_is_int8(file))
+        return i3d_quant_load(net, file, path, err);
+    i3d_net_build_topology(net);
     int n = vb_safetensors_count(file);
     loader ld = {.file = file, .path = path, .prefix = "", .used = calloc((size_t)n + 1, 1)};
     if (!ld.used)
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
     if (vb_safetensors_find(file, "RGB/inception_i3d/Conv3d_1a_7x7/conv_3d/w"))
         ld.prefix = "RGB/inception_i3d/";
-    float *cursor = NULL;
-    int64_t count = 0;
-    int rc = load_all(&ld, net, &cursor, &count, err);
+    load_pass pass = {.ld = &ld};
+    int rc = i3d_net_walk_convs(net, load_conv_pass, &pass, err);
     if (rc)
         goto done;
     for (int i = 0; i < n; i++) {
@@ -293,15 +324,15 @@ int i3d_net_load(i3d_net *net, const vb_safetensors *file, const char *path, vb_
             goto done;
         }
     }
-    net->parameters = malloc((size_t)count * sizeof(float));
+    net->parameters = malloc((size_t)pass.count * sizeof(float));
     if (!net->parameters) {
-        rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory for %lld parameters", path, (long long)count);
+        rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory for %lld parameters", path, (long long)pass.count);
         goto done;
     }
-    net->parameter_count = count;
-    cursor = net->parameters;
-    count = 0;
-    rc = load_all(&ld, net, &cursor, &count, err);
+    net->parameter_count = pass.count;
+    pass.cursor = net->parameters;
+    pass.count = 0;
+    rc = i3d_net_walk_convs(net, load_conv_pass, &pass, err);
 done:
     free(ld.used);
     if (rc)
@@ -313,6 +344,7 @@ void i3d_net_free(i3d_net *net)
 {
     free(net->parameters);
     net->parameters = NULL;
+    i3d_quant_free(&net->quant);
 }
 
 /* ---- shapes ---- */
@@ -387,7 +419,7 @@ int vb_i3d_write_random_weights(const char *path, int width_divisor, int classes
         return vb_error_set(err, VB_EINVAL, "%s: bad random I3D parameters (width divisor %d, classes %d)",
                             path, width_divisor, classes);
     i3d_net net;
-    build_topology(&net);
+    i3d_net_build_topology(&net);
     /* Assign channel counts from the table. */
     int channels = 3, mixed = 0;
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++) {

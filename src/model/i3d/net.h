@@ -14,9 +14,17 @@ typedef struct i3d_conv {
     int stride[3];
     int in_channels, out_channels;
     int relu;
-    float *weights;           /* [kt,kh,kw,cin,cout] as TensorFlow stores it, BN scale folded in */
+    float *weights;           /* [kt,kh,kw,cin,cout] as TensorFlow stores it, BN scale folded in
+                               * (int8 nets: NULL except for the logits conv) */
     float *bias;              /* [cout]: BN shift folded in, or the logits bias */
+    /* Quantization points (int8): the tensor this conv reads and the one it writes, as indices
+     * into net->point_name; in_point I3D_POINT_INPUT is the clip itself. Max pools keep their
+     * input's point, and every branch of a Mixed block writes the block's point. */
+    int in_point, out_point;
 } i3d_conv;
+
+#define I3D_POINT_INPUT (-1)
+#define I3D_MAX_POINTS 32
 
 typedef enum i3d_stage_kind { I3D_STAGE_CONV, I3D_STAGE_MAXPOOL, I3D_STAGE_MIXED, I3D_STAGE_LOGITS } i3d_stage_kind;
 
@@ -41,6 +49,11 @@ typedef struct i3d_net {
     int num_classes;
     float *parameters;        /* one allocation holding every weights/bias array */
     int64_t parameter_count;
+    /* Tensors an int8 net stores in u8, each with one scale: the outputs of Conv3d_1a, 2b, 2c,
+     * of every Mixed block and of its two reduce convs (named like them). */
+    const char *point_name[I3D_MAX_POINTS];
+    int num_points;
+    struct i3d_quant *quant;  /* int8 nets (model/i3d/quant.h); NULL for fp32 */
 } i3d_net;
 
 /* Activation shape of one clip: [t, h, w, c] channels last. */
@@ -64,8 +77,18 @@ static inline int same_pad_after(int in, int kernel, int stride)
     return total > 0 ? total - total / 2 : 0;
 }
 
+/* The topology of i3d.py with every conv's geometry and quantization points; channels still
+ * unknown. */
+void i3d_net_build_topology(i3d_net *net);
+
+/* Walks the convs in network order with their input channel count (the previous output, or the
+ * concatenated branches): load(ctx, conv, in_channels, is_logits) sets out_channels. Sets
+ * num_classes at the end. */
+typedef int (*i3d_conv_loader)(void *ctx, i3d_conv *conv, int in_channels, int is_logits, vb_error *err);
+int i3d_net_walk_convs(i3d_net *net, i3d_conv_loader load, void *ctx, vb_error *err);
+
 /* Loads and folds the weights of `file` (already opened) into net; path names the file in
- * errors. */
+ * errors. A file written by `vidbench model quantize` loads as an int8 net (quant set). */
 struct vb_safetensors;
 int i3d_net_load(i3d_net *net, const struct vb_safetensors *file, const char *path, vb_error *err);
 void i3d_net_free(i3d_net *net);
@@ -76,9 +99,14 @@ int i3d_net_dims(const i3d_net *net, int frames, i3d_dims out[VB_I3D_ENDPOINT_CO
 i3d_dims i3d_conv_out_dims(const i3d_conv *conv, i3d_dims in);
 i3d_dims i3d_pool_out_dims(const int kernel[3], const int stride[3], i3d_dims in);
 
+typedef struct i3d_backend_config {
+    int threads;              /* resolved count (the reference backends run on 1) */
+    int bf16;                 /* oneDNN fp32 backend: bf16 activations and weights (AMX) */
+} i3d_backend_config;
+
 /* Backends: each keeps its own state behind these calls. */
 typedef struct i3d_backend_ops {
-    int (*create)(const i3d_net *net, int threads, void **state, vb_error *err);
+    int (*create)(const i3d_net *net, const i3d_backend_config *config, void **state, vb_error *err);
     void (*destroy)(void *state);
     /* One clip: input [T,224,224,3] in [-1,1] already; logits_per_frame [T'', classes];
      * outputs[e] (may be NULL) receives endpoint e as [T',H',W',C]. */
@@ -88,7 +116,23 @@ typedef struct i3d_backend_ops {
                        vb_error *err);
 } i3d_backend_ops;
 
+/* Calibration: the fp32 oneDNN backend hands each quantization point's tensor (channels last,
+ * float) to an observer as soon as it is computed. */
+typedef void (*i3d_observer)(void *ctx, int point, const float *values, int64_t count);
+int i3d_onednn_set_observer(void *state, i3d_observer observe, void *ctx, vb_error *err);
+
+/* The plain C logits head (average pool 2x7x7 VALID, 1x1x1 conv with bias) the int8 reference
+ * shares with the fp32 one. in: (T,7,7,C); logits: (T-1, classes); pooled: scratch [C]. */
+void i3d_reference_logits_head(const i3d_conv *conv, const float *in, i3d_dims in_dims, float *logits, float *pooled);
+
+/* For the calibrator (calibrator.c): the net of an open model, and its backend state when that
+ * is the fp32 oneDNN backend (NULL otherwise). */
+const i3d_net *i3d_model_net(const vb_i3d *model);
+void *i3d_model_onednn_fp32_state(vb_i3d *model);
+
 extern const i3d_backend_ops i3d_reference_ops;
 extern const i3d_backend_ops i3d_onednn_ops;
+extern const i3d_backend_ops i3d_reference_int8_ops;
+extern const i3d_backend_ops i3d_onednn_int8_ops;
 
 #endif

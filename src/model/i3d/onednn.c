@@ -4,35 +4,18 @@
  * their channel slice of the block output, pooling in oneDNN. Clips run one at a time (N=1):
  * that is what makes a channel slice of a blocked tensor a dense tensor of its own.
  * Threads: Debian builds oneDNN with OpenMP, so the count is set with omp_set_num_threads. */
-#include "model/i3d/net.h"
-#include "vidbench/threads.h"
+#include "model/i3d/onednn_common.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <oneapi/dnnl/dnnl.h>
-
-#define MAX_OPS 128
-#define MAX_MEMORIES 512
-#define MAX_ARGS 8
-
-typedef struct onednn_op {
-    dnnl_primitive_t primitive;
-    int nargs;
-    dnnl_exec_arg_t args[MAX_ARGS];
-    int endpoint_after;        /* endpoint complete after this op, or -1 */
-} onednn_op;
+#define TRY ONEDNN_TRY
 
 /* Everything that depends on the clip length: primitives, reordered weights, the arena. */
 typedef struct onednn_plan {
     int frames;
-    onednn_op ops[MAX_OPS];
-    int num_ops;
-    dnnl_memory_t memories[MAX_MEMORIES];   /* owned, destroyed with the plan */
-    int num_memories;
+    onednn_program prog;
     dnnl_memory_t input;                     /* conv1 src, handle set per call */
     dnnl_memory_t frame_logits;              /* logits conv dst, handle set per call */
     dnnl_memory_t endpoint[VB_I3D_ENDPOINT_COUNT];   /* each stage's output (in the arena) */
@@ -46,40 +29,27 @@ typedef struct onednn_plan {
 
 typedef struct onednn_state {
     const i3d_net *net;
-    int threads;
-    dnnl_engine_t engine;
-    dnnl_stream_t stream;
+    onednn_context ctx;
+    dnnl_data_type_t act_type;   /* f32, or bf16 (AMX) */
     dnnl_format_tag_t act_tag;   /* blocked activation layout */
     int block;                   /* its channel block: 16 or 8 */
     onednn_plan *plan;
-    void (*omp_set_num_threads)(int);
+    i3d_observer observe;        /* calibration (i3d_onednn_set_observer) */
+    void *observe_ctx;
+    float *observed;             /* an observed tensor as plain float */
+    int64_t observed_floats;
     /* Per Mixed block: branch 1 and 2 reduce convs merged into one 1x1 conv (they read the
      * same input), weights [cin, c1+c2]; built when c1 is a multiple of the block. */
     i3d_conv merged_reduce[VB_I3D_ENDPOINT_COUNT];
     float *merged_parameters;
 } onednn_state;
 
-static int dnnl_fail(vb_error *err, dnnl_status_t status, const char *what, const char *layer)
-{
-    return vb_error_set(err, status == dnnl_out_of_memory ? VB_ENOMEM : VB_EUNSUPPORTED,
-                        "I3D oneDNN backend: %s for %s failed (dnnl status %d)", what, layer, (int)status);
-}
-
-#define TRY(call, what, layer)                                   \
-    do {                                                         \
-        dnnl_status_t status_ = (call);                          \
-        if (status_ != dnnl_success) {                           \
-            rc = dnnl_fail(err, status_, what, layer);           \
-            goto fail;                                           \
-        }                                                        \
-    } while (0)
-
 /* ---- planning helpers ---- */
 
 /* Arena layout is computed in a first pass (sizes only) and bound in a second. */
 typedef struct arena_layout {
-    int64_t trunk[2], temp, concat, scratch, input;   /* region sizes in bytes */
-    int binding;                                      /* second pass: regions have addresses */
+    int64_t trunk[2], temp, concat, input;            /* region sizes in bytes */
+    onednn_scratch scratch;                           /* binding: the second pass */
     char *base[6];                                    /* in enum order below */
 } arena_layout;
 
@@ -91,7 +61,7 @@ static dnnl_memory_desc_t act_md(const onednn_state *st, i3d_dims d)
 {
     dnnl_memory_desc_t md;
     dnnl_dims_t dims = {1, d.c, d.t, d.h, d.w};
-    dnnl_memory_desc_init_by_tag(&md, 5, dims, dnnl_f32, st->act_tag);
+    dnnl_memory_desc_init_by_tag(&md, 5, dims, st->act_type, st->act_tag);
     return md;
 }
 
@@ -103,223 +73,25 @@ static dnnl_memory_desc_t plain_md(i3d_dims d)
     return md;
 }
 
-static int track_memory(onednn_plan *p, dnnl_memory_t m, vb_error *err)
-{
-    if (p->num_memories >= MAX_MEMORIES) {
-        dnnl_memory_destroy(m);
-        return vb_error_set(err, VB_ELIMIT, "I3D oneDNN backend: too many memory objects");
-    }
-    p->memories[p->num_memories++] = m;
-    return 0;
-}
-
-/* A memory object over `md` at `ptr` (NULL in the sizing pass gives a placeholder). */
-static int memory_at(onednn_state *st, onednn_plan *p, const dnnl_memory_desc_t *md, void *ptr, dnnl_memory_t *out,
-                     vb_error *err)
-{
-    int rc = 0;
-    TRY(dnnl_memory_create(out, md, st->engine, ptr ? ptr : DNNL_MEMORY_NONE), "memory", "activation");
-    return track_memory(p, *out, err);
-fail:
-    return rc;
-}
-
-static int add_op(onednn_plan *p, dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args, vb_error *err)
-{
-    if (p->num_ops >= MAX_OPS) {
-        dnnl_primitive_destroy(prim);
-        return vb_error_set(err, VB_ELIMIT, "I3D oneDNN backend: too many primitives");
-    }
-    onednn_op *op = &p->ops[p->num_ops++];
-    op->primitive = prim;
-    op->nargs = nargs;
-    memcpy(op->args, args, (size_t)nargs * sizeof *args);
-    op->endpoint_after = -1;
-    return 0;
-}
-
-static int64_t md_bytes(const dnnl_memory_desc_t *md) { return (int64_t)dnnl_memory_desc_get_size(md); }
-
-/* The descriptor of convolution c over an input of dims `in`: TensorFlow's SAME padding,
- * weights and bias in fp32, the weights' layout left to oneDNN ("any"). */
-static dnnl_status_t conv_desc_init(dnnl_convolution_desc_t *desc, const i3d_conv *c, i3d_dims in,
-                                    const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md)
-{
-    dnnl_memory_desc_t weights_any, bias_md;
-    dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
-    dnnl_dims_t bdims = {c->out_channels};
-    dnnl_memory_desc_init_by_tag(&weights_any, 5, wdims, dnnl_f32, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
-    dnnl_dims_t strides, pad_l, pad_r;
-    const int in_dims[3] = {in.t, in.h, in.w};
-    for (int d = 0; d < 3; d++) {
-        strides[d] = c->stride[d];
-        pad_l[d] = same_pad_before(in_dims[d], c->kernel[d], c->stride[d]);
-        pad_r[d] = same_pad_after(in_dims[d], c->kernel[d], c->stride[d]);
-    }
-    return dnnl_convolution_forward_desc_init(desc, dnnl_forward_inference, dnnl_convolution_direct, src_md,
-                                              &weights_any, &bias_md, dst_md, strides, pad_l, pad_r);
-}
-
-/* Convolution conv: src (md, memory) -> dst (md, memory), with fused bias and ReLU.
- * Weights are reordered from TensorFlow's [kt,kh,kw,cin,cout] (dnnl dhwio) into the layout the
- * chosen kernel wants, once per plan. */
+/* Convolution with the folded BatchNorm bias and ReLU fused, in the backend's activation type. */
 static int plan_conv(onednn_state *st, onednn_plan *p, arena_layout *lay, const i3d_conv *c, i3d_dims in,
                      const dnnl_memory_desc_t *src_md, dnnl_memory_t src, const dnnl_memory_desc_t *dst_md,
                      dnnl_memory_t dst, vb_error *err)
 {
-    int rc = 0;
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t post_ops = NULL;
-    dnnl_primitive_desc_t pd = NULL, reorder_pd = NULL;
-    dnnl_primitive_t prim = NULL, reorder = NULL;
-    dnnl_memory_t user_weights = NULL, weights = NULL, bias = NULL;
-
-    dnnl_memory_desc_t bias_md, user_weights_md;
-    dnnl_dims_t wdims = {c->out_channels, c->in_channels, c->kernel[0], c->kernel[1], c->kernel[2]};
-    dnnl_dims_t bdims = {c->out_channels};
-    dnnl_memory_desc_init_by_tag(&user_weights_md, 5, wdims, dnnl_f32, dnnl_dhwio);
-    dnnl_memory_desc_init_by_tag(&bias_md, 1, bdims, dnnl_f32, dnnl_x);
-    dnnl_convolution_desc_t desc;
-    TRY(conv_desc_init(&desc, c, in, src_md, dst_md), "convolution descriptor", c->name);
-    TRY(dnnl_primitive_attr_create(&attr), "attributes", c->name);
-    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode", c->name);
-    if (c->relu) {
-        TRY(dnnl_post_ops_create(&post_ops), "post-ops", c->name);
-        TRY(dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "ReLU post-op", c->name);
-        TRY(dnnl_primitive_attr_set_post_ops(attr, post_ops), "post-ops", c->name);
-    }
-    TRY(dnnl_primitive_desc_create(&pd, &desc, attr, st->engine, NULL), "convolution", c->name);
-    const dnnl_memory_desc_t *scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    grow(&lay->scratch, md_bytes(scratch_md));
-    if (lay->binding) {
-        const dnnl_memory_desc_t *weights_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        TRY(dnnl_memory_create(&user_weights, &user_weights_md, st->engine, c->weights), "memory", c->name);
-        TRY(dnnl_memory_create(&weights, weights_md, st->engine, DNNL_MEMORY_ALLOCATE), "memory", c->name);
-        if ((rc = track_memory(p, weights, err)))
-            goto fail_untracked_weights;
-        TRY(dnnl_memory_create(&bias, &bias_md, st->engine, c->bias), "memory", c->name);
-        if ((rc = track_memory(p, bias, err)))
-            goto fail_untracked_bias;
-        TRY(dnnl_reorder_primitive_desc_create(&reorder_pd, &user_weights_md, st->engine, weights_md, st->engine, NULL),
-            "weights reorder", c->name);
-        TRY(dnnl_primitive_create(&reorder, reorder_pd), "weights reorder", c->name);
-        dnnl_exec_arg_t rargs[2] = {{DNNL_ARG_FROM, user_weights}, {DNNL_ARG_TO, weights}};
-        TRY(dnnl_primitive_execute(reorder, st->stream, 2, rargs), "weights reorder", c->name);
-        TRY(dnnl_stream_wait(st->stream), "weights reorder", c->name);
-        p->weight_bytes += md_bytes(weights_md) + (int64_t)c->out_channels * 4;
-
-        dnnl_memory_t scratch = NULL;
-        if ((rc = memory_at(st, p, scratch_md, lay->base[REGION_SCRATCH], &scratch, err)))
-            goto fail;
-        TRY(dnnl_primitive_create(&prim, pd), "convolution", c->name);
-        dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias},
-                                   {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
-        rc = add_op(p, prim, 5, args, err);
-        prim = NULL;
-    }
-    goto done;
-fail_untracked_weights:
-    weights = NULL;   /* track_memory destroyed it */
-    goto fail;
-fail_untracked_bias:
-    bias = NULL;
-fail:
-done:
-    if (prim)
-        dnnl_primitive_destroy(prim);
-    if (reorder)
-        dnnl_primitive_destroy(reorder);
-    if (reorder_pd)
-        dnnl_primitive_desc_destroy(reorder_pd);
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (user_weights)
-        dnnl_memory_destroy(user_weights);
-    if (post_ops)
-        dnnl_post_ops_destroy(post_ops);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    (void)weights;
-    (void)bias;
-    return rc;
+    onednn_conv_spec spec = {.conv = c, .in = in, .src_md = src_md, .dst_md = dst_md, .weights_type = st->act_type,
+                             .user_weights_type = dnnl_f32, .weights = c->weights, .bias = c->bias, .relu = c->relu};
+    return onednn_plan_conv(&st->ctx, &lay->scratch, &p->prog, &spec, src, dst, &p->weight_bytes, err);
 }
 
-/* Pooling (max: padded cells ignored by oneDNN, as TF does; avg: only used VALID). */
-static int plan_pool(onednn_state *st, onednn_plan *p, arena_layout *lay, dnnl_alg_kind_t alg, const int kernel[3],
-                     const int stride[3], int same, i3d_dims in, const dnnl_memory_desc_t *src_md, dnnl_memory_t src,
-                     const dnnl_memory_desc_t *dst_md, dnnl_memory_t dst, const char *name, vb_error *err)
+/* Calibration: the last op planned completes quantization point `point`, held in `memory`. */
+static void mark_observed(onednn_plan *p, const arena_layout *lay, int point, dnnl_memory_t memory)
 {
-    int rc = 0;
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_t prim = NULL;
-    dnnl_dims_t k, s, pl, pr;
-    const int in_dims[3] = {in.t, in.h, in.w};
-    for (int d = 0; d < 3; d++) {
-        k[d] = kernel[d];
-        s[d] = stride[d];
-        pl[d] = same ? same_pad_before(in_dims[d], kernel[d], stride[d]) : 0;
-        pr[d] = same ? same_pad_after(in_dims[d], kernel[d], stride[d]) : 0;
-    }
-    dnnl_pooling_desc_t desc;
-    TRY(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_inference, alg, src_md, dst_md, s, k, pl, pr),
-        "pooling descriptor", name);
-    TRY(dnnl_primitive_attr_create(&attr), "attributes", name);
-    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode", name);
-    TRY(dnnl_primitive_desc_create(&pd, &desc, attr, st->engine, NULL), "pooling", name);
-    const dnnl_memory_desc_t *scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    grow(&lay->scratch, md_bytes(scratch_md));
-    if (lay->binding) {
-        dnnl_memory_t scratch = NULL;
-        if ((rc = memory_at(st, p, scratch_md, lay->base[REGION_SCRATCH], &scratch, err)))
-            goto fail;
-        TRY(dnnl_primitive_create(&prim, pd), "pooling", name);
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
-        rc = add_op(p, prim, 3, args, err);
-    }
-fail:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    return rc;
-}
-
-/* Concatenation by copy, for blocks whose branch widths are not multiples of the channel
- * block (the 1/8-width golden nets): srcs are dense tensors in the concat region. */
-static int plan_concat(onednn_state *st, onednn_plan *p, arena_layout *lay, int n, const dnnl_memory_desc_t *src_mds,
-                       dnnl_memory_t const *srcs, const dnnl_memory_desc_t *dst_md, dnnl_memory_t dst, const char *name,
-                       vb_error *err)
-{
-    int rc = 0;
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_t prim = NULL;
-    TRY(dnnl_primitive_attr_create(&attr), "attributes", name);
-    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode", name);
-    TRY(dnnl_concat_primitive_desc_create(&pd, dst_md, n, 1, src_mds, attr, st->engine), "concat", name);
-    const dnnl_memory_desc_t *scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    grow(&lay->scratch, md_bytes(scratch_md));
-    if (lay->binding) {
-        dnnl_memory_t scratch = NULL;
-        if ((rc = memory_at(st, p, scratch_md, lay->base[REGION_SCRATCH], &scratch, err)))
-            goto fail;
-        TRY(dnnl_primitive_create(&prim, pd), "concat", name);
-        dnnl_exec_arg_t args[MAX_ARGS];
-        int nargs = 0;
-        for (int i = 0; i < n; i++)
-            args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_MULTIPLE_SRC + i, srcs[i]};
-        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
-        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
-        rc = add_op(p, prim, nargs, args, err);
-    }
-fail:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    return rc;
+    if (!lay->scratch.binding || p->prog.num_ops == 0 || point < 0)
+        return;
+    onednn_op *op = &p->prog.ops[p->prog.num_ops - 1];
+    int k = op->observe_point[0] < 0 ? 0 : 1;
+    op->observe_point[k] = point;
+    op->observe_memory[k] = memory;
 }
 
 /* The src layout oneDNN's fastest kernel wants for conv (format "any"). */
@@ -330,30 +102,12 @@ static int choose_conv_src(onednn_state *st, const i3d_conv *c, i3d_dims in, i3d
     dnnl_primitive_desc_t pd = NULL;
     dnnl_memory_desc_t src_any, dst_md = act_md(st, out);
     dnnl_dims_t sdims = {1, in.c, in.t, in.h, in.w};
-    dnnl_memory_desc_init_by_tag(&src_any, 5, sdims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&src_any, 5, sdims, st->act_type, dnnl_format_tag_any);
     dnnl_convolution_desc_t desc;
-    TRY(conv_desc_init(&desc, c, in, &src_any, &dst_md), "convolution descriptor", c->name);
-    TRY(dnnl_primitive_desc_create(&pd, &desc, NULL, st->engine, NULL), "convolution", c->name);
+    onednn_conv_spec spec = {.conv = c, .in = in, .src_md = &src_any, .dst_md = &dst_md, .weights_type = st->act_type};
+    TRY(onednn_conv_desc_init(&desc, &spec), "convolution descriptor", c->name);
+    TRY(dnnl_primitive_desc_create(&pd, &desc, NULL, st->ctx.engine, NULL), "convolution", c->name);
     *src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-fail:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    return rc;
-}
-
-static int plan_reorder(onednn_state *st, onednn_plan *p, arena_layout *lay, const dnnl_memory_desc_t *src_md,
-                        dnnl_memory_t src, const dnnl_memory_desc_t *dst_md, dnnl_memory_t dst, const char *name,
-                        vb_error *err)
-{
-    int rc = 0;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_t prim = NULL;
-    TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, st->engine, dst_md, st->engine, NULL), "reorder", name);
-    if (lay->binding) {
-        TRY(dnnl_primitive_create(&prim, pd), "reorder", name);
-        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-        rc = add_op(p, prim, 2, args, err);
-    }
 fail:
     if (pd)
         dnnl_primitive_desc_destroy(pd);
@@ -385,18 +139,18 @@ static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const
         out_md[b] = act_md(st, bd);
         char *ptr = NULL;
         if (in_place)
-            ptr = y_base ? y_base + (int64_t)offset * pixels * 4 : NULL;
+            ptr = y_base ? y_base + (int64_t)offset * pixels * (st->act_type == dnnl_f32 ? 4 : 2) : NULL;
         else
             ptr = lay->base[REGION_CONCAT] ? lay->base[REGION_CONCAT] + concat_bytes : NULL;
-        concat_bytes += (md_bytes(&out_md[b]) + 63) / 64 * 64;
-        if ((rc = memory_at(st, p, &out_md[b], ptr, &out_mem[b], err)))
+        concat_bytes += (onednn_md_bytes(&out_md[b]) + 63) / 64 * 64;
+        if ((rc = onednn_memory(&st->ctx, &p->prog, &out_md[b], ptr, &out_mem[b], err)))
             return rc;
         offset += bd.c;
     }
     if (!in_place)
         grow(&lay->concat, concat_bytes);
     else
-        p->in_place_blocks += lay->binding;
+        p->in_place_blocks += lay->scratch.binding;
 
     char *temp = lay->base[REGION_TEMP];
     /* branch 0: 1x1 */
@@ -412,13 +166,16 @@ static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const
         r1_dims.c = c1;
         r2_dims.c = c2;
         dnnl_memory_desc_t m_md = act_md(st, md_dims), r1_md = act_md(st, r1_dims), r2_md = act_md(st, r2_dims);
-        grow(&lay->temp, md_bytes(&m_md));
+        grow(&lay->temp, onednn_md_bytes(&m_md));
         dnnl_memory_t m, r1, r2;
-        if ((rc = memory_at(st, p, &m_md, temp, &m, err)) ||
-            (rc = memory_at(st, p, &r1_md, temp, &r1, err)) ||
-            (rc = memory_at(st, p, &r2_md, temp ? temp + (int64_t)c1 * pixels * 4 : NULL, &r2, err)) ||
-            (rc = plan_conv(st, p, lay, merged, xd, x_md, x, &m_md, m, err)) ||
-            (rc = plan_conv(st, p, lay, branch_out[1], r1_dims, &r1_md, r1, &out_md[1], out_mem[1], err)) ||
+        if ((rc = onednn_memory(&st->ctx, &p->prog, &m_md, temp, &m, err)) ||
+            (rc = onednn_memory(&st->ctx, &p->prog, &r1_md, temp, &r1, err)) ||
+            (rc = onednn_memory(&st->ctx, &p->prog, &r2_md, temp ? temp + onednn_md_bytes(&r1_md) : NULL, &r2, err)) ||
+            (rc = plan_conv(st, p, lay, merged, xd, x_md, x, &m_md, m, err)))
+            return rc;
+        mark_observed(p, lay, c[s->mixed[MIX_B1A]].out_point, r1);
+        mark_observed(p, lay, c[s->mixed[MIX_B2A]].out_point, r2);
+        if ((rc = plan_conv(st, p, lay, branch_out[1], r1_dims, &r1_md, r1, &out_md[1], out_mem[1], err)) ||
             (rc = plan_conv(st, p, lay, branch_out[2], r2_dims, &r2_md, r2, &out_md[2], out_mem[2], err)))
             return rc;
     }
@@ -426,25 +183,27 @@ static int plan_mixed(onednn_state *st, onednn_plan *p, arena_layout *lay, const
         const i3d_conv *reduce = &c[s->mixed[b == 1 ? MIX_B1A : MIX_B2A]];
         i3d_dims rd = {xd.t, xd.h, xd.w, reduce->out_channels};
         dnnl_memory_desc_t r_md = act_md(st, rd);
-        grow(&lay->temp, md_bytes(&r_md));
+        grow(&lay->temp, onednn_md_bytes(&r_md));
         dnnl_memory_t r;
-        if ((rc = memory_at(st, p, &r_md, temp, &r, err)) ||
-            (rc = plan_conv(st, p, lay, reduce, xd, x_md, x, &r_md, r, err)) ||
-            (rc = plan_conv(st, p, lay, branch_out[b], rd, &r_md, r, &out_md[b], out_mem[b], err)))
+        if ((rc = onednn_memory(&st->ctx, &p->prog, &r_md, temp, &r, err)) ||
+            (rc = plan_conv(st, p, lay, reduce, xd, x_md, x, &r_md, r, err)))
+            return rc;
+        mark_observed(p, lay, reduce->out_point, r);
+        if ((rc = plan_conv(st, p, lay, branch_out[b], rd, &r_md, r, &out_md[b], out_mem[b], err)))
             return rc;
     }
     /* branch 3: 3x3x3 max pool (stride 1, SAME) into temp, then 1x1 */
     dnnl_memory_desc_t pooled_md = act_md(st, xd);
-    grow(&lay->temp, md_bytes(&pooled_md));
+    grow(&lay->temp, onednn_md_bytes(&pooled_md));
     dnnl_memory_t pooled;
     static const int k3[3] = {3, 3, 3}, s1[3] = {1, 1, 1};
-    if ((rc = memory_at(st, p, &pooled_md, temp, &pooled, err)) ||
-        (rc = plan_pool(st, p, lay, dnnl_pooling_max, k3, s1, 1, xd, x_md, x, &pooled_md, pooled, c[s->mixed[MIX_B3]].name,
+    if ((rc = onednn_memory(&st->ctx, &p->prog, &pooled_md, temp, &pooled, err)) ||
+        (rc = onednn_plan_pool(&st->ctx, &lay->scratch, &p->prog, dnnl_pooling_max, k3, s1, 1, xd, x_md, x, &pooled_md, pooled, c[s->mixed[MIX_B3]].name,
                         err)) ||
         (rc = plan_conv(st, p, lay, branch_out[3], xd, &pooled_md, pooled, &out_md[3], out_mem[3], err)))
         return rc;
     if (!in_place)
-        rc = plan_concat(st, p, lay, 4, out_md, out_mem, y_md, y, vb_i3d_endpoint_name(s->endpoint), err);
+        rc = onednn_plan_concat(&st->ctx, &lay->scratch, &p->prog, 4, out_md, out_mem, y_md, y, vb_i3d_endpoint_name(s->endpoint), err);
     return rc;
 }
 
@@ -458,7 +217,7 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
     i3d_dims xd = {p->frames, VB_I3D_INPUT_SIZE, VB_I3D_INPUT_SIZE, 3};
     dnnl_memory_desc_t x_md = plain_md(xd);     /* the input clip, channels last */
     dnnl_memory_t x;
-    if ((rc = memory_at(st, p, &x_md, NULL, &x, err)))
+    if ((rc = onednn_memory(&st->ctx, &p->prog, &x_md, NULL, &x, err)))
         return rc;
     p->input = x;
     /* The first conv (3 input channels) has a fast kernel only for the layout oneDNN picks,
@@ -467,10 +226,10 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
     if ((rc = choose_conv_src(st, &net->convs[net->stages[0].conv], xd, dims[0], &conv1_src_md, err)))
         return rc;
     if (!dnnl_memory_desc_equal(&conv1_src_md, &x_md)) {
-        grow(&lay->input, md_bytes(&conv1_src_md));
+        grow(&lay->input, onednn_md_bytes(&conv1_src_md));
         dnnl_memory_t reordered;
-        if ((rc = memory_at(st, p, &conv1_src_md, lay->base[REGION_INPUT], &reordered, err)) ||
-            (rc = plan_reorder(st, p, lay, &x_md, x, &conv1_src_md, reordered, "input clip", err)))
+        if ((rc = onednn_memory(&st->ctx, &p->prog, &conv1_src_md, lay->base[REGION_INPUT], &reordered, err)) ||
+            (rc = onednn_plan_reorder(&st->ctx, &lay->scratch, &p->prog, &x_md, x, &conv1_src_md, reordered, 1.0f, "input clip", err)))
             return rc;
         x = reordered;
         x_md = conv1_src_md;
@@ -483,41 +242,46 @@ static int plan_pass(onednn_state *st, onednn_plan *p, arena_layout *lay, const 
             /* avg pool 2x7x7 VALID -> temp; 1x1x1 conv with bias -> the caller's [T'', classes] */
             i3d_dims pd_dims = {xd.t - 1, 1, 1, xd.c};
             dnnl_memory_desc_t pooled_md = act_md(st, pd_dims);
-            grow(&lay->temp, md_bytes(&pooled_md));
+            grow(&lay->temp, onednn_md_bytes(&pooled_md));
             /* blocked logits go to the free trunk region, then to the caller's channels-last buffer */
             dnnl_memory_t pooled, logits_blocked, logits;
             dnnl_memory_desc_t blocked_md = act_md(st, yd), logits_md = plain_md(yd);
-            grow(&lay->trunk[next], md_bytes(&blocked_md));
+            grow(&lay->trunk[next], onednn_md_bytes(&blocked_md));
             static const int k[3] = {2, 7, 7}, s1[3] = {1, 1, 1};
-            if ((rc = memory_at(st, p, &pooled_md, lay->base[REGION_TEMP], &pooled, err)) ||
-                (rc = plan_pool(st, p, lay, dnnl_pooling_avg_exclude_padding, k, s1, 0, xd, &x_md, x, &pooled_md, pooled,
+            if ((rc = onednn_memory(&st->ctx, &p->prog, &pooled_md, lay->base[REGION_TEMP], &pooled, err)) ||
+                (rc = onednn_plan_pool(&st->ctx, &lay->scratch, &p->prog, dnnl_pooling_avg_exclude_padding, k, s1, 0, xd, &x_md, x, &pooled_md, pooled,
                                 "Logits/AvgPool3D", err)) ||
-                (rc = memory_at(st, p, &blocked_md, lay->base[next], &logits_blocked, err)) ||
+                (rc = onednn_memory(&st->ctx, &p->prog, &blocked_md, lay->base[next], &logits_blocked, err)) ||
                 (rc = plan_conv(st, p, lay, &net->convs[s->conv], pd_dims, &pooled_md, pooled, &blocked_md,
                                 logits_blocked, err)) ||
-                (rc = memory_at(st, p, &logits_md, NULL, &logits, err)) ||
-                (rc = plan_reorder(st, p, lay, &blocked_md, logits_blocked, &logits_md, logits, "Logits", err)))
+                (rc = onednn_memory(&st->ctx, &p->prog, &logits_md, NULL, &logits, err)) ||
+                (rc = onednn_plan_reorder(&st->ctx, &lay->scratch, &p->prog, &blocked_md, logits_blocked, &logits_md, logits, 1.0f, "Logits", err)))
                 return rc;
             p->frame_logits = logits;
             break;
         }
         dnnl_memory_desc_t y_md = act_md(st, yd);
-        grow(&lay->trunk[next], md_bytes(&y_md));
+        grow(&lay->trunk[next], onednn_md_bytes(&y_md));
         char *y_base = lay->base[next];
         dnnl_memory_t y;
-        if ((rc = memory_at(st, p, &y_md, y_base, &y, err)))
+        if ((rc = onednn_memory(&st->ctx, &p->prog, &y_md, y_base, &y, err)))
             return rc;
         if (s->kind == I3D_STAGE_CONV)
             rc = plan_conv(st, p, lay, &net->convs[s->conv], xd, &x_md, x, &y_md, y, err);
         else if (s->kind == I3D_STAGE_MAXPOOL)
-            rc = plan_pool(st, p, lay, dnnl_pooling_max, s->pool_kernel, s->pool_stride, 1, xd, &x_md, x, &y_md, y,
+            rc = onednn_plan_pool(&st->ctx, &lay->scratch, &p->prog, dnnl_pooling_max, s->pool_kernel, s->pool_stride, 1, xd, &x_md, x, &y_md, y,
                            vb_i3d_endpoint_name(s->endpoint), err);
         else
             rc = plan_mixed(st, p, lay, s, xd, &x_md, x, &y_md, y, y_base, err);
         if (rc)
             return rc;
-        if (p->num_ops > 0)
-            p->ops[p->num_ops - 1].endpoint_after = e;
+        if (p->prog.num_ops > 0 && lay->scratch.binding) {
+            p->prog.ops[p->prog.num_ops - 1].endpoint_after = e;
+            if (s->kind == I3D_STAGE_CONV)
+                mark_observed(p, lay, net->convs[s->conv].out_point, y);
+            else if (s->kind == I3D_STAGE_MIXED)
+                mark_observed(p, lay, net->convs[s->mixed[MIX_B0]].out_point, y);
+        }
         p->endpoint[e] = y;
         p->readout_md[e] = plain_md(yd);
         x = y;
@@ -532,25 +296,17 @@ static void plan_free(onednn_plan *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < p->num_ops; i++)
-        dnnl_primitive_destroy(p->ops[i].primitive);
+    onednn_program_free(&p->prog);
     for (int e = 0; e < VB_I3D_ENDPOINT_COUNT; e++)
         if (p->readout[e])
             dnnl_primitive_destroy(p->readout[e]);
-    for (int i = 0; i < p->num_memories; i++)
-        dnnl_memory_destroy(p->memories[i]);
     free(p->arena);
     free(p);
 }
 
 static void plan_reset(onednn_plan *p)
 {
-    for (int i = 0; i < p->num_ops; i++)
-        dnnl_primitive_destroy(p->ops[i].primitive);
-    for (int i = 0; i < p->num_memories; i++)
-        dnnl_memory_destroy(p->memories[i]);
-    p->num_ops = 0;
-    p->num_memories = 0;
+    onednn_program_free(&p->prog);
     p->weight_bytes = 0;
     p->in_place_blocks = 0;
 }
@@ -576,7 +332,7 @@ static int make_plan(onednn_state *st, int frames, vb_error *err)
         goto fail;
     plan_reset(p);
     int64_t sizes[REGION_COUNT] = {align64(lay.trunk[0]), align64(lay.trunk[1]), align64(lay.temp),
-                                   align64(lay.concat), align64(lay.scratch), align64(lay.input)};
+                                   align64(lay.concat), align64(lay.scratch.need), align64(lay.input)};
     int64_t total = 0;
     for (int i = 0; i < REGION_COUNT; i++)
         total += sizes[i];
@@ -591,7 +347,8 @@ static int make_plan(onednn_state *st, int frames, vb_error *err)
         lay.base[i] = cursor;
         cursor += sizes[i];
     }
-    lay.binding = 1;
+    lay.scratch.base = lay.base[REGION_SCRATCH];
+    lay.scratch.binding = 1;
     if ((rc = plan_pass(st, p, &lay, dims, err)))
         goto fail;
     st->plan = p;
@@ -610,10 +367,8 @@ static void onednn_destroy(void *opaque)
         return;
     plan_free(st->plan);
     free(st->merged_parameters);
-    if (st->stream)
-        dnnl_stream_destroy(st->stream);
-    if (st->engine)
-        dnnl_engine_destroy(st->engine);
+    free(st->observed);
+    onednn_context_free(&st->ctx);
     free(st);
 }
 
@@ -662,20 +417,17 @@ static int build_merged_reduce(onednn_state *st, vb_error *err)
     return 0;
 }
 
-static int onednn_create(const i3d_net *net, int threads, void **out, vb_error *err)
+static int onednn_create(const i3d_net *net, const i3d_backend_config *config, void **out, vb_error *err)
 {
     int rc = 0;
     onednn_state *st = calloc(1, sizeof *st);
     if (!st)
         return vb_error_set(err, VB_ENOMEM, "I3D oneDNN backend: out of memory");
     st->net = net;
-    st->threads = vb_threads_resolve(threads);
-    /* OpenMP is loaded with libdnnl; look the setter up so a TBB build would still link. */
-    st->omp_set_num_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    TRY(dnnl_engine_create(&st->engine, dnnl_cpu, 0), "engine", "CPU");
-    TRY(dnnl_stream_create(&st->stream, st->engine, dnnl_stream_default_flags), "stream", "CPU");
-    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-    int avx512 = ((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core) == (unsigned)dnnl_cpu_isa_avx512_core;
+    if ((rc = onednn_context_init(&st->ctx, config->threads, err)))
+        goto fail;
+    st->act_type = config->bf16 ? dnnl_bf16 : dnnl_f32;
+    int avx512 = onednn_isa_has(st->ctx.isa, dnnl_cpu_isa_avx512_core);
     st->act_tag = avx512 ? dnnl_nCdhw16c : dnnl_nCdhw8c;
     st->block = avx512 ? 16 : 8;
     if ((rc = build_merged_reduce(st, err)))
@@ -687,10 +439,51 @@ fail:
     return rc;
 }
 
-static void set_threads(onednn_state *st)
+int i3d_onednn_set_observer(void *opaque, i3d_observer observe, void *ctx, vb_error *err)
 {
-    if (st->omp_set_num_threads)
-        st->omp_set_num_threads(st->threads);
+    onednn_state *st = opaque;
+    if (st->act_type != dnnl_f32)
+        return vb_error_set(err, VB_EINVAL, "I3D oneDNN backend: calibration observes fp32 runs only");
+    st->observe = observe;
+    st->observe_ctx = ctx;
+    return 0;
+}
+
+/* Hands one quantization point's tensor to the observer as plain channels-last float. */
+static int observe(onednn_state *st, int point, dnnl_memory_t memory, vb_error *err)
+{
+    int rc = 0;
+    const dnnl_memory_desc_t *md;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t plain = NULL;
+    TRY(dnnl_memory_get_memory_desc(memory, &md), "calibration", st->net->point_name[point]);
+    i3d_dims d = {(int)md->dims[2], (int)md->dims[3], (int)md->dims[4], (int)md->dims[1]};
+    dnnl_memory_desc_t plain_desc = plain_md(d);
+    const int64_t n = i3d_dims_count(d);
+    if (st->observed_floats < n) {
+        free(st->observed);
+        st->observed = malloc((size_t)n * sizeof(float));
+        st->observed_floats = st->observed ? n : 0;
+        if (!st->observed)
+            return vb_error_set(err, VB_ENOMEM, "I3D calibration: out of memory for %lld floats", (long long)n);
+    }
+    TRY(dnnl_reorder_primitive_desc_create(&pd, md, st->ctx.engine, &plain_desc, st->ctx.engine, NULL), "calibration",
+        st->net->point_name[point]);
+    TRY(dnnl_primitive_create(&prim, pd), "calibration", st->net->point_name[point]);
+    TRY(dnnl_memory_create(&plain, &plain_desc, st->ctx.engine, st->observed), "calibration", st->net->point_name[point]);
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, memory}, {DNNL_ARG_TO, plain}};
+    TRY(dnnl_primitive_execute(prim, st->ctx.stream, 2, args), "calibration", st->net->point_name[point]);
+    TRY(dnnl_stream_wait(st->ctx.stream), "calibration", st->net->point_name[point]);
+    st->observe(st->observe_ctx, point, st->observed, n);
+fail:
+    if (plain)
+        dnnl_memory_destroy(plain);
+    if (prim)
+        dnnl_primitive_destroy(prim);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return rc;
 }
 
 static int read_endpoint(onednn_state *st, int e, float *out, vb_error *err)
@@ -703,15 +496,15 @@ static int read_endpoint(onednn_state *st, int e, float *out, vb_error *err)
         dnnl_primitive_desc_t pd = NULL;
         const dnnl_memory_desc_t *src_md;
         TRY(dnnl_memory_get_memory_desc(p->endpoint[e], &src_md), "endpoint", name);
-        TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, st->engine, &p->readout_md[e], st->engine, NULL),
+        TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, st->ctx.engine, &p->readout_md[e], st->ctx.engine, NULL),
             "endpoint reorder", name);
         dnnl_status_t status = dnnl_primitive_create(&p->readout[e], pd);
         dnnl_primitive_desc_destroy(pd);
         TRY(status, "endpoint reorder", name);
     }
-    TRY(dnnl_memory_create(&user, &p->readout_md[e], st->engine, out), "memory", name);
+    TRY(dnnl_memory_create(&user, &p->readout_md[e], st->ctx.engine, out), "memory", name);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, p->endpoint[e]}, {DNNL_ARG_TO, user}};
-    TRY(dnnl_primitive_execute(p->readout[e], st->stream, 2, args), "endpoint reorder", name);
+    TRY(dnnl_primitive_execute(p->readout[e], st->ctx.stream, 2, args), "endpoint reorder", name);
 fail:
     if (user)
         dnnl_memory_destroy(user);
@@ -722,21 +515,24 @@ static int onednn_forward_clip(void *opaque, const float *input, int frames, flo
                                float *const outputs[VB_I3D_ENDPOINT_COUNT], vb_error *err)
 {
     onednn_state *st = opaque;
-    set_threads(st);
+    onednn_set_threads(&st->ctx);
     int rc = make_plan(st, frames, err);
     if (rc)
         return rc;
     onednn_plan *p = st->plan;
     TRY(dnnl_memory_set_data_handle(p->input, (void *)input), "input", "clip");
     TRY(dnnl_memory_set_data_handle(p->frame_logits, logits_per_frame), "output", "logits");
-    for (int i = 0; i < p->num_ops; i++) {
-        const onednn_op *op = &p->ops[i];
-        TRY(dnnl_primitive_execute(op->primitive, st->stream, op->nargs, op->args), "execution", "I3D layer");
+    for (int i = 0; i < p->prog.num_ops; i++) {
+        const onednn_op *op = &p->prog.ops[i];
+        TRY(dnnl_primitive_execute(op->primitive, st->ctx.stream, op->nargs, op->args), "execution", "I3D layer");
         int e = op->endpoint_after;
         if (e >= 0 && outputs && outputs[e] && (rc = read_endpoint(st, e, outputs[e], err)))
             return rc;
+        for (int k = 0; k < 2 && st->observe; k++)
+            if (op->observe_point[k] >= 0 && (rc = observe(st, op->observe_point[k], op->observe_memory[k], err)))
+                return rc;
     }
-    TRY(dnnl_stream_wait(st->stream), "execution", "I3D");
+    TRY(dnnl_stream_wait(st->ctx.stream), "execution", "I3D");
 fail:
     return rc;
 }
@@ -745,7 +541,7 @@ static int onednn_plan_memory(void *opaque, int frames, int64_t *activation_byte
                               vb_error *err)
 {
     onednn_state *st = opaque;
-    set_threads(st);
+    onednn_set_threads(&st->ctx);
     int rc = make_plan(st, frames, err);
     if (rc)
         return rc;

@@ -126,7 +126,7 @@ static void maxpool3d_same(const float *in, i3d_dims in_dims, const int kernel[3
 
 /* Logits before the time mean: average pool 2x7x7 VALID (stride 1), then the 1x1x1 conv with
  * bias. in: (T,7,7,C); logits: (T-1, classes); pooled: scratch [C]. */
-static void logits_head(const i3d_conv *conv, const float *in, i3d_dims in_dims, float *logits, float *pooled)
+void i3d_reference_logits_head(const i3d_conv *conv, const float *in, i3d_dims in_dims, float *logits, float *pooled)
 {
     const int c = in_dims.c, classes = conv->out_channels;
     const size_t frame = (size_t)in_dims.h * in_dims.w * c;
@@ -194,9 +194,9 @@ static int reference_plan_memory(void *opaque, int frames, int64_t *activation_b
     return 0;
 }
 
-static int reference_create(const i3d_net *net, int threads, void **out, vb_error *err)
+static int reference_create(const i3d_net *net, const i3d_backend_config *config, void **out, vb_error *err)
 {
-    (void)threads;
+    (void)config;
     reference_state *st = calloc(1, sizeof *st);
     if (!st)
         return vb_error_set(err, VB_ENOMEM, "I3D reference backend: out of memory");
@@ -284,7 +284,7 @@ static int reference_forward_clip(void *opaque, const float *input, int frames, 
             break;
         }
         case I3D_STAGE_LOGITS:
-            logits_head(&net->convs[s->conv], x, xd, logits_per_frame, pooled);
+            i3d_reference_logits_head(&net->convs[s->conv], x, xd, logits_per_frame, pooled);
             continue;
         }
         copy_endpoint(outputs, e, y, dims[e]);
