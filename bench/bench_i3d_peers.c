@@ -272,6 +272,7 @@ int bench_i3d_peers(const bench_i3d_peers_config *cfg)
     vb_i3d_options_init(&options);
     options.backend = cfg->backend;
     options.threads = cfg->threads;
+    options.precision = VB_I3D_PRECISION_FP32;   /* the peers are fp32: compare like with like */
     if (vb_i3d_open(weights, &options, &model, &err)) {
         cli_fail(&err);
         goto done;
