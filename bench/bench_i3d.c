@@ -1,6 +1,7 @@
 /* vidbench bench i3d: full-width I3D (random weights with the real checkpoint's shapes), fp32,
  * ms per clip, GFLOP/s and the ratio to this machine's FMA peak measured right before each
- * case, plus the planned activation memory and the process's peak RSS. Not a test. */
+ * case, plus the planned activation memory and the process's peak RSS. Not a test.
+ * --peers hands over to bench_i3d_peers.c (PyTorch and ONNX Runtime side by side). */
 #include "bench.h"
 #include "fma_peak.h"
 #include "../cli/cli.h"
@@ -14,18 +15,27 @@
 
 #include "vidbench/i3d.h"
 
+#define PEERS_DEFAULT_ROUNDS 5
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vidbench bench i3d [--batch LIST] [--frames LIST] [--threads N] [--backend onednn|reference]\n"
-            "                          [--repeat N] [--full] [--weights FILE]\n"
+            "                          [--repeat N] [--full] [--weights FILE] [--peers]\n"
             "       vidbench bench i3d --precision fp32|bf16|int8 ...   (fp32 against it, side by side: --precision --help)\n\n"
             "Full-width I3D with random weights (real checkpoint shapes, 400 classes), fp32.\n"
             "  --batch LIST    batch sizes, default 1 (--full: 1,8)\n"
             "  --frames LIST   clip lengths, default 64,79,100\n"
             "  --threads N     default 2\n"
             "  --repeat N      timed runs per case after one warm-up run, default 3 (ms: best run)\n"
-            "  --weights FILE  use this weights file instead of random ones\n");
+            "  --weights FILE  use this weights file instead of random ones\n"
+            "  --peers         the same forward in PyTorch (eager, TorchScript-frozen; /usr/bin/python3) and\n"
+            "                  ONNX Runtime (node + onnxruntime-node, scripts/install-bench-peers.sh), in\n"
+            "                  interleaved rounds: median ms/clip, ratio to vidbench, logits agreement (PASS at\n"
+            "                  1e-4 relative; exit 1 when a present peer disagrees). A missing peer is skipped\n"
+            "                  with a note. Defaults: --frames 100 --batch 1 --threads 2 --repeat %d (rounds);\n"
+            "                  one --frames and one --batch value. Run from the repository root.\n",
+            PEERS_DEFAULT_ROUNDS);
 }
 
 int bench_i3d(int argc, char **argv)
@@ -35,6 +45,7 @@ int bench_i3d(int argc, char **argv)
     long threads = 2, repeat = 3;
     const char *weights = NULL;
     vb_i3d_backend backend = VB_I3D_BACKEND_ONEDNN;
+    int peers = 0, frames_given = 0, repeat_given = 0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--precision"))
             return bench_i3d_precision(argc, argv);
@@ -44,6 +55,8 @@ int bench_i3d(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return CLI_EXIT_OK;
+        } else if (!strcmp(a, "--peers")) {
+            peers = 1;
         } else if (!strcmp(a, "--full")) {
             batches[0] = 1;
             batches[1] = 8;
@@ -55,6 +68,7 @@ int bench_i3d(int argc, char **argv)
         } else if (!strcmp(a, "--frames") && v) {
             if ((n_frames = bench_parse_int_list(v, VB_I3D_MIN_FRAMES, 1000, frames, 8)) < 0)
                 return cli_usage_error("bench i3d", "--frames: expected a list of %d..1000, got '%s'", VB_I3D_MIN_FRAMES, v);
+            frames_given = 1;
             i++;
         } else if (!strcmp(a, "--threads") && v) {
             if (cli_parse_int(v, 1, 256, &threads))
@@ -63,6 +77,7 @@ int bench_i3d(int argc, char **argv)
         } else if (!strcmp(a, "--repeat") && v) {
             if (cli_parse_int(v, 1, 100, &repeat))
                 return cli_usage_error("bench i3d", "--repeat: expected 1..100, got '%s'", v);
+            repeat_given = 1;
             i++;
         } else if (!strcmp(a, "--backend") && v) {
             int b = vb_i3d_backend_from_name(v);
@@ -76,6 +91,18 @@ int bench_i3d(int argc, char **argv)
         } else {
             return cli_usage_error("bench i3d", "unknown or incomplete option '%s'", a);
         }
+    }
+
+    if (peers) {
+        if (n_frames > 1 && frames_given)
+            return cli_usage_error("bench i3d", "--peers takes one --frames value");
+        if (n_batches > 1)
+            return cli_usage_error("bench i3d", "--peers takes one --batch value");
+        bench_i3d_peers_config config = {.weights = weights, .frames = frames_given ? frames[0] : 100,
+                                         .batch = batches[0], .threads = (int)threads,
+                                         .rounds = repeat_given ? (int)repeat : PEERS_DEFAULT_ROUNDS,
+                                         .backend = backend};
+        return bench_i3d_peers(&config);
     }
 
     vb_error err = {0};
@@ -123,11 +150,7 @@ int bench_i3d(int argc, char **argv)
                 failed = 1;
                 break;
             }
-            unsigned state = 12345;
-            for (size_t i = 0; i < count; i++) {
-                state = state * 1103515245u + 12345u;
-                input[i] = (float)((state >> 8) & 0xffff) / 65535.0f;
-            }
+            bench_random_clip(input, count);
             vb_i3d_memory memory = {0};
             /* warm-up: plans primitives and reorders weights for this T */
             if (vb_i3d_plan_memory(model, t, &memory, &err) || vb_i3d_forward(model, input, 1, t, logits, &err)) {

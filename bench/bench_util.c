@@ -14,6 +14,15 @@ double bench_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+void bench_random_clip(float *values, size_t count)
+{
+    unsigned state = 12345;
+    for (size_t i = 0; i < count; i++) {
+        state = state * 1103515245u + 12345u;
+        values[i] = (float)((state >> 8) & 0xffff) / 65535.0f;
+    }
+}
+
 int bench_parse_int_list(const char *text, long min, long max, int *values, int capacity)
 {
     int n = 0;

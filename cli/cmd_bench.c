@@ -11,7 +11,8 @@ static const struct {
     const char *summary;
 } benches[] = {
     {"video", bench_video, "decode + crop + resize + resample clips/s vs the seed's OpenCV path"},
-    {"i3d", bench_i3d, "I3D forward ms/clip, GFLOP/s and fraction of the measured FMA peak"},
+    {"i3d", bench_i3d, "I3D forward ms/clip, GFLOP/s and fraction of the measured FMA peak;\n"
+                    "            --peers: PyTorch and ONNX Runtime side by side, logits checked"},
     {"movinet", bench_movinet, "MoViNet-A0 stream frames/s"},
     {"evaluate", bench_evaluate, "whole evaluate loop clips/s"},
     {"report", bench_report, "report build time and size"},

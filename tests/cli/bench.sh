@@ -52,3 +52,60 @@ else fail "bench movinet row: $(cat "$T/movinet.out")"; fi
 VIDBENCH_THREADS=1 "$CLI" bench movinet --frames 10 --repeat 1 --threads 0 --levels 0 >"$T/movinet.out" 2>&1
 if grep -Eq "^plain C +1 \(def\) +[0-9]" "$T/movinet.out"; then pass "bench movinet default row shows the resolved count"
 else fail "bench movinet default row: $(cat "$T/movinet.out")"; fi
+
+# bench i3d --peers on the tiny golden nets (1/8 width, so PyTorch eager stays fast): every peer
+# present must agree with our logits at 1e-4 relative, and a peer with a real porting slip
+# (VIDBENCH_PEER_FAULT=bn-epsilon: PyTorch's default BatchNorm epsilon 1e-5 instead of i3d.py's
+# 1e-3) must be caught: FAIL rows, a difference above 1e-4, exit 1.
+"$CLI" bench i3d --peers --frames 9,16 >"$T/out" 2>&1; expect_rc "bench i3d --peers with two --frames values" 2 $?
+"$CLI" bench i3d --peers --batch 1,2 >"$T/out" 2>&1; expect_rc "bench i3d --peers with two --batch values" 2 $?
+GOLDEN=$S/golden
+# "| ENGINE | ms | ratio | diff | PASS |" -> diff of the row whose engine matches $2
+peer_diff() { grep -E "^\| $2 " "$1" | awk -F'|' '{gsub(/ /, "", $5); print $5}'; }
+peer_row_ok() { # out engine-pattern: a time, a ratio, a diff <= 1e-4 and PASS
+    grep -Eq "^\| $2 \| [0-9]+\.[0-9] \| [0-9]+\.[0-9]{2}x \| [0-9.]+e[-+][0-9]+ \| PASS \|$" "$1" &&
+        awk -v d="$(peer_diff "$1" "$2")" 'BEGIN { exit !(d + 0 <= 1e-4) }'
+}
+for case in i3d-tiny-k400 i3d-tiny-k600; do
+    out=$T/peers-$case.out
+    (cd "$VB_ROOT" && "$CLI" bench i3d --peers --weights "$GOLDEN/$case/weights.safetensors" --frames 16 --repeat 1) >"$out" 2>&1
+    rc=$?
+    if grep -q "^PyTorch skipped: " "$out"; then
+        echo "SKIP: bench i3d --peers pytorch $case -- $(grep '^PyTorch skipped: ' "$out")"
+        continue
+    fi
+    expect_rc "bench i3d --peers on $case agrees" 0 $rc
+    if peer_row_ok "$out" "PyTorch [^|]* eager" && peer_row_ok "$out" "PyTorch [^|]* TorchScript frozen" &&
+       grep -Eq "^\| vidbench onednn \| [0-9]+\.[0-9] \| 1\.00x \| - \| reference \|$" "$out"; then
+        pass "bench i3d --peers on $case: PyTorch eager and TorchScript logits within 1e-4 of ours"
+    else fail "bench i3d --peers on $case PyTorch rows: $(cat "$out")"; fi
+    if grep -q "^ONNX Runtime skipped: " "$out"; then
+        echo "SKIP: bench i3d --peers onnxruntime $case -- $(grep '^ONNX Runtime skipped: ' "$out")"
+    elif peer_row_ok "$out" "ONNX Runtime \(onnxruntime-node [^|]*\)"; then
+        pass "bench i3d --peers on $case: ONNX Runtime logits within 1e-4 of ours"
+    else fail "bench i3d --peers on $case ONNX Runtime row: $(cat "$out")"; fi
+done
+
+out=$T/peers-fault.out
+(cd "$VB_ROOT" && VIDBENCH_PEER_FAULT=bn-epsilon "$CLI" bench i3d --peers \
+    --weights "$GOLDEN/i3d-tiny-k400/weights.safetensors" --frames 16 --repeat 1) >"$out" 2>&1
+rc=$?
+if ! grep -q "^PyTorch skipped: " "$out"; then
+    expect_rc "bench i3d --peers with a peer whose BatchNorm epsilon is wrong" 1 $rc
+    d=$(peer_diff "$out" "PyTorch [^|]* eager")
+    if grep -Eq "^\| PyTorch [^|]* eager \|.*\| FAIL \|$" "$out" && grep -Eq "^\| PyTorch [^|]* TorchScript frozen \|.*\| FAIL \|$" "$out" &&
+       awk -v d="$d" 'BEGIN { exit !(d + 0 > 1e-4) }'; then
+        pass "bench i3d --peers catches the wrong epsilon (eager max rel diff $d > 1e-4, FAIL)"
+    else fail "bench i3d --peers fault not caught: $(cat "$out")"; fi
+fi
+
+# peers that are not installed are one-line notes, not failures: only our row remains
+mkdir -p "$T/no_node_modules"
+out=$T/peers-missing.out
+(cd "$VB_ROOT" && VIDBENCH_PEER_PYTHON=$T/no-such-python VIDBENCH_NODE_MODULES=$T/no_node_modules "$CLI" bench i3d --peers \
+    --weights "$GOLDEN/i3d-tiny-k400/weights.safetensors" --frames 16 --repeat 1) >"$out" 2>&1
+expect_rc "bench i3d --peers without python and onnxruntime-node" 0 $?
+if [ "$(grep -c '^| ' "$out")" -eq 2 ] && [ "$(grep -c '^PyTorch skipped: cannot start ' "$out")" -eq 1 ] &&
+   [ "$(grep -c '^ONNX Runtime skipped: ' "$out")" -eq 1 ]; then
+    pass "bench i3d --peers skips missing peers with one note each"
+else fail "bench i3d --peers missing peers: $(cat "$out")"; fi
