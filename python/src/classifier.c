@@ -54,12 +54,12 @@ static void classifier_dealloc(ClassifierObject *self)
 
 static int classifier_init(ClassifierObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"weights", "labels", "threads", "num_frames", "backend", NULL};
+    static char *keywords[] = {"weights", "labels", "threads", "num_frames", "backend", "precision", NULL};
     PyObject *weights = NULL, *labels = NULL;
     int threads = 0, num_frames = 0;
-    const char *backend = "onednn";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|O&iis:_Classifier", keywords, path_converter, &weights,
-                                     optional_path_converter, &labels, &threads, &num_frames, &backend))
+    const char *backend = "onednn", *precision = "auto";
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|O&iiss:_Classifier", keywords, path_converter, &weights,
+                                     optional_path_converter, &labels, &threads, &num_frames, &backend, &precision))
         return -1;
     int result = -1;
     vb_classifier_options options;
@@ -69,6 +69,12 @@ static int classifier_init(ClassifierObject *self, PyObject *args, PyObject *kwa
         PyErr_Format(error_invalid, "backend must be onednn or reference, got '%s'", backend);
         goto out;
     }
+    int p = vb_i3d_precision_from_name(precision);
+    if (p < 0) {
+        PyErr_Format(error_invalid, "precision must be auto, fp32, bf16 or int8, got '%s'", precision);
+        goto out;
+    }
+    options.precision = (vb_i3d_precision)p;
     if (threads < 0 || num_frames < 0) {
         PyErr_Format(error_invalid, "threads and num_frames must be >= 0 (got %d, %d)", threads, num_frames);
         goto out;
@@ -274,6 +280,26 @@ static PyObject *classifier_get_threads(ClassifierObject *self, void *closure)
     return classifier_ready(self) ? PyLong_FromLong(vb_classifier_threads(self->classifier)) : NULL;
 }
 
+static PyObject *classifier_get_precision(ClassifierObject *self, void *closure)
+{
+    return classifier_ready(self) ? PyUnicode_FromString(vb_classifier_precision(self->classifier)) : NULL;
+}
+
+static PyObject *classifier_get_isa(ClassifierObject *self, void *closure)
+{
+    if (!classifier_ready(self))
+        return NULL;
+    const char *isa = vb_classifier_isa(self->classifier);
+    if (!isa)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(isa);
+}
+
+static PyObject *classifier_get_note(ClassifierObject *self, void *closure)
+{
+    return classifier_ready(self) ? PyUnicode_FromString(vb_classifier_note(self->classifier)) : NULL;
+}
+
 static PyMethodDef classifier_methods[] = {
     {"logits", (PyCFunction)classifier_logits, METH_O,
      "logits(path | uint8 [T,S,S,3] | float32 [T,S,S,3] or [B,T,S,S,3]) -> float32 [classes] or [B,classes]"},
@@ -290,6 +316,9 @@ static PyGetSetDef classifier_getset[] = {
     {"kind", (getter)classifier_get_kind, NULL, "'i3d' or 'movinet'", NULL},
     {"num_classes", (getter)classifier_get_num_classes, NULL, NULL, NULL},
     {"threads", (getter)classifier_get_threads, NULL, "threads the model runs with (resolved)", NULL},
+    {"precision", (getter)classifier_get_precision, NULL, "'fp32', 'bf16' or 'int8': what the model computes in", NULL},
+    {"isa", (getter)classifier_get_isa, NULL, "I3D: the oneDNN ISA its kernels use; None for MoViNet", NULL},
+    {"note", (getter)classifier_get_note, NULL, "why the run differs from what was asked, or ''", NULL},
     {NULL},
 };
 
@@ -297,7 +326,7 @@ PyTypeObject ClassifierType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "vidbench._vidbench._Classifier",
     .tp_basicsize = sizeof(ClassifierObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "_Classifier(weights, labels=None, threads=0, num_frames=0, backend='onednn'): the library's one "
+    .tp_doc = "_Classifier(weights, labels=None, threads=0, num_frames=0, backend='onednn', precision='auto'): the library's one "
               "classifier over a weights file (.safetensors I3D, .tflite MoViNet)",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)classifier_init,

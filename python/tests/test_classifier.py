@@ -94,3 +94,26 @@ def test_one_classifier_from_two_threads(movinet):
         parallel = list(pool.map(movinet.logits, clips * 2))
     for got, want in zip(parallel, serial * 2):
         assert np.array_equal(got, want)
+
+
+def test_precision_int8_equals_cli(tmp):
+    """An int8 model from `vidbench model quantize` runs with precision='int8' (and 'auto'), names
+    its precision and ISA, and gives the CLI's probabilities; fp32 on it is refused."""
+    golden = os.path.join(os.path.dirname(VIDEOS), "..", "golden", "i3d-tiny-k400", "weights.safetensors")
+    labels = os.path.join(os.path.dirname(VIDEOS), "labelmaps", "kinetics400_label_map.txt")
+    int8 = str(tmp / "int8.safetensors")
+    clip = os.path.join(VIDEOS, CLIPS[0])
+    cli("model", "quantize", "--weights", golden, "--calibration", os.path.join(VIDEOS, CLIPS[1]), "--num-frames", 16,
+        "-o", int8)
+    for precision in ("int8", "auto"):
+        model = vidbench.Classifier(weights=int8, labels=labels, threads=2, num_frames=16, precision=precision)
+        assert model.precision == "int8" and model.isa, (model.precision, model.isa)
+        ref = json.loads(cli("classify", "--format", "json", "--weights", int8, "--labels", labels, "--top", 3,
+                             "--threads", 2, "--num-frames", 16, clip).stdout)[0]
+        assert ref["precision"] == "int8"
+        theirs = [(t["label"], np.float32(t["probability"])) for t in ref["top"]]
+        assert [(label, np.float32(p)) for label, p in model.classify(clip, top=3)] == theirs
+    with pytest.raises(vidbench.Error, match="int8 model"):
+        vidbench.Classifier(weights=int8, labels=labels, precision="fp32")
+    with pytest.raises(vidbench.InvalidArgumentError, match="precision must be"):
+        vidbench.Classifier(weights=int8, labels=labels, precision="int4")

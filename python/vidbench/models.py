@@ -17,14 +17,18 @@ def _resolve_default():
 
 
 class Classifier:
-    """Classifier(model=None, weights=None, labels=None, threads=0, num_frames=0, backend='onednn').
+    """Classifier(model=None, weights=None, labels=None, threads=0, num_frames=0, backend='onednn',
+    precision='auto').
 
     model: a registry name; weights: a .safetensors (I3D) or .tflite (MoViNet) file with its
     label map in labels. Neither: the default model, as `vidbench classify`. threads 0: automatic.
+    precision: 'auto' (what the file holds), 'fp32', 'bf16' (AMX only, else fp32: see .note) or
+    'int8' (a file from `vidbench model quantize`); .precision and .isa say what runs.
     Inputs: a video path (decoded as input_spec says), uint8 frames [T,S,S,3], or float32 frames
     in [0,1] [T,S,S,3] or a batch [B,T,S,S,3]."""
 
-    def __init__(self, model=None, weights=None, labels=None, threads=0, num_frames=0, backend="onednn"):
+    def __init__(self, model=None, weights=None, labels=None, threads=0, num_frames=0, backend="onednn",
+                 precision="auto"):
         if model is not None and weights is not None:
             raise _vidbench.InvalidArgumentError("Classifier: give model or weights, not both")
         if weights is None:
@@ -36,17 +40,21 @@ class Classifier:
                 labels = default_labels
         self.model = model
         self.weights = weights
-        self._c = _vidbench._Classifier(weights, labels, threads=threads, num_frames=num_frames, backend=backend)
+        self._c = _vidbench._Classifier(weights, labels, threads=threads, num_frames=num_frames, backend=backend,
+                                        precision=precision)
 
     def __repr__(self):
         return (f"Classifier({self.model or self.weights!r}: {self.kind}, {self.num_classes} classes, "
-                f"{self.threads} threads)")
+                f"{self.threads} threads, {self.precision})")
 
     input_spec = property(lambda self: self._c.input_spec, doc="size, resize, frames, value_range: what the model takes")
     labels = property(lambda self: self._c.labels, doc="class names (None without a label map)")
     kind = property(lambda self: self._c.kind, doc="'i3d' or 'movinet'")
     num_classes = property(lambda self: self._c.num_classes)
     threads = property(lambda self: self._c.threads, doc="threads the model runs with")
+    precision = property(lambda self: self._c.precision, doc="'fp32', 'bf16' or 'int8': what the model computes in")
+    isa = property(lambda self: self._c.isa, doc="I3D: the oneDNN ISA its kernels use; None for MoViNet")
+    note = property(lambda self: self._c.note, doc="why the run differs from what was asked, or ''")
 
     def read(self, path, dtype="uint8"):
         """The frames of a file as this model takes them (its size, resize and frame count)."""
