@@ -98,8 +98,14 @@ static int open_model(vb_eval_session *s, vb_error *err)
         rc = vb_eval_model_from_classifier(s->classifier, &s->model, err);
     if (rc)
         return rc;
-    /* The outputs are named after the model that really runs, whatever the flags said. */
-    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", vb_classifier_kind_name(s->classifier));
+    /* The outputs are named after the model that really runs, whatever the flags said; an I3D
+     * in int8 or bf16 gets its own files (i3d-int8_k400_val400.csv), so that it sits beside the
+     * fp32 run instead of refusing its store. */
+    const char *precision = vb_classifier_precision(s->classifier);
+    if (vb_classifier_get_kind(s->classifier) == VB_CLASSIFIER_I3D && strcmp(precision, "fp32"))
+        snprintf(cfg->model_type, sizeof cfg->model_type, "%s-%s", vb_classifier_kind_name(s->classifier), precision);
+    else
+        snprintf(cfg->model_type, sizeof cfg->model_type, "%s", vb_classifier_kind_name(s->classifier));
     if (s->model.num_classes == 400 || s->model.num_classes == 600)
         cfg->model_trained_on = s->model.num_classes;
 
