@@ -146,18 +146,23 @@ static const vb_tensor_view *find_tensor(loader *ld, const char *scope, const ch
                            name, vb_dtype_name(t->dtype));
         return NULL;
     }
-    int n = vb_safetensors_count(ld->file);
-    for (int i = 0; i < n; i++)
-        if (vb_safetensors_at(ld->file, i) == t)
-            ld->used[i] = 1;
+    i3d_mark_used(ld->file, t, ld->used);
     return t;
 }
 
-static void shape_text(const vb_tensor_view *t, char *out, size_t size)
+void i3d_mark_used(const vb_safetensors *file, const vb_tensor_view *tensor, unsigned char *used)
+{
+    int n = vb_safetensors_count(file);
+    for (int i = 0; i < n; i++)
+        if (vb_safetensors_at(file, i) == tensor)
+            used[i] = 1;
+}
+
+void i3d_shape_text(const int64_t *shape, int ndim, char *out, size_t size)
 {
     size_t len = (size_t)snprintf(out, size, "[");
-    for (int d = 0; d < t->ndim && len < size; d++)
-        len += (size_t)snprintf(out + len, size - len, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+    for (int d = 0; d < ndim && len < size; d++)
+        len += (size_t)snprintf(out + len, size - len, "%s%lld", d ? "," : "", (long long)shape[d]);
     if (len < size)
         snprintf(out + len, size - len, "]");
 }
@@ -170,7 +175,7 @@ static int check_channel_vector(loader *ld, const vb_tensor_view *t, int channel
         ok = t->shape[d] == 1;
     if (!ok) {
         char text[96];
-        shape_text(t, text, sizeof text);
+        i3d_shape_text(t->shape, t->ndim, text, sizeof text);
         return vb_error_set(err, VB_ESHAPE, "%s: tensor '%s' has shape %s, expected [%d]", ld->path,
                             t->name, text, channels);
     }
@@ -200,7 +205,7 @@ static int load_conv(loader *ld, i3d_conv *c, int in_channels, int is_logits, fl
              w->shape[4] <= 1 << 16;
     if (!ok) {
         char text[96];
-        shape_text(w, text, sizeof text);
+        i3d_shape_text(w->shape, w->ndim, text, sizeof text);
         return vb_error_set(err, VB_ESHAPE, "%s: tensor '%s' has shape %s, expected [%d,%d,%d,%d,cout]",
                             ld->path, w->name, text, c->kernel[0], c->kernel[1], c->kernel[2], in_channels);
     }

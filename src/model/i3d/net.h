@@ -3,6 +3,7 @@
 #ifndef VB_I3D_NET_H
 #define VB_I3D_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "vidbench/i3d.h"
 
@@ -87,9 +88,15 @@ void i3d_net_build_topology(i3d_net *net);
 typedef int (*i3d_conv_loader)(void *ctx, i3d_conv *conv, int in_channels, int is_logits, vb_error *err);
 int i3d_net_walk_convs(i3d_net *net, i3d_conv_loader load, void *ctx, vb_error *err);
 
+/* Loader helpers: marks `tensor` of `file` as consumed (used[index] = 1), and prints a shape as
+ * "[a,b,c]". */
+struct vb_safetensors;
+struct vb_tensor_view;
+void i3d_mark_used(const struct vb_safetensors *file, const struct vb_tensor_view *tensor, unsigned char *used);
+void i3d_shape_text(const int64_t *shape, int ndim, char *out, size_t size);
+
 /* Loads and folds the fp32 weights of `file` (already opened) into net; path names the file in
  * errors. (Files written by `vidbench model quantize` load with i3d_quant_load.) */
-struct vb_safetensors;
 int i3d_net_load(i3d_net *net, const struct vb_safetensors *file, const char *path, vb_error *err);
 /* Frees the parameters; an int8 net's quant is freed by i3d_quant_free. */
 void i3d_net_free(i3d_net *net);

@@ -57,16 +57,11 @@ static const vb_tensor_view *find(qloader *ld, const char *scope, const char *le
         ok = t->shape[d] == shape[d];
     if (!ok) {
         char want[96];
-        size_t len = 0;
-        for (int d = 0; d < ndim && len < sizeof want; d++)
-            len += (size_t)snprintf(want + len, sizeof want - len, "%s%lld", d ? "," : "", (long long)shape[d]);
-        *rc = vb_error_set(err, VB_ESHAPE, "%s: tensor '%s' is not %s [%s]", ld->path, name, vb_dtype_name(dtype), want);
+        i3d_shape_text(shape, ndim, want, sizeof want);
+        *rc = vb_error_set(err, VB_ESHAPE, "%s: tensor '%s' is not %s %s", ld->path, name, vb_dtype_name(dtype), want);
         return NULL;
     }
-    int n = vb_safetensors_count(ld->file);
-    for (int i = 0; i < n; i++)
-        if (vb_safetensors_at(ld->file, i) == t)
-            ld->used[i] = 1;
+    i3d_mark_used(ld->file, t, ld->used);
     return t;
 }
 
