@@ -112,6 +112,9 @@ int cmd_classify(int argc, char **argv)
     if (vb_classifier_open(weights, labels, &options, &classifier, &err))
         return cli_fail(&err);
 
+    /* int8 asked of an fp32 model runs its quantized sibling: name that file */
+    if (strcmp(vb_classifier_weights_path(classifier), weights))
+        shown_model = vb_classifier_weights_path(classifier);
     const int classes = vb_classifier_num_classes(classifier);
     const int threads_used = vb_classifier_threads(classifier);
     const char *isa = vb_classifier_isa(classifier), *note = vb_classifier_note(classifier);

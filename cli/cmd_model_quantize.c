@@ -15,13 +15,15 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vidbench model quantize NAME|--weights FILE --calibration PATH... -o OUT.safetensors\n"
+            "usage: vidbench model quantize NAME|--weights FILE --calibration PATH... [-o OUT.safetensors]\n"
             "                               [--holdout PATH...] [--method minmax|percentile|entropy]\n"
             "                               [--num-frames N] [--threads N]\n\n"
             "Calibrates an fp32 I3D on video clips and writes an int8 model (per-output-channel s8\n"
             "weights, u8 activations with calibrated scales; logits stay fp32), then prints how it\n"
             "agrees with fp32 on held-back clips: top-1 agreement, top-5 overlap, mean KL divergence,\n"
             "largest logit error. Run the result with --precision int8 (or auto).\n"
+            "  -o OUT              default: beside the fp32 file as NAME.int8.safetensors, which\n"
+            "                      --precision int8 then finds for that model (--model or --weights)\n"
             "  --calibration PATH  a video file or a directory of them (repeatable)\n"
             "  --holdout PATH      clips for the agreement report (repeatable); default: the last\n"
             "                      quarter of the calibration clips is held back (at least 1 of 2+)\n"
@@ -148,8 +150,8 @@ int model_quantize(int argc, char **argv)
             goto done;
         }
     }
-    if (!!name == !!weights || !output || calibration.count == 0) {
-        rc = cli_usage_error("model quantize", "expected NAME or --weights FILE, --calibration PATH and -o OUT");
+    if (!!name == !!weights || calibration.count == 0) {
+        rc = cli_usage_error("model quantize", "expected NAME or --weights FILE, and --calibration PATH");
         goto done;
     }
     vb_error err = {0};
@@ -160,6 +162,14 @@ int model_quantize(int argc, char **argv)
             goto done;
         }
         weights = paths.weights;
+    }
+    char sibling[4096];
+    if (!output) {
+        if (vb_quantized_weights_path(weights, sibling, sizeof sibling, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        output = sibling;
     }
     /* without --holdout, the last quarter of the calibration clips is held back */
     int n_calibration = calibration.count, n_holdout = holdout.count;

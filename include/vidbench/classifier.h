@@ -106,6 +106,13 @@ int vb_classifier_run(vb_classifier *classifier, const vb_frames *clip, float *l
 int vb_classifier_classify_file(vb_classifier *classifier, const char *video_path, float *logits,
                                 float *probabilities, vb_error *err);
 
+/* The weights file the classifier opened: weights_path, or, when int8 was asked of an fp32 I3D
+ * file, its int8 sibling (vb_quantized_weights_path) if that exists. */
+const char *vb_classifier_weights_path(const vb_classifier *classifier);
+/* NAME.safetensors -> NAME.int8.safetensors: where `vidbench model quantize` writes by default
+ * and where int8 is looked for. */
+int vb_quantized_weights_path(const char *fp32_path, char *out, size_t out_bytes, vb_error *err);
+
 /* The I3D model behind an I3D classifier (NULL for MoViNet): calibration and endpoints. */
 vb_i3d *vb_classifier_i3d(vb_classifier *classifier);
 

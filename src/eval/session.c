@@ -98,6 +98,8 @@ static int open_model(vb_eval_session *s, vb_error *err)
         rc = vb_eval_model_from_classifier(s->classifier, &s->model, err);
     if (rc)
         return rc;
+    /* the file that really runs (int8: maybe the fp32 file's quantized sibling) names the run */
+    snprintf(s->paths.weights, sizeof s->paths.weights, "%s", vb_classifier_weights_path(s->classifier));
     /* The outputs are named after the model that really runs, whatever the flags said; an I3D
      * in int8 or bf16 gets its own files (i3d-int8_k400_val400.csv), so that it sits beside the
      * fp32 run instead of refusing its store. */

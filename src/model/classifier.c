@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vidbench/movinet.h"
 
@@ -21,7 +22,30 @@ struct vb_classifier {
     float *input;             /* I3D: [T,224,224,3] in [0,1] */
     size_t input_floats;
     float *logits;            /* [classes] scratch when the caller wants only probabilities */
+    char weights_path[4096];  /* the file opened (an fp32 file's int8 sibling when int8 was asked) */
 };
+
+int vb_quantized_weights_path(const char *fp32_path, char *out, size_t out_bytes, vb_error *err)
+{
+    static const char suffix[] = ".safetensors";
+    size_t len = strlen(fp32_path), stem = len - (sizeof suffix - 1);
+    if (len < sizeof suffix - 1 || strcmp(fp32_path + stem, suffix))
+        return vb_error_set(err, VB_EINVAL, "%s: not a .safetensors file", fp32_path);
+    if ((size_t)snprintf(out, out_bytes, "%.*s.int8%s", (int)stem, fp32_path, suffix) >= out_bytes)
+        return vb_error_set(err, VB_ELIMIT, "%s: path too long", fp32_path);
+    return 0;
+}
+
+/* int8 asked of a file that is not already an int8 one: its sibling NAME.int8.safetensors (what
+ * `vidbench model quantize` writes by default) when that exists. */
+static const char *int8_sibling(const char *weights_path, char *sibling, size_t size)
+{
+    struct stat st;
+    if (fs_ends_with(weights_path, ".int8.safetensors") || vb_quantized_weights_path(weights_path, sibling, size, NULL) ||
+        stat(sibling, &st) || !S_ISREG(st.st_mode))
+        return weights_path;
+    return sibling;
+}
 
 void vb_classifier_options_init(vb_classifier_options *options)
 {
@@ -54,6 +78,10 @@ int vb_classifier_open(const char *weights_path, const char *labels_path, const 
         return vb_error_set(err, VB_ENOMEM, "%s: out of memory", weights_path);
     int rc;
     const int kind = vb_classifier_kind_of_path(weights_path);
+    char sibling[4096];
+    if (kind == VB_CLASSIFIER_I3D && options->precision == VB_I3D_PRECISION_INT8)
+        weights_path = int8_sibling(weights_path, sibling, sizeof sibling);
+    snprintf(c->weights_path, sizeof c->weights_path, "%s", weights_path);
     if (kind == VB_CLASSIFIER_I3D) {
         c->kind = VB_CLASSIFIER_I3D;
         vb_i3d_options i3d_options;
@@ -142,6 +170,11 @@ int vb_classifier_threads(const vb_classifier *classifier)
 const char *vb_classifier_precision(const vb_classifier *classifier)
 {
     return classifier->kind == VB_CLASSIFIER_I3D ? vb_i3d_precision_name(vb_i3d_get_precision(classifier->i3d)) : "int8";
+}
+
+const char *vb_classifier_weights_path(const vb_classifier *classifier)
+{
+    return classifier->weights_path;
 }
 
 vb_i3d *vb_classifier_i3d(vb_classifier *classifier)

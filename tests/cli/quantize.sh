@@ -64,6 +64,19 @@ check "classify --precision fp32 on the int8 file fails" 1 $? "tiny-int8.safeten
 "$CLI" classify --weights "$W" --labels "$L" --precision int8 --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
 check "classify --precision int8 on an fp32 file points to model quantize" 1 $? "vidbench model quantize" "$TMP/out"
 
+# ---- without -o: NAME.int8.safetensors beside the fp32 file, found by --precision int8 ----
+mkdir -p "$TMP/sibling"
+cp "$W" "$TMP/sibling/tiny.safetensors"
+"$CLI" model quantize --weights "$TMP/sibling/tiny.safetensors" --calibration "$CLIP" --num-frames 16 >"$TMP/out" 2>"$TMP/err"
+check "without -o the model goes beside the fp32 file" 0 $? "^wrote .*sibling/tiny.int8.safetensors " "$TMP/out"
+"$CLI" classify --weights "$TMP/sibling/tiny.safetensors" --labels "$L" --precision int8 --num-frames 16 --top 1 "$CLIP" \
+    >"$TMP/out" 2>"$TMP/err"
+check "--precision int8 on the fp32 file runs its int8 sibling" 0 $? "tiny.int8.safetensors, 400 classes, .* int8 on oneDNN ISA" "$TMP/err"
+"$CLI" classify --weights "$TMP/sibling/tiny.safetensors" --labels "$L" --num-frames 16 --top 1 "$CLIP" \
+    >"$TMP/out" 2>"$TMP/err"
+check "without --precision the fp32 file itself runs (fp32)" 0 $? "abseiling_k400.mp4" "$TMP/out"
+grep -q "int8" "$TMP/err" && echo "FAIL: the default run mentions int8: $(cat "$TMP/err")" || echo "PASS: the default run is fp32"
+
 # ---- bad inputs: each in its own empty directory ----
 run_bad() { # case-name, then quantize arguments; output goes to $TMP/<case-name>/out.safetensors
     local name=$1
