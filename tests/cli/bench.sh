@@ -53,6 +53,24 @@ VIDBENCH_THREADS=1 "$CLI" bench movinet --frames 10 --repeat 1 --threads 0 --lev
 if grep -Eq "^plain C +1 \(def\) +[0-9]" "$T/movinet.out"; then pass "bench movinet default row shows the resolved count"
 else fail "bench movinet default row: $(cat "$T/movinet.out")"; fi
 
+# bench i3d --precision on the tiny golden net: int8 (calibrated in the run) is timed against fp32
+# in one table that names the ISA; bf16 is timed only where it runs (AMX), else a note says why
+GOLDEN_W=$S/golden/i3d-tiny-k400/weights.safetensors
+"$CLI" bench i3d --precision int8 --weights "$GOLDEN_W" --frames 16 --repeat 1 >"$T/int8.out" 2>&1
+expect_rc "bench i3d --precision int8 on the tiny golden net" 0 $?
+if grep -q -E "^\| 16 \| [0-9]+ \| [0-9]+ \| [0-9.]+x \|" "$T/int8.out" && grep -q "int8: oneDNN ISA [a-z0-9_]*, ran int8" "$T/int8.out"
+then pass "bench i3d --precision int8 prints the fp32/int8 row and the ISA int8 ran on"
+else fail "bench i3d --precision int8 output: $(cat "$T/int8.out")"; fi
+"$CLI" bench i3d --precision bf16 --weights "$GOLDEN_W" --frames 16 --repeat 1 >"$T/bf16.out" 2>&1
+expect_rc "bench i3d --precision bf16 on the tiny golden net" 0 $?
+if grep -q "ran bf16" "$T/bf16.out"; then
+    grep -q -E "^\| 16 \| " "$T/bf16.out" && pass "bench i3d --precision bf16 (AMX) prints its row" ||
+        fail "bench i3d --precision bf16 (AMX) output: $(cat "$T/bf16.out")"
+elif grep -q "^bf16 not measured: bf16 needs AMX" "$T/bf16.out" && ! grep -q -E "^\| 16 \| " "$T/bf16.out"; then
+    pass "bench i3d --precision bf16 without AMX reports no bf16 figure, and says why"
+else fail "bench i3d --precision bf16 output: $(cat "$T/bf16.out")"; fi
+"$CLI" bench i3d --precision int4 >"$T/out" 2>&1; expect_rc "bench i3d --precision int4" 2 $?
+
 # bench i3d --peers on the tiny golden nets (1/8 width, so PyTorch eager stays fast): every peer
 # present must agree with our logits at 1e-4 relative, and a peer with a real porting slip
 # (VIDBENCH_PEER_FAULT=bn-epsilon: PyTorch's default BatchNorm epsilon 1e-5 instead of i3d.py's
