@@ -4,6 +4,8 @@
 # inputs (a missing path, an undecodable clip among the calibration clips, either calibrated or
 # held back, an unknown method, an output directory that cannot be written) fail naming the
 # cause and leave nothing in the output directory, neither the model nor a temporary file.
+# Dispatch: VIDBENCH_MAX_ISA caps oneDNN and the int8 results stay the same; bad values of it and
+# of VIDBENCH_INT8_WEIGHT_BITS are errors.
 set -u
 CLI=${VB_CLI:?}
 SHARED=${VB_SHARED:?}
@@ -118,3 +120,25 @@ check "an output path under a regular file exits 1 naming it" 1 $? "notdir/file/
 [ "$(ls -A "$TMP/notdir")" = "file" ] && echo "PASS: nothing but the file next to it" ||
     echo "FAIL: left behind: $(ls -A "$TMP/notdir")"
 
+
+# ---- dispatch: VIDBENCH_MAX_ISA caps oneDNN; the int8 arithmetic is the same on every ISA ----
+"$CLI" classify --weights "$OUT" --labels "$L" --precision int8 --num-frames 16 --top 3 "$CLIP" >"$TMP/isa_default" 2>"$TMP/err"
+check "int8 classify at the machine's ISA" 0 $?
+VIDBENCH_MAX_ISA=avx "$CLI" classify --weights "$OUT" --labels "$L" --precision int8 --num-frames 16 --top 3 "$CLIP" \
+    >"$TMP/isa_avx" 2>"$TMP/err"
+check "VIDBENCH_MAX_ISA=avx: int8 runs, capped below avx2" 0 $? "int8 on oneDNN ISA (avx|sse41)[;,]" "$TMP/err"
+cmp -s "$TMP/isa_default" "$TMP/isa_avx" && echo "PASS: the same top-3 classes and probabilities under the cap" ||
+    { echo "FAIL: capped run differs:"; diff "$TMP/isa_default" "$TMP/isa_avx" | sed 's/^/    /'; }
+VIDBENCH_MAX_ISA=avx9 "$CLI" classify --weights "$OUT" --labels "$L" --precision int8 --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
+check "VIDBENCH_MAX_ISA naming no ISA is an error that says so" 1 $? "VIDBENCH_MAX_ISA is 'avx9': expected" "$TMP/out"
+VIDBENCH_INT8_WEIGHT_BITS=9 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
+check "VIDBENCH_INT8_WEIGHT_BITS=9 is refused" 1 $? "VIDBENCH_INT8_WEIGHT_BITS is '9': expected 7 or 8" "$TMP/out"
+if grep -q avx512_vnni /proc/cpuinfo; then
+    echo "PASS: (AVX-512 VNNI present: 8-bit weights run on oneDNN here)"
+else
+    VIDBENCH_INT8_WEIGHT_BITS=8 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
+    check "8-bit weights on oneDNN without VNNI are refused (they would saturate)" 1 $? "needs AVX-512 VNNI" "$TMP/out"
+    VIDBENCH_INT8_WEIGHT_BITS=8 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 --backend reference "$CLIP" \
+        >"$TMP/out" 2>&1
+    check "8-bit weights run on the reference backend anywhere" 0 $? "abseiling_k400.mp4" "$TMP/out"
+fi

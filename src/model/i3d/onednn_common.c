@@ -30,6 +30,7 @@ static const struct {
 };
 
 static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static int isa_cap_unknown;   /* VIDBENCH_MAX_ISA named no ISA: every open says so */
 
 static void apply_isa_cap(void)
 {
@@ -43,6 +44,7 @@ static void apply_isa_cap(void)
             dnnl_set_max_cpu_isa(isa_names[i].isa);
             return;
         }
+    isa_cap_unknown = 1;
 }
 
 dnnl_cpu_isa_t onednn_isa(void)
@@ -72,6 +74,9 @@ int onednn_context_init(onednn_context *ctx, int threads, vb_error *err)
     int rc = 0;
     memset(ctx, 0, sizeof *ctx);
     ctx->isa = onednn_isa();
+    if (isa_cap_unknown)
+        return vb_error_set(err, VB_EINVAL, "VIDBENCH_MAX_ISA is '%.40s': expected sse41, avx, avx2, avx2_vnni, "
+                            "avx512_core, avx512_core_vnni, avx512_core_bf16 or avx512_core_amx", getenv("VIDBENCH_MAX_ISA"));
     ctx->threads = vb_threads_resolve(threads);
     /* OpenMP is loaded with libdnnl; look the setter up so a TBB build would still link. */
     ctx->omp_set_num_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
