@@ -137,7 +137,7 @@ typedef struct vb_quantize_report {
     int calibration_clips;
     vb_agreement agreement;            /* int8 against fp32 on the held-back clips */
     char isa[32];                      /* the oneDNN ISA the int8 model ran on */
-    char note[256];                    /* e.g. 7-bit weights without VNNI; or "" */
+    char note[256];                    /* e.g. 7-bit activations without VNNI; or "" */
 } vb_quantize_report;
 
 int vb_quantize_i3d(const vb_quantize_request *request, vb_quantize_report *report, vb_error *err);

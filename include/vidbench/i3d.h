@@ -53,9 +53,9 @@ vb_i3d_precision vb_i3d_get_precision(const vb_i3d *model);
 /* The instruction set the backend's kernels use: oneDNN's ISA name ("avx2", "avx512_core_vnni",
  * "avx512_core_amx", ...; VIDBENCH_MAX_ISA caps it) or "plain C" for the reference backend. */
 const char *vb_i3d_isa(const vb_i3d *model);
-/* Why the run differs from what was asked (bf16 fell back to fp32; int8 weights cut to 7 bits
- * where the CPU has no VNNI), or "" when it does not. VIDBENCH_INT8_WEIGHT_BITS=8|7 overrides the
- * weights' width (8 on the reference backend gives what a VNNI machine computes, anywhere). */
+/* Why the run differs from what was asked (bf16 fell back to fp32; int8 in the narrow arithmetic
+ * of CPUs without VNNI: 7-bit activations), or "" when it does not. VIDBENCH_INT8_VNNI=1|0 picks
+ * the arithmetic (1 on the reference backend gives what a VNNI machine computes, anywhere). */
 const char *vb_i3d_note(const vb_i3d *model);
 
 /* Smallest clip length the network accepts: Mixed_5c must keep 2 frames for the final

@@ -5,7 +5,7 @@
 # held back, an unknown method, an output directory that cannot be written) fail naming the
 # cause and leave nothing in the output directory, neither the model nor a temporary file.
 # Dispatch: VIDBENCH_MAX_ISA caps oneDNN and the int8 results stay the same; bad values of it and
-# of VIDBENCH_INT8_WEIGHT_BITS are errors.
+# of VIDBENCH_INT8_VNNI are errors.
 set -u
 CLI=${VB_CLI:?}
 SHARED=${VB_SHARED:?}
@@ -131,14 +131,14 @@ cmp -s "$TMP/isa_default" "$TMP/isa_avx" && echo "PASS: the same top-3 classes a
     { echo "FAIL: capped run differs:"; diff "$TMP/isa_default" "$TMP/isa_avx" | sed 's/^/    /'; }
 VIDBENCH_MAX_ISA=avx9 "$CLI" classify --weights "$OUT" --labels "$L" --precision int8 --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
 check "VIDBENCH_MAX_ISA naming no ISA is an error that says so" 1 $? "VIDBENCH_MAX_ISA is 'avx9': expected" "$TMP/out"
-VIDBENCH_INT8_WEIGHT_BITS=9 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
-check "VIDBENCH_INT8_WEIGHT_BITS=9 is refused" 1 $? "VIDBENCH_INT8_WEIGHT_BITS is '9': expected 7 or 8" "$TMP/out"
+VIDBENCH_INT8_VNNI=2 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
+check "VIDBENCH_INT8_VNNI=2 is refused" 1 $? "VIDBENCH_INT8_VNNI is '2': expected 1" "$TMP/out"
 if grep -q avx512_vnni /proc/cpuinfo; then
-    echo "PASS: (AVX-512 VNNI present: 8-bit weights run on oneDNN here)"
+    echo "PASS: (AVX-512 VNNI present: VNNI's arithmetic runs on oneDNN here)"
 else
-    VIDBENCH_INT8_WEIGHT_BITS=8 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
-    check "8-bit weights on oneDNN without VNNI are refused (they would saturate)" 1 $? "needs AVX-512 VNNI" "$TMP/out"
-    VIDBENCH_INT8_WEIGHT_BITS=8 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 --backend reference "$CLIP" \
+    VIDBENCH_INT8_VNNI=1 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 "$CLIP" >"$TMP/out" 2>&1
+    check "VNNI's arithmetic on oneDNN without VNNI is refused (it would saturate)" 1 $? "needs AVX-512 VNNI" "$TMP/out"
+    VIDBENCH_INT8_VNNI=1 "$CLI" classify --weights "$OUT" --labels "$L" --num-frames 16 --backend reference "$CLIP" \
         >"$TMP/out" 2>&1
-    check "8-bit weights run on the reference backend anywhere" 0 $? "abseiling_k400.mp4" "$TMP/out"
+    check "VNNI's arithmetic runs on the reference backend anywhere" 0 $? "abseiling_k400.mp4" "$TMP/out"
 fi

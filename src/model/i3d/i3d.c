@@ -92,22 +92,23 @@ static int choose_backend(vb_i3d *model, const vb_i3d_options *options, const ch
     if (want == VB_I3D_PRECISION_INT8) {
         /* both backends run the weights the machine's oneDNN kernels can multiply exactly */
         int vnni = onednn_isa_has(isa, dnnl_cpu_isa_avx512_core_vnni);
-        /* What a VNNI machine computes, on any machine: the reference backend with 8-bit weights
-         * (for accuracy figures; oneDNN without VNNI would saturate them). */
-        const char *forced = getenv("VIDBENCH_INT8_WEIGHT_BITS");
+        /* Either arithmetic on any machine through the reference backend (VNNI's for accuracy
+         * figures); oneDNN without VNNI would saturate the full one. */
+        const char *forced = getenv("VIDBENCH_INT8_VNNI");
         if (forced && *forced) {
-            if (strcmp(forced, "8") && strcmp(forced, "7"))
-                return vb_error_set(err, VB_EINVAL, "VIDBENCH_INT8_WEIGHT_BITS is '%s': expected 7 or 8", forced);
-            if (!reference && !vnni && forced[0] == '8')
-                return vb_error_set(err, VB_EUNSUPPORTED, "VIDBENCH_INT8_WEIGHT_BITS=8 needs AVX-512 VNNI on the oneDNN "
-                                    "backend (this CPU's oneDNN ISA is %s); the reference backend runs it anywhere",
+            if (strcmp(forced, "1") && strcmp(forced, "0"))
+                return vb_error_set(err, VB_EINVAL, "VIDBENCH_INT8_VNNI is '%.40s': expected 1 (VNNI's arithmetic) or 0 "
+                                    "(that of CPUs without VNNI)", forced);
+            if (!reference && !vnni && forced[0] == '1')
+                return vb_error_set(err, VB_EUNSUPPORTED, "VIDBENCH_INT8_VNNI=1 needs AVX-512 VNNI on the oneDNN backend "
+                                    "(this CPU's oneDNN ISA is %s); the reference backend runs it anywhere",
                                     onednn_isa_name(isa));
-            vnni = forced[0] == '8';
+            vnni = forced[0] == '1';
         }
         if (!vnni)
-            snprintf(model->note, sizeof model->note, "int8 without AVX-512 VNNI (oneDNN ISA %s): weights rounded to "
-                     "7 bits, as u8 x s8 pair sums would saturate int16", onednn_isa_name(isa));
-        int rc = i3d_quant_prepare(&model->net, vnni ? 8 : 7, err);
+            snprintf(model->note, sizeof model->note, "int8 without AVX-512 VNNI (oneDNN ISA %s): 7-bit activations "
+                     "(and Conv3d_1a's weights), as u8 x s8 pair sums would saturate int16", onednn_isa_name(isa));
+        int rc = i3d_quant_prepare(&model->net, !vnni, err);
         if (rc)
             return rc;
         model->ops = reference ? &i3d_reference_int8_ops : &i3d_onednn_int8_ops;

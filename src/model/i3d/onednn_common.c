@@ -211,9 +211,13 @@ int onednn_plan_conv(const onednn_context *ctx, onednn_scratch *scratch, onednn_
     if (spec->output_scales)
         ONEDNN_TRY(dnnl_primitive_attr_set_output_scales(attr, c->out_channels, 1 << 1, spec->output_scales),
                    "output scales", c->name);
-    if (spec->relu) {
+    if (spec->relu || spec->clip_max > 0) {
         ONEDNN_TRY(dnnl_post_ops_create(&post_ops), "post-ops", c->name);
-        ONEDNN_TRY(dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "ReLU post-op", c->name);
+        if (spec->relu)
+            ONEDNN_TRY(dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "ReLU post-op", c->name);
+        if (spec->clip_max > 0)
+            ONEDNN_TRY(dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_clip, 0.0f, (float)spec->clip_max),
+                       "clip post-op", c->name);
         ONEDNN_TRY(dnnl_primitive_attr_set_post_ops(attr, post_ops), "post-ops", c->name);
     }
     ONEDNN_TRY(dnnl_primitive_desc_create(&pd, &desc, attr, ctx->engine, NULL), "convolution", c->name);

@@ -91,6 +91,7 @@ typedef struct onednn_conv_spec {
     const float *bias;
     const float *output_scales;        /* [cout] (int8), or NULL */
     int relu;                          /* fused ReLU post-op */
+    int clip_max;                      /* > 0: outputs clipped to [0, clip_max] (int8's 7-bit activations) */
 } onednn_conv_spec;
 
 /* A convolution descriptor with the weights' layout left to oneDNN. */

@@ -154,6 +154,8 @@ static int plan_conv_int8(int8_state *st, int8_plan *p, const i3d_conv *c, i3d_d
         .weights = is_int8 ? (void *)qc->weights : (void *)c->weights,
         .bias = is_int8 ? qc->bias_acc : c->bias,
         .output_scales = is_int8 ? qc->out_scale : NULL,
+        /* u8 saturation clips at 255 by itself; 7-bit activations need the clip */
+        .clip_max = is_int8 && st->net->quant->activation_max < 255 ? st->net->quant->activation_max : 0,
     };
     return onednn_plan_conv(&st->ctx, &p->scratch, &p->prog, &spec, src, dst, &p->weight_bytes, err);
 }

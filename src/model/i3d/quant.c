@@ -173,7 +173,7 @@ int i3d_quant_load(i3d_net *net, const vb_safetensors *file, const char *path, v
         rc = vb_error_set(err, VB_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    net->quant->weight_bits = 8;
+    net->quant->activation_max = 255;
     if ((rc = i3d_net_walk_convs(net, load_qconv, &ld, err)) || (rc = load_point_scales(&ld, err)))
         goto done;
     for (int i = 0; i < n; i++)
@@ -204,23 +204,16 @@ done:
 
 /* ---- what the kernels run ---- */
 
-int i3d_quant_prepare(i3d_net *net, int weight_bits, vb_error *err)
+int i3d_quant_prepare(i3d_net *net, int narrow, vb_error *err)
 {
     i3d_quant *q = net->quant;
     if (!q)
         return vb_error_set(err, VB_EINVAL, "I3D: not an int8 net");
     if (q->prepared)
-        return q->weight_bits == weight_bits ? 0
-                                             : vb_error_set(err, VB_EINVAL, "I3D int8: weights already prepared for %d bits",
-                                                            q->weight_bits);
-    if (weight_bits != 7 && weight_bits != 8)
-        return vb_error_set(err, VB_EINVAL, "I3D int8: %d-bit weights are not supported", weight_bits);
-    /* a u8 step stands for 1/scale of the float tensor (Mixed_5c is turned back that way): it must
-     * be a normal float, else a finite scale like 1e38 silently turns the tensor into zeros */
-    for (int p = 0; p < net->num_points; p++)
-        if (!isnormal(1.0f / q->point_scale[p]))
-            return vb_error_set(err, VB_EFORMAT, "%s: I3D int8: %s/activation_scale %g: scales out of range (one u8 step, "
-                                "1/scale, must be a normal float)", q->path, net->point_name[p], (double)q->point_scale[p]);
+        return q->narrow == !!narrow ? 0 : vb_error_set(err, VB_EINVAL, "I3D int8: already prepared for the other arithmetic");
+    if (narrow)
+        for (int p = 0; p < net->num_points; p++)
+            q->point_scale[p] *= 0.5f;   /* 7-bit activations: [0, threshold] -> [0, 127.5] */
     const int logits = net->stages[VB_I3D_LOGITS].conv;
     for (int i = 0; i < net->num_convs; i++) {
         if (i == logits)
@@ -229,7 +222,7 @@ int i3d_quant_prepare(i3d_net *net, int weight_bits, vb_error *err)
         i3d_qconv *qc = &q->convs[i];
         const int cout = c->out_channels;
         const int64_t wcount = (int64_t)c->kernel[0] * c->kernel[1] * c->kernel[2] * c->in_channels * cout;
-        if (weight_bits == 7) {
+        if (narrow && c->in_point == I3D_POINT_INPUT) {   /* the 8-bit pixel meets 7-bit weights */
             for (int64_t k = 0; k < wcount; k++)
                 qc->weights[k] = (int8_t)rintf((float)qc->weights[k] * 0.5f);
             for (int o = 0; o < cout; o++)
@@ -255,7 +248,8 @@ int i3d_quant_prepare(i3d_net *net, int weight_bits, vb_error *err)
                                     "bias %g)", q->path, c->name, o, (double)qc->out_scale[o], (double)qc->bias_acc[o]);
         }
     }
-    q->weight_bits = weight_bits;
+    q->narrow = !!narrow;
+    q->activation_max = narrow ? 127 : 255;
     q->prepared = 1;
     return 0;
 }

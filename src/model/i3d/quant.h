@@ -16,9 +16,13 @@
  *    saturation doing the ReLU;
  *  - Mixed_5c is turned back into float (u / scale) for the 2x7x7 average pool and the logits
  *    conv, which stay fp32.
- * CPUs without VNNI multiply u8 by s8 with vpmaddubsw, whose int16 pair sums saturate for 8-bit
- * weights (255 * 127 * 2 > 32767), so there the weights are halved to 7 bits (round half even,
- * scale / 2) before both backends see them: exact again, at the cost of one bit. */
+ * CPUs without VNNI multiply u8 by s8 with vpmaddubsw, whose int16 pair sums saturate when
+ * both factors use 8 bits (255 * 127 * 2 > 32767). There (the "narrow" arithmetic) activations
+ * use 7 bits: scale / 2 and values clipped to [0,127] (a clip post-op in oneDNN), so 127 * 127 * 2
+ * fits and the weights keep their 8 bits; only Conv3d_1a, whose input is the 8-bit pixel, has
+ * its weights halved to 7 bits (round half even, scale / 2). Both backends run the same narrow
+ * arithmetic: exact again. Measured on the golden cases, this halves the error of halving every
+ * weight instead (docs/i3d.md). */
 #ifndef VB_I3D_QUANT_H
 #define VB_I3D_QUANT_H
 
@@ -40,7 +44,8 @@ typedef struct i3d_qconv {
 typedef struct i3d_quant {
     float point_scale[I3D_MAX_POINTS];   /* u8 per unit of each point's float tensor */
     i3d_qconv convs[I3D_MAX_CONVS];      /* indexed like net->convs; the logits conv stays fp32 */
-    int weight_bits;                     /* 8 as stored; 7 once prepared for kernels without VNNI */
+    int narrow;                          /* prepared for kernels without VNNI (see above) */
+    int activation_max;                  /* u8 activations run up to this: 255, or 127 narrow */
     int prepared;
     char *path;                          /* the file it was loaded from, for i3d_quant_prepare's errors */
     int8_t *weight_storage;
@@ -55,8 +60,9 @@ int i3d_quant_file_is_int8(const struct vb_safetensors *file);
 int i3d_quant_load(i3d_net *net, const struct vb_safetensors *file, const char *path, vb_error *err);
 void i3d_quant_free(struct i3d_quant **quant);
 
-/* Derives out_scale and bias_acc; weight_bits 7 first halves the weights (see above). Once. */
-int i3d_quant_prepare(i3d_net *net, int weight_bits, vb_error *err);
+/* Derives out_scale and bias_acc, for the narrow arithmetic of CPUs without VNNI (narrow 1) or
+ * the full one (0). Once. */
+int i3d_quant_prepare(i3d_net *net, int narrow, vb_error *err);
 
 /* Quantizes the fp32 net's weights and writes the int8 file with the activation thresholds
  * (threshold[p]: the float value u8 255 stands for at point p) and string metadata pairs. */
@@ -68,14 +74,17 @@ int i3d_quant_write(const char *path, const i3d_net *fp32, const float threshold
 i3d_dims i3d_quant_padded_input_dims(const i3d_net *net, int frames);
 void i3d_quant_pad_input(const i3d_net *net, const float *input, int frames, uint8_t *padded);
 
-/* round half even, saturated to u8: the conversion both int8 backends apply */
-static inline uint8_t i3d_saturate_u8(float v)
+/* round half even, saturated to [0, max] (max 255 or 127): the conversion both int8 backends
+ * apply (oneDNN clips to max before it rounds; with integer bounds that is the same) */
+static inline uint8_t i3d_saturate(float v, int max)
 {
     if (!(v > 0.0f))
         return 0;
-    if (v >= 255.0f)
-        return 255;
+    if (v >= (float)max)
+        return (uint8_t)max;
     return (uint8_t)__builtin_rintf(v);
 }
+
+static inline uint8_t i3d_saturate_u8(float v) { return i3d_saturate(v, 255); }
 
 #endif

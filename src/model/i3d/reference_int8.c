@@ -44,8 +44,8 @@ static void conv_accumulate_u8(const uint8_t *const src[CONV_PIXELS], const int8
 /* 3-D convolution u8 -> u8. same: TF SAME padding with zeros (x = 0); else VALID (Conv3d_1a
  * over the written-out padding). out: pixel stride out_stride bytes, so a branch writes its
  * channel slice of the block. */
-static void conv3d_u8(const i3d_conv *conv, const i3d_qconv *qc, const uint8_t *in, i3d_dims in_dims, int same,
-                      uint8_t *out, int out_stride, const uint8_t *zeros, int32_t *acc)
+static void conv3d_u8(const i3d_conv *conv, const i3d_qconv *qc, int activation_max, const uint8_t *in,
+                      i3d_dims in_dims, int same, uint8_t *out, int out_stride, const uint8_t *zeros, int32_t *acc)
 {
     const int kt = conv->kernel[0], kh = conv->kernel[1], kw = conv->kernel[2];
     const int st = conv->stride[0], sh = conv->stride[1], sw = conv->stride[2];
@@ -85,7 +85,7 @@ static void conv3d_u8(const i3d_conv *conv, const i3d_qconv *qc, const uint8_t *
                     uint8_t *o = out + (((size_t)t * od[1] + h) * od[2] + w0 + p) * out_stride;
                     const int32_t *a = acc + (size_t)p * cout;
                     for (int co = 0; co < cout; co++)
-                        o[co] = i3d_saturate_u8(((float)a[co] + qc->bias_acc[co]) * qc->out_scale[co]);
+                        o[co] = i3d_saturate(((float)a[co] + qc->bias_acc[co]) * qc->out_scale[co], activation_max);
                 }
             }
 }
@@ -259,7 +259,7 @@ static int reference_int8_forward_clip(void *opaque, const float *input, int fra
         }
         const i3d_conv *c = net->convs;
         if (s->kind == I3D_STAGE_CONV) {
-            conv3d_u8(&c[s->conv], &q->convs[s->conv], x, xd, point != I3D_POINT_INPUT, y, dims[e].c, zeros, st->acc);
+            conv3d_u8(&c[s->conv], &q->convs[s->conv], q->activation_max, x, xd, point != I3D_POINT_INPUT, y, dims[e].c, zeros, st->acc);
             point = c[s->conv].out_point;
         } else if (s->kind == I3D_STAGE_MAXPOOL) {
             maxpool3d_u8(x, xd, s->pool_kernel, s->pool_stride, y);
@@ -269,18 +269,18 @@ static int reference_int8_forward_clip(void *opaque, const float *input, int fra
             const int stride = dims[e].c;
             const i3d_qconv *qc = q->convs;
             int offset = 0;
-            conv3d_u8(&c[m[MIX_B0]], &qc[m[MIX_B0]], x, xd, 1, y, stride, zeros, st->acc);
+            conv3d_u8(&c[m[MIX_B0]], &qc[m[MIX_B0]], q->activation_max, x, xd, 1, y, stride, zeros, st->acc);
             offset += c[m[MIX_B0]].out_channels;
             for (int b = 0; b < 2; b++) {
                 const int reduce = m[b ? MIX_B2A : MIX_B1A], conv = m[b ? MIX_B2B : MIX_B1B];
                 i3d_dims rd = {xd.t, xd.h, xd.w, c[reduce].out_channels};
-                conv3d_u8(&c[reduce], &qc[reduce], x, xd, 1, branch_temp, rd.c, zeros, st->acc);
-                conv3d_u8(&c[conv], &qc[conv], branch_temp, rd, 1, y + offset, stride, zeros, st->acc);
+                conv3d_u8(&c[reduce], &qc[reduce], q->activation_max, x, xd, 1, branch_temp, rd.c, zeros, st->acc);
+                conv3d_u8(&c[conv], &qc[conv], q->activation_max, branch_temp, rd, 1, y + offset, stride, zeros, st->acc);
                 offset += c[conv].out_channels;
             }
             static const int k3[3] = {3, 3, 3}, s1[3] = {1, 1, 1};
             maxpool3d_u8(x, xd, k3, s1, branch_temp);
-            conv3d_u8(&c[m[MIX_B3]], &qc[m[MIX_B3]], branch_temp, xd, 1, y + offset, stride, zeros, st->acc);
+            conv3d_u8(&c[m[MIX_B3]], &qc[m[MIX_B3]], q->activation_max, branch_temp, xd, 1, y + offset, stride, zeros, st->acc);
             point = c[m[MIX_B0]].out_point;
         }
         if (outputs && outputs[e])
