@@ -211,15 +211,16 @@ int i3d_quant_prepare(i3d_net *net, int narrow, vb_error *err)
         return vb_error_set(err, VB_EINVAL, "I3D: not an int8 net");
     if (q->prepared)
         return q->narrow == !!narrow ? 0 : vb_error_set(err, VB_EINVAL, "I3D int8: already prepared for the other arithmetic");
-    if (narrow)
-        for (int p = 0; p < net->num_points; p++)
-            q->point_scale[p] *= 0.5f;   /* 7-bit activations: [0, threshold] -> [0, 127.5] */
     /* a u8 step stands for 1/scale of the float tensor (Mixed_5c is turned back that way): it must
-     * be a normal float, else a finite scale like 1e38 silently turns the tensor into zeros */
+     * be a normal float, else a finite scale like 1e38 silently turns the tensor into zeros;
+     * checked on the file's scale, so both arithmetics refuse the same files */
     for (int p = 0; p < net->num_points; p++)
         if (!isnormal(1.0f / q->point_scale[p]))
             return vb_error_set(err, VB_EFORMAT, "%s: I3D int8: %s/activation_scale %g: scales out of range (one u8 step, "
                                 "1/scale, must be a normal float)", q->path, net->point_name[p], (double)q->point_scale[p]);
+    if (narrow)
+        for (int p = 0; p < net->num_points; p++)
+            q->point_scale[p] *= 0.5f;   /* 7-bit activations: [0, threshold] -> [0, 127.5] */
     const int logits = net->stages[VB_I3D_LOGITS].conv;
     for (int i = 0; i < net->num_convs; i++) {
         if (i == logits)
