@@ -2,6 +2,7 @@
  * backend is tested against. One clip at a time, single-threaded; the convolution's inner loop
  * runs over output channels so the compiler vectorizes it (cloned for AVX-512/AVX2 at run time). */
 #include "model/i3d/net.h"
+#include "model/i3d/reference_pool.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -87,42 +88,8 @@ static void conv3d_same(const i3d_conv *conv, const float *in, i3d_dims in_dims,
     }
 }
 
-/* Max pool with TF SAME padding; padded cells never win (only real cells are compared).
- * in: (T,H,W,C); out: (T',H',W',C). */
-static void maxpool3d_same(const float *in, i3d_dims in_dims, const int kernel[3], const int stride[3],
-                           float *out)
-{
-    const i3d_dims od = i3d_pool_out_dims(kernel, stride, in_dims);
-    const int c = in_dims.c;
-    const int pt = same_pad_before(in_dims.t, kernel[0], stride[0]);
-    const int ph = same_pad_before(in_dims.h, kernel[1], stride[1]);
-    const int pw = same_pad_before(in_dims.w, kernel[2], stride[2]);
-    for (int t = 0; t < od.t; t++)
-        for (int h = 0; h < od.h; h++)
-            for (int w = 0; w < od.w; w++) {
-                float *o = out + (((size_t)t * od.h + h) * od.w + w) * c;
-                for (int ch = 0; ch < c; ch++)
-                    o[ch] = -FLT_MAX;
-                for (int dt = 0; dt < kernel[0]; dt++) {
-                    int ti = t * stride[0] - pt + dt;
-                    if (ti < 0 || ti >= in_dims.t)
-                        continue;
-                    for (int dh = 0; dh < kernel[1]; dh++) {
-                        int hi = h * stride[1] - ph + dh;
-                        if (hi < 0 || hi >= in_dims.h)
-                            continue;
-                        for (int dw = 0; dw < kernel[2]; dw++) {
-                            int wi = w * stride[2] - pw + dw;
-                            if (wi < 0 || wi >= in_dims.w)
-                                continue;
-                            const float *x = in + (((size_t)ti * in_dims.h + hi) * in_dims.w + wi) * c;
-                            for (int ch = 0; ch < c; ch++)
-                                o[ch] = x[ch] > o[ch] ? x[ch] : o[ch];
-                        }
-                    }
-                }
-            }
-}
+/* Max pool with TF SAME padding (padded cells never win). */
+I3D_DEFINE_MAX_POOL(maxpool3d_same, float, -FLT_MAX)
 
 /* Logits before the time mean: average pool 2x7x7 VALID (stride 1), then the 1x1x1 conv with
  * bias. in: (T,7,7,C); logits: (T-1, classes); pooled: scratch [C]. */

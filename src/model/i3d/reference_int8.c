@@ -4,6 +4,7 @@
  * single-threaded. Mixed_5c is turned back into float for the fp32 logits head it shares with
  * the fp32 reference. */
 #include "model/i3d/quant.h"
+#include "model/i3d/reference_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,38 +92,7 @@ static void conv3d_u8(const i3d_conv *conv, const i3d_qconv *qc, int activation_
 }
 
 /* Max pool with TF SAME padding (padded cells never win), u8 -> u8: exact. */
-static void maxpool3d_u8(const uint8_t *in, i3d_dims in_dims, const int kernel[3], const int stride[3], uint8_t *out)
-{
-    const i3d_dims od = i3d_pool_out_dims(kernel, stride, in_dims);
-    const int c = in_dims.c;
-    const int pt = same_pad_before(in_dims.t, kernel[0], stride[0]);
-    const int ph = same_pad_before(in_dims.h, kernel[1], stride[1]);
-    const int pw = same_pad_before(in_dims.w, kernel[2], stride[2]);
-    for (int t = 0; t < od.t; t++)
-        for (int h = 0; h < od.h; h++)
-            for (int w = 0; w < od.w; w++) {
-                uint8_t *o = out + (((size_t)t * od.h + h) * od.w + w) * c;
-                memset(o, 0, (size_t)c);
-                for (int dt = 0; dt < kernel[0]; dt++) {
-                    int ti = t * stride[0] - pt + dt;
-                    if (ti < 0 || ti >= in_dims.t)
-                        continue;
-                    for (int dh = 0; dh < kernel[1]; dh++) {
-                        int hi = h * stride[1] - ph + dh;
-                        if (hi < 0 || hi >= in_dims.h)
-                            continue;
-                        for (int dw = 0; dw < kernel[2]; dw++) {
-                            int wi = w * stride[2] - pw + dw;
-                            if (wi < 0 || wi >= in_dims.w)
-                                continue;
-                            const uint8_t *x = in + (((size_t)ti * in_dims.h + hi) * in_dims.w + wi) * c;
-                            for (int ch = 0; ch < c; ch++)
-                                o[ch] = x[ch] > o[ch] ? x[ch] : o[ch];
-                        }
-                    }
-                }
-            }
-}
+I3D_DEFINE_MAX_POOL(maxpool3d_u8, uint8_t, 0)
 
 /* Sizes: trunk buffers hold the largest stage output, temp the largest reduce output or pooled
  * block input; plus the padded clip. */
