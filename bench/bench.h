@@ -21,6 +21,17 @@ typedef struct bench_i3d_peers_config {
 } bench_i3d_peers_config;
 int bench_i3d_peers(const bench_i3d_peers_config *config);
 
+/* The options every `bench i3d` mode takes: --frames LIST, --threads N, --repeat N, --weights
+ * FILE. Set the defaults, then offer each argument: returns 1 when it was one of these (*i moved
+ * past its value), 0 when not; *usage_rc is set (and 1 returned) for a bad value. */
+typedef struct bench_i3d_args {
+    int frames[8], n_frames, frames_given;
+    long threads, repeat;
+    int repeat_given;
+    const char *weights;
+} bench_i3d_args;
+int bench_i3d_common_option(bench_i3d_args *args, int argc, char **argv, int *i, int *usage_rc);
+
 /* bench_util.c */
 double bench_seconds(void); /* monotonic clock */
 /* The benchmarks' clip: deterministic pseudo-random values in [0,1]. */

@@ -41,11 +41,9 @@ static void usage(FILE *out)
 int bench_i3d(int argc, char **argv)
 {
     int batches[8] = {1}, n_batches = 1;
-    int frames[8] = {64, 79, 100}, n_frames = 3;
-    long threads = 2, repeat = 3;
-    const char *weights = NULL;
+    bench_i3d_args args = {.frames = {64, 79, 100}, .n_frames = 3, .threads = 2, .repeat = 3};
     vb_i3d_backend backend = VB_I3D_BACKEND_ONEDNN;
-    int peers = 0, frames_given = 0, repeat_given = 0;
+    int peers = 0, usage_rc;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--precision"))
             return bench_i3d_precision(argc, argv);
@@ -55,6 +53,9 @@ int bench_i3d(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return CLI_EXIT_OK;
+        } else if (bench_i3d_common_option(&args, argc, argv, &i, &usage_rc)) {
+            if (usage_rc)
+                return usage_rc;
         } else if (!strcmp(a, "--peers")) {
             peers = 1;
         } else if (!strcmp(a, "--full")) {
@@ -65,28 +66,11 @@ int bench_i3d(int argc, char **argv)
             if ((n_batches = bench_parse_int_list(v, 1, 64, batches, 8)) < 0)
                 return cli_usage_error("bench i3d", "--batch: expected a list of 1..64, got '%s'", v);
             i++;
-        } else if (!strcmp(a, "--frames") && v) {
-            if ((n_frames = bench_parse_int_list(v, VB_I3D_MIN_FRAMES, 1000, frames, 8)) < 0)
-                return cli_usage_error("bench i3d", "--frames: expected a list of %d..1000, got '%s'", VB_I3D_MIN_FRAMES, v);
-            frames_given = 1;
-            i++;
-        } else if (!strcmp(a, "--threads") && v) {
-            if (cli_parse_int(v, 1, 256, &threads))
-                return cli_usage_error("bench i3d", "--threads: expected 1..256, got '%s'", v);
-            i++;
-        } else if (!strcmp(a, "--repeat") && v) {
-            if (cli_parse_int(v, 1, 100, &repeat))
-                return cli_usage_error("bench i3d", "--repeat: expected 1..100, got '%s'", v);
-            repeat_given = 1;
-            i++;
         } else if (!strcmp(a, "--backend") && v) {
             int b = vb_i3d_backend_from_name(v);
             if (b < 0)
                 return cli_usage_error("bench i3d", "--backend: expected onednn or reference, got '%s'", v);
             backend = (vb_i3d_backend)b;
-            i++;
-        } else if (!strcmp(a, "--weights") && v) {
-            weights = v;
             i++;
         } else {
             return cli_usage_error("bench i3d", "unknown or incomplete option '%s'", a);
@@ -94,52 +78,52 @@ int bench_i3d(int argc, char **argv)
     }
 
     if (peers) {
-        if (n_frames > 1 && frames_given)
+        if (args.n_frames > 1 && args.frames_given)
             return cli_usage_error("bench i3d", "--peers takes one --frames value");
         if (n_batches > 1)
             return cli_usage_error("bench i3d", "--peers takes one --batch value");
-        bench_i3d_peers_config config = {.weights = weights, .frames = frames_given ? frames[0] : 100,
-                                         .batch = batches[0], .threads = (int)threads,
-                                         .rounds = repeat_given ? (int)repeat : PEERS_DEFAULT_ROUNDS,
+        bench_i3d_peers_config config = {.weights = args.weights, .frames = args.frames_given ? args.frames[0] : 100,
+                                         .batch = batches[0], .threads = (int)args.threads,
+                                         .rounds = args.repeat_given ? (int)args.repeat : PEERS_DEFAULT_ROUNDS,
                                          .backend = backend};
         return bench_i3d_peers(&config);
     }
 
     vb_error err = {0};
     char random_path[4096] = "";
-    if (!weights) {
+    if (!args.weights) {
         const char *tmp = getenv("TMPDIR");
         snprintf(random_path, sizeof random_path, "%s/vidbench-bench-i3d-%ld.safetensors", tmp && *tmp ? tmp : "/tmp",
                  (long)getpid());
         if (vb_i3d_write_random_weights(random_path, 1, 400, 1234, &err))
             return cli_fail(&err);
-        weights = random_path;
+        args.weights = random_path;
     }
     vb_i3d_options options;
     vb_i3d_options_init(&options);
     options.backend = backend;
-    options.threads = (int)threads;
+    options.threads = (int)args.threads;
     vb_i3d *model = NULL;
-    int rc = vb_i3d_open(weights, &options, &model, &err);
+    int rc = vb_i3d_open(args.weights, &options, &model, &err);
     if (random_path[0])
         unlink(random_path);
     if (rc)
         return cli_fail(&err);
 
-    printf("I3D forward, %s backend, fp32, %ld thread(s), %d classes\n", vb_i3d_backend_name(backend), threads,
+    printf("I3D forward, %s backend, fp32, %ld thread(s), %d classes\n", vb_i3d_backend_name(backend), args.threads,
            vb_i3d_num_classes(model));
     printf("peak: FMA loop on %ld thread(s) run before and after every timed forward. 'of adjacent peak': median over\n"
            "the timed forwards of GFLOP/s / mean of the peaks just before and after it (side by side: neighbours on a\n"
            "shared machine slow both); 'of best peak': best-run GFLOP/s / highest peak of the whole run\n",
-           threads);
-    double run_peak = fma_peak_measure((int)threads, 0.5).gflops;
+           args.threads);
+    double run_peak = fma_peak_measure((int)args.threads, 0.5).gflops;
     typedef struct row { int batch, frames; double adjacent_ratio, ms, gflop, rate, peak_before, peak_after, act_mib, param_mib, rss_mib; } row;
     row rows[64];
     int n_rows = 0;
     int failed = 0;
-    for (int fi = 0; fi < n_frames && !failed; fi++) {
+    for (int fi = 0; fi < args.n_frames && !failed; fi++) {
         for (int bi = 0; bi < n_batches && !failed; bi++) {
-            const int t = frames[fi], n = batches[bi];
+            const int t = args.frames[fi], n = batches[bi];
             const size_t count = (size_t)n * t * VB_I3D_INPUT_SIZE * VB_I3D_INPUT_SIZE * 3;
             float *input = malloc(count * sizeof(float));
             float *logits = malloc((size_t)n * vb_i3d_num_classes(model) * sizeof(float));
@@ -161,29 +145,29 @@ int bench_i3d(int argc, char **argv)
                  * is reported. */
                 double peaks[101] = {0}, ratios[100] = {0}, best = 0;
                 const double gflop = vb_i3d_flops_per_clip(model, t) * 1e-9;
-                peaks[0] = fma_peak_measure((int)threads, 0.4).gflops;
-                for (long r = 0; r < repeat && !failed; r++) {
+                peaks[0] = fma_peak_measure((int)args.threads, 0.4).gflops;
+                for (long r = 0; r < args.repeat && !failed; r++) {
                     double t0 = bench_seconds();
                     if (vb_i3d_forward(model, input, n, t, logits, &err))
                         failed = 1;
                     double dt = bench_seconds() - t0;
                     if (r == 0 || dt < best)
                         best = dt;
-                    peaks[r + 1] = fma_peak_measure((int)threads, 0.4).gflops;
+                    peaks[r + 1] = fma_peak_measure((int)args.threads, 0.4).gflops;
                     ratios[r] = (gflop * n / dt) / (0.5 * (peaks[r] + peaks[r + 1]));
                 }
-                for (long i = 1; i < repeat; i++)   /* insertion sort: a handful of values */
+                for (long i = 1; i < args.repeat; i++)   /* insertion sort: a handful of values */
                     for (long j = i; j > 0 && ratios[j] < ratios[j - 1]; j--) {
                         double tmp = ratios[j];
                         ratios[j] = ratios[j - 1];
                         ratios[j - 1] = tmp;
                     }
-                const double median_ratio = repeat % 2 ? ratios[repeat / 2]
-                                                       : 0.5 * (ratios[repeat / 2 - 1] + ratios[repeat / 2]);
+                const double median_ratio = args.repeat % 2 ? ratios[args.repeat / 2]
+                                                       : 0.5 * (ratios[args.repeat / 2 - 1] + ratios[args.repeat / 2]);
                 fma_peak peak = {peaks[0], ""};
                 if (!failed) {
-                    fma_peak after = {peaks[repeat], ""};
-                    for (long i = 0; i <= repeat; i++)
+                    fma_peak after = {peaks[args.repeat], ""};
+                    for (long i = 0; i <= args.repeat; i++)
                         if (peaks[i] > run_peak)
                             run_peak = peaks[i];
                     row *r = &rows[n_rows++];

@@ -78,35 +78,24 @@ static int calibrate(vb_i3d *fp32, const char *path, vb_error *err)
 
 int bench_i3d_precision(int argc, char **argv)
 {
-    int frames[8] = {100}, n_frames = 1;
-    long threads = 2, repeat = 5;
-    const char *weights = NULL, *int8_weights = NULL;
+    bench_i3d_args args = {.frames = {100}, .n_frames = 1, .threads = 2, .repeat = 5};
+    const char *int8_weights = NULL;
+    int usage_rc;
     vb_i3d_precision precision = VB_I3D_PRECISION_FP32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return CLI_EXIT_OK;
+        } else if (bench_i3d_common_option(&args, argc, argv, &i, &usage_rc)) {
+            if (usage_rc)
+                return usage_rc;
         } else if (!strcmp(a, "--precision") && v) {
             int p = vb_i3d_precision_from_name(v);
             if (p < VB_I3D_PRECISION_FP32)
                 return cli_usage_error("bench i3d", "--precision: expected fp32, bf16 or int8, got '%s'", v);
             precision = (vb_i3d_precision)p;
             i++;
-        } else if (!strcmp(a, "--frames") && v) {
-            if ((n_frames = bench_parse_int_list(v, VB_I3D_MIN_FRAMES, 1000, frames, 8)) < 0)
-                return cli_usage_error("bench i3d", "--frames: expected a list of %d..1000, got '%s'", VB_I3D_MIN_FRAMES, v);
-            i++;
-        } else if (!strcmp(a, "--threads") && v) {
-            if (cli_parse_int(v, 1, 256, &threads))
-                return cli_usage_error("bench i3d", "--threads: expected 1..256, got '%s'", v);
-            i++;
-        } else if (!strcmp(a, "--repeat") && v) {
-            if (cli_parse_int(v, 1, 100, &repeat))
-                return cli_usage_error("bench i3d", "--repeat: expected 1..100, got '%s'", v);
-            i++;
-        } else if (!strcmp(a, "--weights") && v) {
-            weights = argv[++i];
         } else if (!strcmp(a, "--int8-weights") && v) {
             int8_weights = argv[++i];
         } else {
@@ -116,15 +105,15 @@ int bench_i3d_precision(int argc, char **argv)
     vb_error err = {0};
     const char *tmp = getenv("TMPDIR");
     char random_path[4096] = "", int8_path[4096] = "";
-    if (!weights) {
+    if (!args.weights) {
         snprintf(random_path, sizeof random_path, "%s/vidbench-bench-i3d-%ld.safetensors", tmp && *tmp ? tmp : "/tmp",
                  (long)getpid());
         if (vb_i3d_write_random_weights(random_path, 1, 400, 1234, &err))
             return cli_fail(&err);
-        weights = random_path;
+        args.weights = random_path;
     }
     vb_i3d *models[2] = {NULL, NULL};   /* fp32, then the asked precision */
-    int rc = open_model(weights, VB_I3D_PRECISION_FP32, (int)threads, &models[0], &err);
+    int rc = open_model(args.weights, VB_I3D_PRECISION_FP32, (int)args.threads, &models[0], &err);
     if (!rc && precision == VB_I3D_PRECISION_INT8 && !int8_weights) {
         snprintf(int8_path, sizeof int8_path, "%s/vidbench-bench-i3d-int8-%ld.safetensors", tmp && *tmp ? tmp : "/tmp",
                  (long)getpid());
@@ -133,7 +122,7 @@ int bench_i3d_precision(int argc, char **argv)
         int8_weights = int8_path;
     }
     if (!rc)
-        rc = open_model(precision == VB_I3D_PRECISION_INT8 ? int8_weights : weights, precision, (int)threads, &models[1],
+        rc = open_model(precision == VB_I3D_PRECISION_INT8 ? int8_weights : args.weights, precision, (int)args.threads, &models[1],
                         &err);
     if (random_path[0])
         unlink(random_path);
@@ -144,7 +133,7 @@ int bench_i3d_precision(int argc, char **argv)
         return cli_fail(&err);
     }
     printf("I3D forward, oneDNN backend, batch 1, %ld thread(s), %d classes: fp32 vs %s, interleaved, %ld rounds\n",
-           threads, vb_i3d_num_classes(models[0]), vb_i3d_precision_name(precision), repeat);
+           args.threads, vb_i3d_num_classes(models[0]), vb_i3d_precision_name(precision), args.repeat);
     for (int m = 0; m < 2; m++)
         printf("  %s: oneDNN ISA %s, ran %s%s%s\n", m ? vb_i3d_precision_name(precision) : "fp32", vb_i3d_isa(models[m]),
                vb_i3d_precision_name(vb_i3d_get_precision(models[m])), *vb_i3d_note(models[m]) ? " - " : "",
@@ -160,8 +149,8 @@ int bench_i3d_precision(int argc, char **argv)
            vb_i3d_precision_name(precision));
     printf("|---:|---:|---:|---:|---:|---:|\n");
     const int classes = vb_i3d_num_classes(models[0]);
-    for (int fi = 0; fi < n_frames && !rc; fi++) {
-        const int t = frames[fi];
+    for (int fi = 0; fi < args.n_frames && !rc; fi++) {
+        const int t = args.frames[fi];
         float *clip = random_clip(t, 12345);
         float *logits = malloc((size_t)classes * sizeof(float));
         double ms[2][100], ratio[100];
@@ -170,7 +159,7 @@ int bench_i3d_precision(int argc, char **argv)
         } else {
             for (int m = 0; m < 2 && !rc; m++)   /* warm-up: plans primitives for this T */
                 rc = vb_i3d_forward(models[m], clip, 1, t, logits, &err);
-            for (long r = 0; r < repeat && !rc; r++) {
+            for (long r = 0; r < args.repeat && !rc; r++) {
                 for (int m = 0; m < 2 && !rc; m++) {
                     double t0 = bench_seconds();
                     rc = vb_i3d_forward(models[m], clip, 1, t, logits, &err);
@@ -181,8 +170,8 @@ int bench_i3d_precision(int argc, char **argv)
         }
         if (!rc) {
             const double gflop = vb_i3d_flops_per_clip(models[0], t) * 1e-9;
-            double fp32_ms = median(ms[0], (int)repeat), other_ms = median(ms[1], (int)repeat);
-            printf("| %d | %.0f | %.0f | %.2fx | %.1f | %.0f |\n", t, fp32_ms, other_ms, median(ratio, (int)repeat), gflop,
+            double fp32_ms = median(ms[0], (int)args.repeat), other_ms = median(ms[1], (int)args.repeat);
+            printf("| %d | %.0f | %.0f | %.2fx | %.1f | %.0f |\n", t, fp32_ms, other_ms, median(ratio, (int)args.repeat), gflop,
                    gflop / (other_ms * 1e-3));
         }
         free(clip);

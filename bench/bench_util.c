@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../cli/cli.h"
+#include "vidbench/i3d.h"
 
 double bench_seconds(void)
 {
@@ -37,4 +38,30 @@ int bench_parse_int_list(const char *text, long min, long max, int *values, int 
         values[n++] = (int)v;
     }
     return n > 0 ? n : -1;
+}
+
+int bench_i3d_common_option(bench_i3d_args *args, int argc, char **argv, int *i, int *usage_rc)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    *usage_rc = 0;
+    if (!v)
+        return 0;
+    if (!strcmp(a, "--frames")) {
+        if ((args->n_frames = bench_parse_int_list(v, VB_I3D_MIN_FRAMES, 1000, args->frames, 8)) < 0)
+            *usage_rc = cli_usage_error("bench i3d", "--frames: expected a list of %d..1000, got '%s'", VB_I3D_MIN_FRAMES, v);
+        args->frames_given = 1;
+    } else if (!strcmp(a, "--threads")) {
+        if (cli_parse_int(v, 1, 256, &args->threads))
+            *usage_rc = cli_usage_error("bench i3d", "--threads: expected 1..256, got '%s'", v);
+    } else if (!strcmp(a, "--repeat")) {
+        if (cli_parse_int(v, 1, 100, &args->repeat))
+            *usage_rc = cli_usage_error("bench i3d", "--repeat: expected 1..100, got '%s'", v);
+        args->repeat_given = 1;
+    } else if (!strcmp(a, "--weights")) {
+        args->weights = v;
+    } else {
+        return 0;
+    }
+    (*i)++;
+    return 1;
 }
